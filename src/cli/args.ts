@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import type { ConfigOverrides } from '../config/config.ts';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const usage = `Usage: calpush <command> [options]
+
+Commands:
+  serve                          serve both API faces and deliver notifications
+  clients create --name NAME     create an application (client id and secret)
+  clients rotate-secret --client-id ID
+                                 add a secret; every active secret signs until revoked
+  clients revoke-secret --client-id ID [--secret SECRET]
+                                 remove a secret (default: all but the newest)
+  accounts create --client-id ID --email EMAIL [--name NAME] [--time-zone TZ]
+                                 create an account with a calendar and an access token
+
+Options (every command):
+  --data DIR             SQLite data directory (default ./data)
+  --database-url URL     use PostgreSQL instead of SQLite
+  --json                 print machine-readable JSON
+Options (serve):
+  --host HOST            listen address (default 127.0.0.1)
+  --port N               listen port (default 8080)
+  --public-url URL       base URL clients reach this server at
+  --dev                  allow http and private callback addresses (for local testing)
+`;
+
+const options = {
+  data: { type: 'string' },
+  'database-url': { type: 'string' },
+  json: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'public-url': { type: 'string' },
+  dev: { type: 'boolean' },
+  name: { type: 'string' },
+  email: { type: 'string' },
+  'client-id': { type: 'string' },
+  secret: { type: 'string' },
+  'time-zone': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface ParsedCommand {
+  readonly command: string[];
+  readonly values: {
+    readonly json?: boolean | undefined;
+    readonly help?: boolean | undefined;
+    readonly name?: string | undefined;
+    readonly email?: string | undefined;
+    readonly 'client-id'?: string | undefined;
+    readonly secret?: string | undefined;
+    readonly 'time-zone'?: string | undefined;
+  };
+  readonly overrides: ConfigOverrides;
+}
+
+export function parseCommand(argv: readonly string[]): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  return {
+    command: parsed.positionals,
+    values: v,
+    overrides: {
+      dataDir: v.data,
+      databaseUrl: v['database-url'],
+      host: v.host,
+      port: v.port,
+      publicUrl: v['public-url'],
+      dev: v.dev,
+      logLevel: v['log-level'],
+    },
+  };
+}
+
+export function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`missing --${flag}`);
+  return value;
+}

@@ -1,0 +1,37 @@
+import { serve as listen } from '@hono/node-server';
+import type { Config } from '../config/config.ts';
+import { createService } from '../service.ts';
+
+/** Runs the server until SIGINT/SIGTERM, then drains delivery and closes the store. */
+export async function serve(config: Config): Promise<void> {
+  const service = await createService(config);
+  const { logger } = service;
+  if (config.dev) {
+    logger.warn(
+      'DEV MODE: callbacks may target http:// and private or loopback addresses. ' +
+        'Never run --dev where untrusted clients can create channels.',
+    );
+  }
+  await service.start();
+  const server = listen({ fetch: service.app.fetch, hostname: config.host, port: config.port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ url: `http://${config.host}:${port}`, store: service.store.location }, 'calpush listening');
+  // A line tests and scripts can wait for, whatever the log level.
+  process.stdout.write(`calpush listening on http://${config.host}:${port}\n`);
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await service.stop();
+}

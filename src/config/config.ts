@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/** Settings that can come from flags; flags win over the environment. */
+export interface ConfigOverrides {
+  host?: string | undefined;
+  port?: string | number | undefined;
+  dataDir?: string | undefined;
+  databaseUrl?: string | undefined;
+  dev?: boolean | undefined;
+  publicUrl?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+const schema = z.object({
+  host: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535),
+  dataDir: z.string().min(1),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  dev: z.boolean(),
+  publicUrl: z.url().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  delivery: z.object({
+    timeoutMs: z.number().int().positive(),
+    retryWindowMs: z.number().int().positive(),
+    maxInFlight: z.number().int().positive(),
+    maxInFlightPerOrigin: z.number().int().positive(),
+    claimBatch: z.number().int().positive(),
+    leaseMs: z.number().int().positive(),
+  }),
+  http: z.object({ bodyLimitBytes: z.number().int().positive() }),
+  /** Requests per second per account on the API faces; 0 turns the limit off. */
+  rateLimitPerSecond: z.number().int().min(0),
+});
+
+export type Config = Readonly<z.infer<typeof schema>> & { readonly publicUrl: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function flag(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
+
+/** The only reader of process.env: resolves flags, environment and defaults once. */
+export function loadConfig(
+  overrides: ConfigOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const raw = {
+    host: overrides.host ?? env.CALPUSH_HOST ?? '127.0.0.1',
+    port: overrides.port ?? env.CALPUSH_PORT ?? 8080,
+    dataDir: overrides.dataDir ?? env.CALPUSH_DATA ?? './data',
+    databaseUrl: overrides.databaseUrl ?? (env.CALPUSH_DATABASE_URL || undefined),
+    dev: overrides.dev ?? flag(env.CALPUSH_DEV) ?? false,
+    publicUrl: overrides.publicUrl ?? (env.CALPUSH_PUBLIC_URL || undefined),
+    logLevel: overrides.logLevel ?? env.CALPUSH_LOG_LEVEL ?? 'info',
+    delivery: {
+      timeoutMs: 5_000,
+      retryWindowMs: 24 * 60 * 60 * 1000,
+      maxInFlight: Number(env.CALPUSH_MAX_IN_FLIGHT ?? 512),
+      maxInFlightPerOrigin: Number(env.CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN ?? 128),
+      claimBatch: 256,
+      leaseMs: 60_000,
+    },
+    http: { bodyLimitBytes: 256 * 1024 },
+    rateLimitPerSecond: Number(env.CALPUSH_RATE_LIMIT ?? 1000),
+  };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${detail}`);
+  }
+  const config = parsed.data;
+  const publicUrl = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
+  return Object.freeze({ ...config, publicUrl });
+}

@@ -1,0 +1,163 @@
+import type { CoreResources } from './resources.ts';
+import type { CalendarsTable, Executor } from '../store/schema.ts';
+import { CoreError } from './errors.ts';
+import { newId } from './ids.ts';
+import { recordChange } from './change-log.ts';
+
+export type CalendarRow = CalendarsTable;
+
+/** Finds a live calendar the account owns: 404 when unknown, 403 when someone else's. */
+export async function ownedCalendar(
+  trx: Executor,
+  accountId: string,
+  calendarId: string,
+): Promise<CalendarRow> {
+  const row = await trx
+    .selectFrom('calendars')
+    .selectAll()
+    .where('id', '=', calendarId)
+    .where('deleted', '=', 0)
+    .executeTakeFirst();
+  if (!row) throw new CoreError('not_found', `no calendar ${calendarId}`, { field: 'calendar_id' });
+  if (row.account_id !== accountId) {
+    throw new CoreError('forbidden', `calendar ${calendarId} belongs to another account`, {
+      field: 'calendar_id',
+    });
+  }
+  return row;
+}
+
+export async function listCalendars(res: CoreResources, accountId: string): Promise<CalendarRow[]> {
+  return res.db
+    .selectFrom('calendars')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('deleted', '=', 0)
+    .orderBy('is_primary', 'desc')
+    .orderBy('created_at')
+    .execute();
+}
+
+export interface CalendarInput {
+  readonly profileId?: string | undefined;
+  readonly name: string;
+  readonly description?: string | null | undefined;
+  readonly location?: string | null | undefined;
+  readonly timeZone?: string | undefined;
+  readonly color?: string | null | undefined;
+}
+
+export async function createCalendar(
+  res: CoreResources,
+  accountId: string,
+  input: CalendarInput,
+): Promise<CalendarRow> {
+  const now = res.clock.now();
+  const row = await res.db.transaction().execute(async (trx) => {
+    const profiles = await trx
+      .selectFrom('profiles')
+      .select(['id'])
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .execute();
+    const profileId = input.profileId ?? profiles[0]?.id;
+    if (!profileId || !profiles.some((p) => p.id === profileId)) {
+      throw new CoreError('invalid', `unknown profile ${input.profileId ?? ''}`, {
+        field: 'profile_id',
+      });
+    }
+    const account = await trx
+      .selectFrom('accounts')
+      .select('time_zone')
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    const id = newId('cal');
+    const seq = await recordChange(
+      trx,
+      { accountId, resource: 'calendar', calendarId: id, resourceId: id, managed: true },
+      now,
+    );
+    const calendar: CalendarRow = {
+      id,
+      account_id: accountId,
+      profile_id: profileId,
+      name: input.name,
+      description: input.description ?? null,
+      location: input.location ?? null,
+      time_zone: input.timeZone ?? account.time_zone,
+      color: input.color ?? null,
+      is_primary: 0,
+      readonly: 0,
+      deleted: 0,
+      created_at: now,
+      updated_at: now,
+      change_seq: seq,
+    };
+    await trx.insertInto('calendars').values(calendar).execute();
+    return calendar;
+  });
+  res.notifyQueued();
+  return row;
+}
+
+export type CalendarPatch = Partial<Omit<CalendarInput, 'profileId'>>;
+
+export async function updateCalendar(
+  res: CoreResources,
+  accountId: string,
+  calendarId: string,
+  patch: CalendarPatch,
+): Promise<CalendarRow> {
+  const now = res.clock.now();
+  const row = await res.db.transaction().execute(async (trx) => {
+    const current = await ownedCalendar(trx, accountId, calendarId);
+    const seq = await recordChange(
+      trx,
+      { accountId, resource: 'calendar', calendarId, resourceId: calendarId, managed: true },
+      now,
+    );
+    const next: CalendarRow = {
+      ...current,
+      name: patch.name ?? current.name,
+      description: patch.description === undefined ? current.description : patch.description,
+      location: patch.location === undefined ? current.location : patch.location,
+      time_zone: patch.timeZone ?? current.time_zone,
+      color: patch.color === undefined ? current.color : patch.color,
+      updated_at: now,
+      change_seq: seq,
+    };
+    await trx.updateTable('calendars').set(next).where('id', '=', calendarId).execute();
+    return next;
+  });
+  res.notifyQueued();
+  return row;
+}
+
+/** Deletes a secondary calendar and its events; the primary calendar cannot be deleted. */
+export async function deleteCalendar(
+  res: CoreResources,
+  accountId: string,
+  calendarId: string,
+): Promise<void> {
+  const now = res.clock.now();
+  await res.db.transaction().execute(async (trx) => {
+    const current = await ownedCalendar(trx, accountId, calendarId);
+    if (current.is_primary === 1) {
+      throw new CoreError('invalid', 'the primary calendar cannot be deleted', {
+        field: 'calendar_id',
+        reason: 'cannotDeletePrimaryCalendar',
+      });
+    }
+    const seq = await recordChange(
+      trx,
+      { accountId, resource: 'calendar', calendarId, resourceId: calendarId, managed: true },
+      now,
+    );
+    await trx
+      .updateTable('calendars')
+      .set({ deleted: 1, updated_at: now, change_seq: seq })
+      .where('id', '=', calendarId)
+      .execute();
+  });
+  res.notifyQueued();
+}

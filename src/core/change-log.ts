@@ -1,0 +1,45 @@
+import type { Executor } from '../store/schema.ts';
+import type { ChangeFact, ChannelInterest } from '../domain/channel-matching.ts';
+import { channelHears } from '../domain/channel-matching.ts';
+import { enqueue } from '../store/outbox.ts';
+
+export interface Change extends ChangeFact {
+  readonly accountId: string;
+  readonly resourceId: string;
+}
+
+/**
+ * Appends a change and queues the notifications it causes, in the caller's transaction: a
+ * change and its notifications commit together or not at all (transactional outbox).
+ * Returns the change's sequence number, which every read view (Cronofy `last_modified`,
+ * Google `syncToken`) is built on.
+ */
+export async function recordChange(trx: Executor, change: Change, now: number): Promise<number> {
+  const { seq } = await trx
+    .insertInto('changes')
+    .values({
+      account_id: change.accountId,
+      resource: change.resource,
+      calendar_id: change.calendarId,
+      resource_id: change.resourceId,
+      at: now,
+    })
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  const channels = await trx
+    .selectFrom('channels')
+    .select(['id', 'dialect', 'interest_json'])
+    .where('account_id', '=', change.accountId)
+    .where('state', '=', 'active')
+    .execute();
+  const cronofy: string[] = [];
+  const google: string[] = [];
+  for (const channel of channels) {
+    const interest = JSON.parse(channel.interest_json) as ChannelInterest;
+    if (!channelHears(interest, change)) continue;
+    (interest.dialect === 'cronofy' ? cronofy : google).push(channel.id);
+  }
+  if (cronofy.length > 0) await enqueue(trx, cronofy, 'change', now, now);
+  if (google.length > 0) await enqueue(trx, google, 'exists', now);
+  return Number(seq);
+}

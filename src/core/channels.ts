@@ -1,0 +1,310 @@
+import type { CoreResources } from './resources.ts';
+import type { Executor } from '../store/schema.ts';
+import type { ChannelsTable } from '../store/schema.ts';
+import type { ChannelInterest, WatchedResource } from '../domain/channel-matching.ts';
+import { CoreError } from './errors.ts';
+import { newId } from './ids.ts';
+import { checkCallbackUrl, originOf } from './callback-url.ts';
+import { cancelQueued, enqueue } from '../store/outbox.ts';
+
+export const CRONOFY_CHANNELS_PER_ACCOUNT = 128;
+export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface ChannelView {
+  readonly id: string;
+  readonly publicId: string;
+  readonly dialect: 'cronofy' | 'google';
+  readonly clientId: string;
+  readonly accountId: string;
+  readonly callbackUrl: string;
+  readonly interest: ChannelInterest;
+  readonly resourceId: string | null;
+  readonly resourceUri: string | null;
+  readonly token: string | null;
+  readonly expiresAt: number | null;
+  readonly state: 'active' | 'closed';
+  readonly closedReason: string | null;
+  readonly failingSince: number | null;
+  readonly createdAt: number;
+}
+
+export function toChannelView(row: ChannelsTable): ChannelView {
+  return {
+    id: row.id,
+    publicId: row.public_id,
+    dialect: row.dialect as ChannelView['dialect'],
+    clientId: row.client_id,
+    accountId: row.account_id,
+    callbackUrl: row.callback_url,
+    interest: JSON.parse(row.interest_json) as ChannelInterest,
+    resourceId: row.resource_id,
+    resourceUri: row.resource_uri,
+    token: row.token,
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    state: row.state as ChannelView['state'],
+    closedReason: row.closed_reason,
+    failingSince: row.failing_since === null ? null : Number(row.failing_since),
+    createdAt: Number(row.created_at),
+  };
+}
+
+export interface CronofyChannelInput {
+  readonly accountId: string;
+  readonly clientId: string;
+  readonly callbackUrl: string;
+  readonly calendarIds: readonly string[] | null;
+  readonly onlyManaged: boolean;
+}
+
+/** Creates a Cronofy channel, or returns the live one an identical request made before. */
+export async function createCronofyChannel(
+  res: CoreResources,
+  input: CronofyChannelInput,
+): Promise<ChannelView> {
+  const url = checkCallbackUrl(input.callbackUrl, {
+    dev: res.dev,
+    requireHttps: false,
+    field: 'callback_url',
+  });
+  const calendarIds = input.calendarIds ? [...new Set(input.calendarIds)].sort() : null;
+  const interest: ChannelInterest = {
+    dialect: 'cronofy',
+    calendarIds,
+    onlyManaged: input.onlyManaged,
+  };
+  const requestKey = JSON.stringify([input.callbackUrl, calendarIds, input.onlyManaged]);
+  const now = res.clock.now();
+  const view = await res.db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom('channels')
+      .selectAll()
+      .where('account_id', '=', input.accountId)
+      .where('client_id', '=', input.clientId)
+      .where('state', '=', 'active')
+      .where('request_key', '=', requestKey)
+      .executeTakeFirst();
+    if (existing) return { channel: toChannelView(existing), created: false };
+    if (calendarIds) await requireOwnCalendars(trx, input.accountId, calendarIds);
+    const { count } = await trx
+      .selectFrom('channels')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('account_id', '=', input.accountId)
+      .where('dialect', '=', 'cronofy')
+      .where('state', '=', 'active')
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= CRONOFY_CHANNELS_PER_ACCOUNT) {
+      throw new CoreError(
+        'limit_reached',
+        `an account may have at most ${CRONOFY_CHANNELS_PER_ACCOUNT} channels`,
+        { field: 'callback_url' },
+      );
+    }
+    const id = newId('chn');
+    const row: ChannelsTable = {
+      id,
+      client_id: input.clientId,
+      account_id: input.accountId,
+      dialect: 'cronofy',
+      public_id: id,
+      callback_url: input.callbackUrl,
+      origin: originOf(url),
+      interest_json: JSON.stringify(interest),
+      request_key: requestKey,
+      resource_id: null,
+      resource_uri: null,
+      token: null,
+      expires_at: null,
+      state: 'active',
+      closed_reason: null,
+      closed_at: null,
+      failing_since: null,
+      queue_due_at: null,
+      lease_until: null,
+      created_at: now,
+    };
+    await trx.insertInto('channels').values(row).execute();
+    await enqueue(trx, [id], 'verification', now);
+    return { channel: toChannelView(row), created: true };
+  });
+  if (view.created) res.notifyQueued();
+  return view.channel;
+}
+
+async function requireOwnCalendars(
+  trx: Executor,
+  accountId: string,
+  calendarIds: readonly string[],
+): Promise<void> {
+  const found = await trx
+    .selectFrom('calendars')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('deleted', '=', 0)
+    .where('id', 'in', calendarIds)
+    .execute();
+  const known = new Set(found.map((c) => c.id));
+  const missing = calendarIds.filter((id) => !known.has(id));
+  if (missing.length > 0) {
+    throw new CoreError('invalid', `unknown calendar ${missing.join(', ')}`, {
+      field: 'filters.calendar_ids',
+    });
+  }
+}
+
+export interface GoogleChannelInput {
+  readonly accountId: string;
+  readonly clientId: string;
+  readonly publicId: string;
+  readonly address: string;
+  readonly token: string | null;
+  /** Requested lifetime end in ms, from `expiration` or `params.ttl`. */
+  readonly requestedExpiry: number | null;
+  readonly resource: WatchedResource;
+  readonly resourceId: string;
+  readonly resourceUri: string;
+}
+
+export async function createGoogleChannel(
+  res: CoreResources,
+  input: GoogleChannelInput,
+): Promise<ChannelView> {
+  const url = checkCallbackUrl(input.address, {
+    dev: res.dev,
+    requireHttps: true,
+    field: 'address',
+    reason: 'push.webhookUrlUnauthorized',
+  });
+  const now = res.clock.now();
+  const cap = now + GOOGLE_MAX_LIFETIME_MS;
+  const expiresAt =
+    input.requestedExpiry === null ? cap : Math.min(Math.max(input.requestedExpiry, now), cap);
+  const interest: ChannelInterest = { dialect: 'google', resource: input.resource };
+  const row: ChannelsTable = {
+    id: newId('gch'),
+    client_id: input.clientId,
+    account_id: input.accountId,
+    dialect: 'google',
+    public_id: input.publicId,
+    callback_url: input.address,
+    origin: originOf(url),
+    interest_json: JSON.stringify(interest),
+    request_key: null,
+    resource_id: input.resourceId,
+    resource_uri: input.resourceUri,
+    token: input.token,
+    expires_at: expiresAt,
+    state: 'active',
+    closed_reason: null,
+    closed_at: null,
+    failing_since: null,
+    queue_due_at: null,
+    lease_until: null,
+    created_at: now,
+  };
+  await res.db.transaction().execute(async (trx) => {
+    await closeExpired(trx, now);
+    const clash = await trx
+      .selectFrom('channels')
+      .select('id')
+      .where('client_id', '=', input.clientId)
+      .where('public_id', '=', input.publicId)
+      .where('state', '=', 'active')
+      .executeTakeFirst();
+    if (clash) {
+      throw new CoreError('conflict', `channel id ${input.publicId} is not unique`, {
+        field: 'id',
+        reason: 'channelIdNotUnique',
+      });
+    }
+    await trx.insertInto('channels').values(row).execute();
+    await enqueue(trx, [row.id], 'sync', now);
+  });
+  res.notifyQueued();
+  return toChannelView(row);
+}
+
+export async function listChannels(
+  res: CoreResources,
+  filter: { accountId: string; clientId: string; dialect: 'cronofy' | 'google' },
+): Promise<ChannelView[]> {
+  const rows = await res.db
+    .selectFrom('channels')
+    .selectAll()
+    .where('account_id', '=', filter.accountId)
+    .where('client_id', '=', filter.clientId)
+    .where('dialect', '=', filter.dialect)
+    .where('state', '=', 'active')
+    .where((eb) =>
+      eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', res.clock.now())]),
+    )
+    .orderBy('created_at')
+    .execute();
+  return rows.map(toChannelView);
+}
+
+export async function findChannel(
+  res: CoreResources,
+  where: { id?: string; clientId?: string; publicId?: string },
+): Promise<ChannelView | undefined> {
+  let query = res.db.selectFrom('channels').selectAll().where('state', '=', 'active');
+  if (where.id !== undefined) query = query.where('id', '=', where.id);
+  if (where.clientId !== undefined) query = query.where('client_id', '=', where.clientId);
+  if (where.publicId !== undefined) query = query.where('public_id', '=', where.publicId);
+  const row = await query.executeTakeFirst();
+  return row ? toChannelView(row) : undefined;
+}
+
+/**
+ * Closes a channel at once: everything queued for it is cancelled in the same transaction,
+ * and the dispatcher is told to abort a request already on the wire.
+ */
+export async function closeChannel(
+  res: CoreResources,
+  channelId: string,
+  reason: string,
+): Promise<void> {
+  await res.db
+    .transaction()
+    .execute((trx) => closeChannels(trx, [channelId], reason, res.clock.now()));
+  res.notifyClosed([channelId]);
+}
+
+export async function closeChannels(
+  trx: Executor,
+  channelIds: readonly string[],
+  reason: string,
+  now: number,
+): Promise<void> {
+  if (channelIds.length === 0) return;
+  await trx
+    .updateTable('channels')
+    .set({
+      state: 'closed',
+      closed_reason: reason,
+      closed_at: now,
+      queue_due_at: null,
+      lease_until: null,
+    })
+    .where('id', 'in', channelIds)
+    .where('state', '=', 'active')
+    .execute();
+  await cancelQueued(trx, channelIds);
+}
+
+/** Google channels stop by themselves when their lifetime ends. */
+export async function closeExpired(trx: Executor, now: number): Promise<number> {
+  const expired = await trx
+    .selectFrom('channels')
+    .select('id')
+    .where('state', '=', 'active')
+    .where('expires_at', '<=', now)
+    .limit(1000)
+    .execute();
+  await closeChannels(
+    trx,
+    expired.map((c) => c.id),
+    'expired',
+    now,
+  );
+  return expired.length;
+}

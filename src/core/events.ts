@@ -1,0 +1,369 @@
+import type { CoreResources } from './resources.ts';
+import type { EventsTable, Executor } from '../store/schema.ts';
+import type { EventTime } from '../domain/event-time.ts';
+import { eventTimeProblem, instantOf } from '../domain/event-time.ts';
+import { CoreError } from './errors.ts';
+import { newEventUid } from './ids.ts';
+import { recordChange } from './change-log.ts';
+import { ownedCalendar } from './calendars.ts';
+
+export type EventRow = Omit<EventsTable, 'id'> & { id: number };
+
+export const eventStatuses = ['confirmed', 'tentative', 'cancelled'] as const;
+export type EventStatus = (typeof eventStatuses)[number];
+
+/** An event's content as either face writes it. */
+export interface EventFields {
+  readonly summary: string | null;
+  readonly description: string | null;
+  readonly location: string | null;
+  readonly start: EventTime;
+  readonly end: EventTime;
+  readonly status?: EventStatus | undefined;
+  readonly recurrence?: readonly string[] | null | undefined;
+  /** Face-specific fields kept as given (transparency, attendees, colour …). */
+  readonly extra?: Readonly<Record<string, unknown>> | null | undefined;
+}
+
+export function checkEventFields(fields: EventFields, fieldNames = { start: 'start', end: 'end' }) {
+  const startProblem = eventTimeProblem(fields.start);
+  if (startProblem) throw new CoreError('invalid', startProblem, { field: fieldNames.start });
+  const endProblem = eventTimeProblem(fields.end);
+  if (endProblem) throw new CoreError('invalid', endProblem, { field: fieldNames.end });
+  if ('date' in fields.start !== 'date' in fields.end) {
+    throw new CoreError('invalid', 'start and end must both be dates or both be times', {
+      field: fieldNames.end,
+    });
+  }
+  if (instantOf(fields.end) < instantOf(fields.start)) {
+    throw new CoreError('invalid', 'end must not be before start', { field: fieldNames.end });
+  }
+}
+
+function contentColumns(fields: EventFields) {
+  return {
+    summary: fields.summary,
+    description: fields.description,
+    location: fields.location,
+    status: fields.status ?? 'confirmed',
+    start_json: JSON.stringify(fields.start),
+    end_json: JSON.stringify(fields.end),
+    start_at: instantOf(fields.start),
+    end_at: instantOf(fields.end),
+    recurrence_json: fields.recurrence ? JSON.stringify(fields.recurrence) : null,
+    extra_json: fields.extra ? JSON.stringify(fields.extra) : null,
+  };
+}
+
+export function fieldsOf(row: EventRow): EventFields {
+  return {
+    summary: row.summary,
+    description: row.description,
+    location: row.location,
+    start: JSON.parse(row.start_json) as EventTime,
+    end: JSON.parse(row.end_json) as EventTime,
+    status: row.status as EventStatus,
+    recurrence: row.recurrence_json ? (JSON.parse(row.recurrence_json) as string[]) : null,
+    extra: row.extra_json ? (JSON.parse(row.extra_json) as Record<string, unknown>) : null,
+  };
+}
+
+interface WriteTarget {
+  readonly accountId: string;
+  readonly calendarId: string;
+}
+
+async function insertEventRow(
+  trx: Executor,
+  target: WriteTarget,
+  fields: EventFields,
+  identity: { uid: string; externalId: string | null; icalUid: string; managed: boolean },
+  now: number,
+): Promise<EventRow> {
+  const seq = await recordChange(
+    trx,
+    {
+      accountId: target.accountId,
+      resource: 'event',
+      calendarId: target.calendarId,
+      resourceId: identity.uid,
+      managed: identity.managed,
+    },
+    now,
+  );
+  const values = {
+    calendar_id: target.calendarId,
+    account_id: target.accountId,
+    uid: identity.uid,
+    external_id: identity.externalId,
+    ical_uid: identity.icalUid,
+    managed: identity.managed ? 1 : 0,
+    ...contentColumns(fields),
+    sequence: 0,
+    deleted: 0,
+    created_at: now,
+    updated_at: now,
+    change_seq: seq,
+  };
+  const { id } = await trx
+    .insertInto('events')
+    .values(values)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { ...values, id: Number(id) };
+}
+
+async function rewriteEventRow(
+  trx: Executor,
+  current: EventRow,
+  fields: EventFields,
+  now: number,
+): Promise<EventRow> {
+  const seq = await recordChange(
+    trx,
+    {
+      accountId: current.account_id,
+      resource: 'event',
+      calendarId: current.calendar_id,
+      resourceId: current.uid,
+      managed: current.managed === 1,
+    },
+    now,
+  );
+  const next: EventRow = {
+    ...current,
+    ...contentColumns(fields),
+    sequence: current.sequence + 1,
+    deleted: fields.status === 'cancelled' ? 1 : 0,
+    updated_at: now,
+    change_seq: seq,
+  };
+  await trx.updateTable('events').set(next).where('id', '=', current.id).execute();
+  return next;
+}
+
+async function markDeleted(trx: Executor, current: EventRow, now: number): Promise<EventRow> {
+  return rewriteEventRow(trx, current, { ...fieldsOf(current), status: 'cancelled' }, now);
+}
+
+/** Cronofy's upsert of an application-managed event, keyed by the application's event_id. */
+export async function upsertManagedEvent(
+  res: CoreResources,
+  target: WriteTarget,
+  externalId: string,
+  fields: EventFields,
+): Promise<EventRow> {
+  checkEventFields(fields);
+  const now = res.clock.now();
+  const row = await res.db.transaction().execute(async (trx) => {
+    await ownedCalendar(trx, target.accountId, target.calendarId);
+    const current = await trx
+      .selectFrom('events')
+      .selectAll()
+      .where('calendar_id', '=', target.calendarId)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    if (current) return rewriteEventRow(trx, current, { ...fields, status: 'confirmed' }, now);
+    const uid = newEventUid();
+    return insertEventRow(
+      trx,
+      target,
+      fields,
+      { uid, externalId, icalUid: `${uid}@calpush`, managed: true },
+      now,
+    );
+  });
+  res.notifyQueued();
+  return row;
+}
+
+/** Deleting an unknown or already deleted managed event succeeds and changes nothing. */
+export async function deleteManagedEvent(
+  res: CoreResources,
+  target: WriteTarget,
+  externalId: string,
+): Promise<void> {
+  const now = res.clock.now();
+  const changed = await res.db.transaction().execute(async (trx) => {
+    await ownedCalendar(trx, target.accountId, target.calendarId);
+    const current = await trx
+      .selectFrom('events')
+      .selectAll()
+      .where('calendar_id', '=', target.calendarId)
+      .where('external_id', '=', externalId)
+      .where('deleted', '=', 0)
+      .executeTakeFirst();
+    if (!current) return false;
+    await markDeleted(trx, current, now);
+    return true;
+  });
+  if (changed) res.notifyQueued();
+}
+
+export async function getEvent(
+  res: CoreResources,
+  target: WriteTarget,
+  uid: string,
+): Promise<EventRow> {
+  await ownedCalendar(res.db, target.accountId, target.calendarId);
+  const row = await res.db
+    .selectFrom('events')
+    .selectAll()
+    .where('calendar_id', '=', target.calendarId)
+    .where('uid', '=', uid)
+    .executeTakeFirst();
+  if (!row) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
+  return row;
+}
+
+/** Google's insert: the client may choose the id; the event is not application-managed. */
+export async function insertEvent(
+  res: CoreResources,
+  target: WriteTarget,
+  fields: EventFields,
+  identity: { uid?: string | undefined; icalUid?: string | undefined } = {},
+): Promise<EventRow> {
+  checkEventFields(fields);
+  const now = res.clock.now();
+  const row = await res.db.transaction().execute(async (trx) => {
+    await ownedCalendar(trx, target.accountId, target.calendarId);
+    const uid = identity.uid ?? newEventUid();
+    if (identity.uid) {
+      const clash = await trx
+        .selectFrom('events')
+        .select('id')
+        .where('calendar_id', '=', target.calendarId)
+        .where('uid', '=', uid)
+        .executeTakeFirst();
+      if (clash) {
+        throw new CoreError('conflict', 'The requested identifier already exists.', {
+          field: 'id',
+          reason: 'duplicate',
+        });
+      }
+    }
+    return insertEventRow(
+      trx,
+      target,
+      fields,
+      { uid, externalId: null, icalUid: identity.icalUid ?? `${uid}@calpush`, managed: false },
+      now,
+    );
+  });
+  res.notifyQueued();
+  return row;
+}
+
+/** Replaces an event's content; `merge` turns it into a patch over the current content. */
+export async function updateEvent(
+  res: CoreResources,
+  target: WriteTarget,
+  uid: string,
+  change: (current: EventFields) => EventFields,
+): Promise<EventRow> {
+  const now = res.clock.now();
+  const row = await res.db.transaction().execute(async (trx) => {
+    await ownedCalendar(trx, target.accountId, target.calendarId);
+    const current = await trx
+      .selectFrom('events')
+      .selectAll()
+      .where('calendar_id', '=', target.calendarId)
+      .where('uid', '=', uid)
+      .executeTakeFirst();
+    if (!current) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
+    const fields = change(fieldsOf(current));
+    checkEventFields(fields);
+    return rewriteEventRow(trx, current, fields, now);
+  });
+  res.notifyQueued();
+  return row;
+}
+
+export async function deleteEvent(
+  res: CoreResources,
+  target: WriteTarget,
+  uid: string,
+): Promise<void> {
+  const now = res.clock.now();
+  await res.db.transaction().execute(async (trx) => {
+    await ownedCalendar(trx, target.accountId, target.calendarId);
+    const current = await trx
+      .selectFrom('events')
+      .selectAll()
+      .where('calendar_id', '=', target.calendarId)
+      .where('uid', '=', uid)
+      .executeTakeFirst();
+    if (!current) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
+    if (current.deleted === 1) {
+      throw new CoreError('gone', 'Resource has been deleted', { reason: 'deleted' });
+    }
+    await markDeleted(trx, current, now);
+  });
+  res.notifyQueued();
+}
+
+export interface EventQuery {
+  readonly accountId: string;
+  readonly calendarIds?: readonly string[] | undefined;
+  /** Events overlapping [from, to). */
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+  readonly modifiedSince?: number | undefined;
+  /** Only events changed after this change sequence number (incremental sync). */
+  readonly afterSeq?: number | undefined;
+  readonly includeDeleted: boolean;
+  readonly managed: 'include' | 'exclude' | 'only';
+  /** Resume after this event row id. */
+  readonly afterId?: number | undefined;
+  readonly limit: number;
+}
+
+function eventFilter(res: CoreResources, q: Omit<EventQuery, 'limit'>) {
+  let query = res.db.selectFrom('events').where('account_id', '=', q.accountId);
+  if (q.calendarIds) query = query.where('calendar_id', 'in', [...q.calendarIds]);
+  if (q.from !== undefined) query = query.where('end_at', '>', q.from);
+  if (q.to !== undefined) query = query.where('start_at', '<', q.to);
+  if (q.modifiedSince !== undefined) query = query.where('updated_at', '>=', q.modifiedSince);
+  if (q.afterSeq !== undefined) query = query.where('change_seq', '>', q.afterSeq);
+  if (!q.includeDeleted) query = query.where('deleted', '=', 0);
+  if (q.managed === 'exclude') query = query.where('managed', '=', 0);
+  if (q.managed === 'only') query = query.where('managed', '=', 1);
+  if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+  return query;
+}
+
+/** One page of events in a stable order (row id), and whether more follow. */
+export async function queryEvents(
+  res: CoreResources,
+  q: EventQuery,
+): Promise<{ rows: EventRow[]; more: boolean }> {
+  if (q.calendarIds?.length === 0) return { rows: [], more: false };
+  const rows = await eventFilter(res, q)
+    .selectAll()
+    .orderBy('id')
+    .limit(q.limit + 1)
+    .execute();
+  const more = rows.length > q.limit;
+  return { rows: more ? rows.slice(0, q.limit) : rows, more };
+}
+
+export async function countEvents(
+  res: CoreResources,
+  q: Omit<EventQuery, 'limit'>,
+): Promise<number> {
+  if (q.calendarIds?.length === 0) return 0;
+  const row = await eventFilter(res, q)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The newest change sequence number of an account: where an incremental read resumes. */
+export async function latestSeq(res: CoreResources, accountId: string): Promise<number> {
+  const row = await res.db
+    .selectFrom('changes')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}

@@ -1,0 +1,19 @@
+import type { Clock } from '../domain/clock.ts';
+import type { Db } from '../store/schema.ts';
+import type { TokenSealer } from './token-sealer.ts';
+
+/** What every core operation needs, passed as one object (no globals, no singletons). */
+export interface CoreResources {
+  readonly db: Db;
+  readonly clock: Clock;
+  /** Dev mode lifts the callback address rules. */
+  readonly dev: boolean;
+  /** Base URL clients reach this server at; used in next_page and resource URIs. */
+  readonly publicUrl: string;
+  /** Told after a commit that queued notifications, so delivery starts at once. */
+  readonly notifyQueued: () => void;
+  /** Told after a commit that closed channels, so requests already on the wire are dropped. */
+  readonly notifyClosed: (channelIds: readonly string[]) => void;
+  /** Seals and opens the opaque page and sync tokens both faces hand out. */
+  readonly tokens: TokenSealer;
+}

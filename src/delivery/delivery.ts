@@ -1,0 +1,61 @@
+import type { ChannelInterest } from '../domain/channel-matching.ts';
+import type { Dialect, NotificationKind } from '../domain/notification.ts';
+
+/** A claimed notification with everything needed to render, sign and send it. */
+export interface Delivery {
+  readonly notificationId: number;
+  readonly kind: NotificationKind;
+  readonly changesSince: number | null;
+  /** Attempts made before this one. */
+  readonly attempts: number;
+  readonly channel: {
+    readonly id: string;
+    readonly dialect: Dialect;
+    readonly publicId: string;
+    readonly clientId: string;
+    readonly callbackUrl: string;
+    readonly origin: string;
+    readonly interest: ChannelInterest;
+    readonly resourceId: string | null;
+    readonly resourceUri: string | null;
+    readonly token: string | null;
+    readonly expiresAt: number | null;
+    readonly failingSince: number | null;
+  };
+  /** The client's active secrets, oldest first. */
+  readonly secrets: readonly string[];
+}
+
+export interface AttemptRecord {
+  readonly at: number;
+  readonly status: number | null;
+  readonly error: string | null;
+  readonly latencyMs: number;
+}
+
+/** How a finished attempt changes the queue. */
+export type Completion =
+  | { readonly kind: 'delivered'; readonly delivery: Delivery; readonly attempt: AttemptRecord }
+  | {
+      readonly kind: 'retry';
+      readonly delivery: Delivery;
+      readonly attempt: AttemptRecord;
+      readonly retryAt: number;
+      readonly failingSince: number;
+    }
+  | {
+      readonly kind: 'close';
+      readonly delivery: Delivery;
+      readonly attempt: AttemptRecord;
+      readonly reason: string;
+    };
+
+/** The request a dialect makes of a notification. */
+export interface RenderedRequest {
+  readonly headers: Record<string, string>;
+  /** Exact bytes to send and sign; undefined for an empty body. */
+  readonly body: string | undefined;
+}
+
+export type Renderer = (delivery: Delivery) => RenderedRequest;
+export type Renderers = Readonly<Record<Dialect, Renderer>>;

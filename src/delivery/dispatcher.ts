@@ -1,0 +1,291 @@
+import type { Clock } from '../domain/clock.ts';
+import type { Db } from '../store/schema.ts';
+import type { Logger } from '../log.ts';
+import type { RetryPolicy } from '../domain/retry-policy.ts';
+import type { Completion, Delivery, Renderers } from './delivery.ts';
+import type { HttpSender } from './http-sender.ts';
+import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
+import { isSuccessStatus } from '../domain/notification.ts';
+import { claimDue, recordCompletions, releaseAllLeases } from '../store/delivery-queue.ts';
+import { closeExpired } from '../core/channels.ts';
+
+export interface DispatcherLimits {
+  readonly maxInFlight: number;
+  readonly maxInFlightPerOrigin: number;
+  readonly claimBatch: number;
+  readonly leaseMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface DispatcherDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly renderers: Renderers;
+  readonly sender: HttpSender;
+  readonly policy: RetryPolicy;
+  readonly limits: DispatcherLimits;
+  readonly random: () => number;
+  /** Single-node stores free every lease at start; shared stores wait for them to expire. */
+  readonly releaseLeasesOnStart: boolean;
+}
+
+interface InFlight {
+  readonly delivery: Delivery;
+  readonly controller: AbortController;
+  readonly startedAt: number;
+}
+
+export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
+
+/**
+ * Moves notifications from the outbox to their receivers: claims due channels in batches,
+ * sends each head notification, and writes the outcomes back in batches. Concurrency is
+ * bounded globally and per origin, so an endpoint that hangs only ever holds its own slots.
+ */
+export class Dispatcher {
+  readonly #deps: DispatcherDeps;
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #perOrigin = new Map<string, number>();
+  /** Claimed while their origin was at its bound; sent as its slots free up. */
+  readonly #waiting = new Map<string, Delivery[]>();
+  #waitingCount = 0;
+  readonly #tasks = new Set<Promise<void>>();
+  #results: Completion[] = [];
+  #pumpChain: Promise<number> = Promise.resolve(0);
+  #pumpQueued = false;
+  #flushChain: Promise<void> = Promise.resolve();
+  #flushQueued = false;
+  #timers: NodeJS.Timeout[] = [];
+  #stopped = false;
+
+  constructor(deps: DispatcherDeps) {
+    this.#deps = deps;
+  }
+
+  async start(): Promise<void> {
+    if (this.#deps.releaseLeasesOnStart) await releaseAllLeases(this.#deps.db);
+    this.#stopped = false;
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    // Retries and expiries come due with time, not with writes: look for them regularly.
+    every(200, () => this.wake());
+    every(100, () => this.#abortOverdue());
+    every(1000, () => void this.#closeExpired());
+    this.wake();
+  }
+
+  /** Stops claiming, lets requests on the wire finish (bounded by the timeout), records them. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    await this.#pumpChain;
+    await Promise.allSettled([...this.#tasks]);
+    await this.#flush();
+  }
+
+  /** Something may be due: claim soon. Cheap to call often; calls coalesce. */
+  wake(): void {
+    if (this.#pumpQueued || this.#stopped) return;
+    this.#pumpQueued = true;
+    setImmediate(() => {
+      this.#pumpQueued = false;
+      this.#pump().catch((err: unknown) => this.#deps.logger.error({ err }, 'claim failed'));
+    });
+  }
+
+  /** Aborts requests on the wire for channels that were just closed. */
+  abortChannels(channelIds: readonly string[]): void {
+    const ids = new Set(channelIds);
+    for (const entry of this.#inFlight.values()) {
+      if (ids.has(entry.delivery.channel.id)) entry.controller.abort(new Error('channel closed'));
+    }
+  }
+
+  /** Delivers everything due now, waiting for every outcome; for tests and maintenance. */
+  async runUntilIdle(): Promise<void> {
+    for (;;) {
+      const claimed = await this.#pump();
+      while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+      await this.#flush();
+      if (claimed === 0 && this.#results.length === 0 && this.#waitingCount === 0) return;
+    }
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  #pump(): Promise<number> {
+    this.#pumpChain = this.#pumpChain.then(
+      () => this.#claimWhileRoom(),
+      () => this.#claimWhileRoom(),
+    );
+    return this.#pumpChain;
+  }
+
+  async #claimWhileRoom(): Promise<number> {
+    const { limits } = this.#deps;
+    let total = 0;
+    while (!this.#stopped) {
+      const room = Math.min(
+        limits.claimBatch,
+        limits.maxInFlight - this.#inFlight.size - this.#waitingCount,
+      );
+      if (room <= 0) break;
+      const deliveries = await claimDue(this.#deps.db, {
+        now: this.#deps.clock.now(),
+        limit: room,
+        leaseMs: limits.leaseMs,
+        excludeOrigins: this.#saturatedOrigins(),
+      });
+      total += deliveries.length;
+      for (const d of deliveries) this.#dispatch(d);
+      if (deliveries.length < room) break;
+    }
+    return total;
+  }
+
+  #saturatedOrigins(): string[] {
+    const cap = this.#deps.limits.maxInFlightPerOrigin;
+    const out: string[] = [];
+    for (const [origin, n] of this.#perOrigin) if (n >= cap) out.push(origin);
+    return out;
+  }
+
+  #dispatch(delivery: Delivery): void {
+    const origin = delivery.channel.origin;
+    if ((this.#perOrigin.get(origin) ?? 0) >= this.#deps.limits.maxInFlightPerOrigin) {
+      const queue = this.#waiting.get(origin) ?? [];
+      queue.push(delivery);
+      this.#waiting.set(origin, queue);
+      this.#waitingCount++;
+      return;
+    }
+    this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
+    const entry: InFlight = {
+      delivery,
+      controller: new AbortController(),
+      startedAt: performance.now(),
+    };
+    this.#inFlight.set(delivery.notificationId, entry);
+    const task = this.#attempt(entry).then((completion) => {
+      this.#inFlight.delete(delivery.notificationId);
+      this.#tasks.delete(task);
+      this.#results.push(completion);
+      this.#release(origin);
+      this.#scheduleFlush();
+    });
+    this.#tasks.add(task);
+  }
+
+  #release(origin: string): void {
+    const left = (this.#perOrigin.get(origin) ?? 1) - 1;
+    if (left > 0) this.#perOrigin.set(origin, left);
+    else this.#perOrigin.delete(origin);
+    const queue = this.#waiting.get(origin);
+    const next = queue?.shift();
+    if (queue && queue.length === 0) this.#waiting.delete(origin);
+    if (next) {
+      this.#waitingCount--;
+      this.#dispatch(next);
+    }
+  }
+
+  async #attempt(entry: InFlight): Promise<Completion> {
+    const { delivery } = entry;
+    const { clock, renderers, sender, policy, random, logger } = this.#deps;
+    const at = clock.now();
+    let status: number | undefined;
+    let error: string | undefined;
+    let retryAfter: string | undefined;
+    try {
+      const rendered = renderers[delivery.channel.dialect](delivery);
+      const headers = {
+        ...rendered.headers,
+        [NOTIFICATION_ID_HEADER]: `ntf_${delivery.notificationId}`,
+        'user-agent': 'calpush',
+      };
+      const result = await sender.send(
+        delivery.channel.callbackUrl,
+        headers,
+        rendered.body,
+        entry.controller.signal,
+      );
+      ({ status, error, retryAfter } = result);
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+      logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
+    }
+    const attempt = {
+      at,
+      status: status ?? null,
+      error: error ?? (status === undefined ? 'no response' : null),
+      latencyMs: performance.now() - entry.startedAt,
+    };
+    if (status !== undefined && isSuccessStatus(delivery.channel.dialect, status)) {
+      return { kind: 'delivered', delivery, attempt };
+    }
+    const now = clock.now();
+    const failingSince = delivery.channel.failingSince ?? at;
+    const decision = decideAfterFailure(policy, {
+      now,
+      failingSince,
+      attempts: delivery.attempts + 1,
+      retryAfterMs: parseRetryAfter(retryAfter, now),
+      random: random(),
+    });
+    if (decision.kind === 'close') {
+      logger.warn({ channel: delivery.channel.id, reason: decision.reason }, 'channel closed');
+      return { kind: 'close', delivery, attempt, reason: decision.reason };
+    }
+    return { kind: 'retry', delivery, attempt, retryAt: decision.at, failingSince };
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(() => {
+      this.#flushQueued = false;
+      void this.#flush().then(() => this.wake());
+    });
+  }
+
+  #flush(): Promise<void> {
+    this.#flushChain = this.#flushChain.then(async () => {
+      while (this.#results.length > 0) {
+        const batch = this.#results;
+        this.#results = [];
+        try {
+          await recordCompletions(this.#deps.db, batch, this.#deps.clock.now());
+        } catch (err) {
+          // The rows stay leased; when the lease runs out they are sent again (at least once).
+          this.#deps.logger.error({ err, count: batch.length }, 'recording outcomes failed');
+        }
+      }
+    });
+    return this.#flushChain;
+  }
+
+  #abortOverdue(): void {
+    const limit = performance.now() - this.#deps.limits.timeoutMs;
+    for (const entry of this.#inFlight.values()) {
+      if (entry.startedAt < limit) {
+        entry.controller.abort(new Error(`timed out after ${this.#deps.limits.timeoutMs} ms`));
+      }
+    }
+  }
+
+  async #closeExpired(): Promise<void> {
+    try {
+      const { db, clock } = this.#deps;
+      await db.transaction().execute((trx) => closeExpired(trx, clock.now()));
+    } catch (err) {
+      this.#deps.logger.error({ err }, 'closing expired channels failed');
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/** Calendar time helpers: pure, no clock reads. */
+
+const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/;
+const localDateTime = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/;
+const zonedDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+export function isDateOnly(value: string): boolean {
+  const m = dateOnly.exec(value);
+  if (!m) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(value);
+}
+
+export function isZonedDateTime(value: string): boolean {
+  return zonedDateTime.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Offset of `tz` from UTC at the instant `utcMs`, in ms. */
+function zoneOffset(utcMs: number, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** The UTC instant of a wall-clock time in a zone (the earlier one when ambiguous). */
+export function zonedToUtc(local: string, tz: string): number {
+  const m = localDateTime.exec(local) ?? dateOnly.exec(local);
+  if (!m) throw new RangeError(`not a local date-time: ${local}`);
+  const wall = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
+  // Two passes settle the offset across a DST transition.
+  let guess = wall - zoneOffset(wall, tz);
+  guess = wall - zoneOffset(guess, tz);
+  return guess;
+}
+
+/** RFC 3339 in UTC at second precision, as both APIs print instants. */
+export function formatUtc(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** RFC 3339 in UTC with milliseconds, Google's `updated`/`created` format. */
+export function formatUtcMillis(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The date (YYYY-MM-DD) an instant falls on in a zone. */
+export function dateInZone(ms: number, tz: string): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: tz,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date(ms));
+}
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import type { CoreResources } from '../../core/resources.ts';
+import type { CronofyEnv } from './context.ts';
+import type { TokenBuckets } from '../../domain/rate-limit.ts';
+import { authenticate } from '../../core/accounts.ts';
+import { bearerToken } from '../../http/read-json.ts';
+import { CronofyError, renderCronofyError } from './errors.ts';
+import { channelsRoutes } from './channels-routes.ts';
+import { calendarsRoutes } from './calendars-routes.ts';
+import { eventsRoutes } from './events-routes.ts';
+import { accountRoutes } from './account-routes.ts';
+
+export interface CronofyFaceOptions {
+  /** Per-account request budget; undefined for none. */
+  readonly rateLimit?: TokenBuckets | undefined;
+}
+
+/** The Cronofy-compatible face, mounted at `/v1`. */
+export function createCronofyFace(res: CoreResources, options: CronofyFaceOptions = {}) {
+  const app = new Hono<CronofyEnv>();
+
+  app.use('*', async function authenticateBearer(c, next) {
+    const principal = await authenticate(res, bearerToken(c.req.header('authorization')));
+    const verdict = options.rateLimit?.take(principal.accountId, res.clock.now());
+    if (verdict && !verdict.ok) {
+      throw new CronofyError(
+        429,
+        { request: [{ key: 'errors.rate_limited', description: 'too many requests' }] },
+        { 'retry-after': String(Math.ceil(verdict.retryAfterMs / 1000)) },
+      );
+    }
+    c.set('principal', principal);
+    await next();
+  });
+
+  app.route('/channels', channelsRoutes(res));
+  app.route('/calendars', calendarsRoutes(res));
+  app.route('/events', eventsRoutes(res));
+  app.route('/', accountRoutes(res));
+
+  app.notFound((c) =>
+    c.json(
+      { errors: { request: [{ key: 'errors.not_found', description: 'no such endpoint' }] } },
+      404,
+    ),
+  );
+  app.onError(renderCronofyError);
+  return app;
+}

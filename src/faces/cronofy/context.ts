@@ -1,0 +1,5 @@
+import type { Principal } from '../../core/accounts.ts';
+
+export interface CronofyEnv {
+  Variables: { principal: Principal };
+}

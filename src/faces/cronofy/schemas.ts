@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { ZodType } from 'zod';
+import { CronofyError, fromZod } from './errors.ts';
+import type { JsonBody } from '../../http/read-json.ts';
+
+export function parseBody<T>(schema: ZodType<T>, body: JsonBody): T {
+  if (!body.ok) throw CronofyError.field(422, 'request', 'errors.invalid_json', body.problem);
+  const parsed = schema.safeParse(body.value);
+  if (!parsed.success) throw fromZod(parsed.error);
+  return parsed.data;
+}
+
+const id = z.string().min(1).max(255);
+
+export const createChannelSchema = z.object({
+  callback_url: z.string().min(1).max(2048),
+  filters: z
+    .object({
+      calendar_ids: z.array(id).min(1, 'must not be empty').max(128).optional(),
+      only_managed: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+/** A Cronofy time: "2024-09-14", "2024-09-14T09:00:00Z", or {time, tzid}. */
+const cronofyTime = z.union([
+  z.string().min(1).max(64),
+  z.object({ time: z.string().min(1).max(64), tzid: z.string().min(1).max(64).optional() }),
+]);
+
+export const upsertEventSchema = z.object({
+  event_id: id,
+  summary: z.string().max(1024),
+  description: z.string().max(64 * 1024).optional(),
+  start: cronofyTime,
+  end: cronofyTime,
+  tzid: z.string().min(1).max(64).optional(),
+  location: z.object({ description: z.string().max(1024).optional() }).optional(),
+  transparency: z.enum(['opaque', 'transparent']).optional(),
+  color: z.string().max(32).optional(),
+});
+export type UpsertEventBody = z.infer<typeof upsertEventSchema>;
+
+export const deleteEventSchema = z.object({ event_id: id });
+
+export const createCalendarSchema = z.object({
+  profile_id: id,
+  name: z.string().min(1).max(255),
+  color: z.string().max(32).optional(),
+});

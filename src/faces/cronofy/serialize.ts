@@ -1,0 +1,74 @@
+import type { CalendarRow } from '../../core/calendars.ts';
+import type { ChannelView } from '../../core/channels.ts';
+import type { EventRow } from '../../core/events.ts';
+import type { ChannelInterest } from '../../domain/channel-matching.ts';
+import type { EventTime } from '../../domain/event-time.ts';
+import { instantOf } from '../../domain/event-time.ts';
+import { formatUtc } from '../../domain/time.ts';
+
+/** `filters` holds only what differs from the defaults, as Cronofy echoes it. */
+export function channelFilters(interest: ChannelInterest): Record<string, unknown> {
+  if (interest.dialect !== 'cronofy') return {};
+  const filters: Record<string, unknown> = {};
+  if (interest.calendarIds) filters.calendar_ids = interest.calendarIds;
+  if (interest.onlyManaged) filters.only_managed = true;
+  return filters;
+}
+
+export function channelJson(channel: ChannelView) {
+  return {
+    channel_id: channel.publicId,
+    callback_url: channel.callbackUrl,
+    filters: channelFilters(channel.interest),
+  };
+}
+
+export function calendarJson(calendar: CalendarRow, profile: { id: string; name: string }) {
+  return {
+    provider_name: 'calpush',
+    profile_id: profile.id,
+    profile_name: profile.name,
+    calendar_id: calendar.id,
+    calendar_name: calendar.name,
+    calendar_readonly: calendar.readonly === 1,
+    calendar_deleted: calendar.deleted === 1,
+    calendar_primary: calendar.is_primary === 1,
+    calendar_integrated_conferencing_available: false,
+    calendar_attendee_permissions: { can_add_attendees: false },
+    permission_level: 'unrestricted',
+    ...(calendar.color ? { calendar_color: calendar.color } : {}),
+  };
+}
+
+function cronofyTime(time: EventTime): string {
+  return 'date' in time ? time.date : formatUtc(instantOf(time));
+}
+
+export function eventJson(event: EventRow, organizerEmail: string) {
+  const start = JSON.parse(event.start_json) as EventTime;
+  const end = JSON.parse(event.end_json) as EventTime;
+  const extra = event.extra_json ? (JSON.parse(event.extra_json) as Record<string, unknown>) : {};
+  const managed = event.managed === 1;
+  return {
+    calendar_id: event.calendar_id,
+    event_uid: event.uid,
+    summary: event.summary ?? '',
+    description: event.description ?? '',
+    start: cronofyTime(start),
+    end: cronofyTime(end),
+    deleted: event.deleted === 1,
+    created: formatUtc(Number(event.created_at)),
+    updated: formatUtc(Number(event.updated_at)),
+    ...(event.location ? { location: { description: event.location } } : {}),
+    participation_status: 'none',
+    attendees: [],
+    organizer: { email: organizerEmail },
+    transparency: typeof extra.transparency === 'string' ? extra.transparency : 'opaque',
+    status: event.status === 'cancelled' ? 'cancelled' : event.status,
+    categories: [],
+    recurring: event.recurrence_json !== null,
+    event_private: false,
+    options: { delete: managed, update: managed, change_participation_status: false },
+    ...(managed && event.external_id ? { event_id: event.external_id } : {}),
+  };
+}

@@ -1,0 +1,22 @@
+import type { Delivery, RenderedRequest } from '../../delivery/delivery.ts';
+
+/**
+ * Google push messages carry everything in X-Goog-* headers and have no body. The sync
+ * message is number 1; later messages use the notification's id, which grows strictly
+ * within a channel (numbers need not be consecutive).
+ */
+export function renderGoogleNotification(delivery: Delivery): RenderedRequest {
+  const { channel } = delivery;
+  const headers: Record<string, string> = {
+    'x-goog-channel-id': channel.publicId,
+    'x-goog-message-number': delivery.kind === 'sync' ? '1' : String(delivery.notificationId),
+    'x-goog-resource-id': channel.resourceId ?? '',
+    'x-goog-resource-uri': channel.resourceUri ?? '',
+    'x-goog-resource-state': delivery.kind,
+  };
+  if (channel.expiresAt !== null) {
+    headers['x-goog-channel-expiration'] = new Date(channel.expiresAt).toUTCString();
+  }
+  if (channel.token !== null) headers['x-goog-channel-token'] = channel.token;
+  return { headers, body: undefined };
+}

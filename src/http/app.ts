@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+
+export interface RootAppOptions {
+  readonly bodyLimitBytes: number;
+  readonly faces: readonly { prefix: string; app: { fetch: (request: Request) => Response | Promise<Response> } }[];
+  readonly ready: () => Promise<void>;
+}
+
+/** The root app: size limit, health probes, and each face mounted under its prefix. */
+export function createRootApp(options: RootAppOptions) {
+  const app = new Hono();
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.bodyLimitBytes,
+      onError: (c) =>
+        c.json({ error: { code: 413, message: 'request body too large' } }, 413),
+    }),
+  );
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await options.ready();
+      return c.json({ status: 'ready' });
+    } catch {
+      return c.json({ status: 'unavailable' }, 503);
+    }
+  });
+  for (const face of options.faces) app.mount(face.prefix, face.app.fetch);
+  app.notFound((c) => c.json({ error: { code: 404, message: 'not found' } }, 404));
+  app.onError((_err, c) => c.json({ error: { code: 500, message: 'internal error' } }, 500));
+  return app;
+}

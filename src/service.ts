@@ -1,0 +1,92 @@
+import type { Config } from './config/config.ts';
+import type { Clock } from './domain/clock.ts';
+import type { Logger } from './log.ts';
+import type { CoreResources } from './core/resources.ts';
+import type { Store } from './store/store.ts';
+import { systemClock } from './domain/clock.ts';
+import { defaultRetryPolicy } from './domain/retry-policy.ts';
+import { TokenBuckets } from './domain/rate-limit.ts';
+import { createLogger } from './log.ts';
+import { openStore, ping } from './store/store.ts';
+import { loadTokenSealer } from './core/token-sealer.ts';
+import { Dispatcher } from './delivery/dispatcher.ts';
+import { createHttpSender } from './delivery/http-sender.ts';
+import { renderCronofyNotification } from './faces/cronofy/notification-renderer.ts';
+import { renderGoogleNotification } from './faces/google/notification-renderer.ts';
+import { createCronofyFace } from './faces/cronofy/app.ts';
+import { createRootApp } from './http/app.ts';
+
+export interface ServiceDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly random?: () => number;
+}
+
+export interface Service {
+  readonly app: ReturnType<typeof createRootApp>;
+  readonly core: CoreResources;
+  readonly store: Store;
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  /** Starts background delivery. Tests that drive delivery by hand do not call it. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds every piece from one config and wires them together. */
+export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const sender = createHttpSender({
+    dev: config.dev,
+    timeoutMs: config.delivery.timeoutMs,
+    connectionsPerOrigin: config.delivery.maxInFlightPerOrigin,
+  });
+  const dispatcher = new Dispatcher({
+    db: store.db,
+    clock,
+    logger,
+    sender,
+    renderers: { cronofy: renderCronofyNotification, google: renderGoogleNotification },
+    policy: { ...defaultRetryPolicy, windowMs: config.delivery.retryWindowMs },
+    limits: config.delivery,
+    random: deps.random ?? Math.random,
+    releaseLeasesOnStart: store.engine === 'sqlite',
+  });
+  const core: CoreResources = {
+    db: store.db,
+    clock,
+    dev: config.dev,
+    publicUrl: config.publicUrl,
+    tokens: await loadTokenSealer(store.db),
+    notifyQueued: () => dispatcher.wake(),
+    notifyClosed: (ids) => dispatcher.abortChannels(ids),
+  };
+  const rateLimit =
+    config.rateLimitPerSecond > 0
+      ? new TokenBuckets({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitPerSecond * 2 })
+      : undefined;
+  const app = createRootApp({
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    ready: () => ping(store),
+    faces: [{ prefix: '/v1', app: createCronofyFace(core, { rateLimit }) }],
+  });
+  let started = false;
+  return {
+    app,
+    core,
+    store,
+    dispatcher,
+    logger,
+    async start() {
+      started = true;
+      await dispatcher.start();
+    },
+    async stop() {
+      if (started) await dispatcher.stop();
+      await sender.close();
+      await store.close();
+    },
+  };
+}

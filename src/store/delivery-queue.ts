@@ -1,0 +1,235 @@
+import { sql } from 'kysely';
+import type { Db, Executor } from './schema.ts';
+import type { ChannelInterest } from '../domain/channel-matching.ts';
+import type { Dialect, NotificationKind } from '../domain/notification.ts';
+import type { Completion, Delivery } from '../delivery/delivery.ts';
+import { chunks } from './outbox.ts';
+import { closeChannels } from '../core/channels.ts';
+
+export interface ClaimOptions {
+  readonly now: number;
+  readonly limit: number;
+  readonly leaseMs: number;
+  /** Origins already at their concurrency bound: leave their channels for later. */
+  readonly excludeOrigins: readonly string[];
+}
+
+/**
+ * Leases up to `limit` due channels and returns the head notification of each. Claiming by
+ * channel, not by notification, is what keeps one request in flight per channel and so
+ * every channel's notifications in order.
+ */
+export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .selectFrom('channels')
+      .selectAll()
+      .where('queue_due_at', '<=', opts.now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', opts.now)]))
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', opts.now)]))
+      .where('state', '=', 'active');
+    if (opts.excludeOrigins.length > 0) {
+      query = query.where('origin', 'not in', [...opts.excludeOrigins]);
+    }
+    const channels = await query.orderBy('queue_due_at').limit(opts.limit).execute();
+    if (channels.length === 0) return [];
+    const channelIds = channels.map((c) => c.id);
+    await trx
+      .updateTable('channels')
+      .set({ lease_until: opts.now + opts.leaseMs })
+      .where('id', 'in', channelIds)
+      .execute();
+    const heads = await trx
+      .selectFrom('notifications')
+      .selectAll()
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('notifications')
+          .select((e) => e.fn.min('id').as('id'))
+          .where('channel_id', 'in', channelIds)
+          .where('state', 'in', ['pending', 'sending'])
+          .groupBy('channel_id'),
+      )
+      .execute();
+    const headByChannel = new Map(heads.map((n) => [n.channel_id, n]));
+    const idle = channelIds.filter((id) => !headByChannel.has(id));
+    if (idle.length > 0) {
+      // Nothing queued after all (cancelled meanwhile): the channel leaves the schedule.
+      await trx
+        .updateTable('channels')
+        .set({ queue_due_at: null, lease_until: null })
+        .where('id', 'in', idle)
+        .execute();
+    }
+    if (heads.length === 0) return [];
+    await trx
+      .updateTable('notifications')
+      .set({ state: 'sending' })
+      .where(
+        'id',
+        'in',
+        heads.map((h) => h.id),
+      )
+      .execute();
+    const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
+    const deliveries: Delivery[] = [];
+    for (const c of channels) {
+      const head = headByChannel.get(c.id);
+      if (!head) continue;
+      deliveries.push({
+        notificationId: Number(head.id),
+        kind: head.kind as NotificationKind,
+        changesSince: head.changes_since === null ? null : Number(head.changes_since),
+        attempts: head.attempts,
+        channel: {
+          id: c.id,
+          dialect: c.dialect as Dialect,
+          publicId: c.public_id,
+          clientId: c.client_id,
+          callbackUrl: c.callback_url,
+          origin: c.origin,
+          interest: JSON.parse(c.interest_json) as ChannelInterest,
+          resourceId: c.resource_id,
+          resourceUri: c.resource_uri,
+          token: c.token,
+          expiresAt: c.expires_at === null ? null : Number(c.expires_at),
+          failingSince: c.failing_since === null ? null : Number(c.failing_since),
+        },
+        secrets: secrets.get(c.client_id) ?? [],
+      });
+    }
+    return deliveries;
+  });
+}
+
+async function secretsByClient(
+  trx: Executor,
+  clientIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const ids of chunks(clientIds)) {
+    const rows = await trx
+      .selectFrom('client_secrets')
+      .select(['client_id', 'secret'])
+      .where('client_id', 'in', ids)
+      .orderBy('id')
+      .execute();
+    for (const row of rows) {
+      const list = out.get(row.client_id) ?? [];
+      list.push(row.secret);
+      out.set(row.client_id, list);
+    }
+  }
+  return out;
+}
+
+/** Due time of a channel's head notification, computed in SQL for set-based updates. */
+const headDueAt = sql<number | null>`(select n.due_at from notifications n
+  where n.channel_id = channels.id and n.state = 'pending' order by n.id limit 1)`;
+
+/** Writes a batch of finished attempts and their effect on the queue in one transaction. */
+export async function recordCompletions(
+  db: Db,
+  completions: readonly Completion[],
+  now: number,
+): Promise<void> {
+  if (completions.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const batch of chunks(completions, 100)) {
+      await trx
+        .insertInto('attempts')
+        .values(
+          batch.map((c) => ({
+            notification_id: c.delivery.notificationId,
+            channel_id: c.delivery.channel.id,
+            at: c.attempt.at,
+            status: c.attempt.status,
+            error: c.attempt.error,
+            latency_ms: Math.round(c.attempt.latencyMs),
+            decision: c.kind,
+          })),
+        )
+        .execute();
+    }
+    const delivered = completions.filter((c) => c.kind === 'delivered');
+    for (const batch of chunks(delivered)) {
+      await trx
+        .updateTable('notifications')
+        .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
+        .where(
+          'id',
+          'in',
+          batch.map((c) => c.delivery.notificationId),
+        )
+        .where('state', '=', 'sending')
+        .execute();
+      await trx
+        .updateTable('channels')
+        .set({ failing_since: null, lease_until: null, queue_due_at: headDueAt })
+        .where(
+          'id',
+          'in',
+          batch.map((c) => c.delivery.channel.id),
+        )
+        .where('state', '=', 'active')
+        .execute();
+    }
+    for (const c of completions) {
+      if (c.kind !== 'retry') continue;
+      // A change queued while this one was on the wire merges into it: the older row's
+      // earlier changes_since (or lower message number) already covers it.
+      await trx
+        .deleteFrom('notifications')
+        .where('channel_id', '=', c.delivery.channel.id)
+        .where('kind', '=', c.delivery.kind)
+        .where('state', '=', 'pending')
+        .execute();
+      await trx
+        .updateTable('notifications')
+        .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
+        .where('id', '=', c.delivery.notificationId)
+        .where('state', '=', 'sending')
+        .execute();
+      await trx
+        .updateTable('channels')
+        .set({ lease_until: null, failing_since: c.failingSince, queue_due_at: headDueAt })
+        .where('id', '=', c.delivery.channel.id)
+        .where('state', '=', 'active')
+        .execute();
+    }
+    const closing = completions.filter((c) => c.kind === 'close');
+    for (const c of closing) {
+      await closeChannels(trx, [c.delivery.channel.id], c.reason, now);
+    }
+  });
+}
+
+/** After a crash nobody holds a lease: a single-node store frees them all at start. */
+export async function releaseAllLeases(db: Db): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    // A change queued behind an interrupted send merges into it, as after a failed attempt.
+    await trx
+      .deleteFrom('notifications')
+      .where('state', '=', 'pending')
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('notifications as s')
+            .select('s.id')
+            .where('s.state', '=', 'sending')
+            .whereRef('s.channel_id', '=', 'notifications.channel_id')
+            .whereRef('s.kind', '=', 'notifications.kind'),
+        ),
+      )
+      .execute();
+    await trx
+      .updateTable('notifications')
+      .set({ state: 'pending' })
+      .where('state', '=', 'sending')
+      .execute();
+    await trx
+      .updateTable('channels')
+      .set({ lease_until: null })
+      .where('lease_until', 'is not', null)
+      .execute();
+  });
+}

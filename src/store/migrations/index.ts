@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+import type { MigrationContext } from './context.ts';
+import * as initial from './001-initial.ts';
+
+interface MigrationModule {
+  up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
+}
+
+/** Numbered in order; never edit one that has shipped, add the next. */
+const modules: Record<string, MigrationModule> = {
+  '001-initial': initial,
+};
+
+export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {
+  return Object.fromEntries(
+    Object.entries(modules).map(([name, m]) => [name, { up: (db) => m.up(db, ctx) }]),
+  );
+}

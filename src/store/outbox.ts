@@ -1,0 +1,64 @@
+import { sql } from 'kysely';
+import type { Executor } from './schema.ts';
+import type { NotificationKind } from '../domain/notification.ts';
+
+/** SQLite caps bound parameters per statement; batches stay well under it on every engine. */
+export const CHUNK = 400;
+
+export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Queues one notification of `kind` per channel, in the caller's transaction. A channel that
+ * already has one of that kind pending keeps it: that is coalescing, and the older row's
+ * earlier `changes_since` still covers the new change.
+ */
+export async function enqueue(
+  trx: Executor,
+  channelIds: readonly string[],
+  kind: NotificationKind,
+  now: number,
+  changesSince: number | null = null,
+): Promise<void> {
+  for (const ids of chunks(channelIds)) {
+    await trx
+      .insertInto('notifications')
+      .values(
+        ids.map((channelId) => ({
+          channel_id: channelId,
+          kind,
+          state: 'pending',
+          changes_since: changesSince,
+          created_at: now,
+          due_at: now,
+          attempts: 0,
+          delivered_at: null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['channel_id', 'kind']).where('state', '=', 'pending').doNothing(),
+      )
+      .execute();
+    // A channel with a queue keeps the due time of its head; an idle one becomes due now.
+    await trx
+      .updateTable('channels')
+      .set({ queue_due_at: sql<number>`coalesce(queue_due_at, ${now})` })
+      .where('id', 'in', ids)
+      .execute();
+  }
+}
+
+/** Cancels everything queued for channels that are closing; in the caller's transaction. */
+export async function cancelQueued(trx: Executor, channelIds: readonly string[]): Promise<void> {
+  for (const ids of chunks(channelIds)) {
+    await trx
+      .updateTable('notifications')
+      .set({ state: 'cancelled' })
+      .where('channel_id', 'in', ids)
+      .where('state', 'in', ['pending', 'sending'])
+      .execute();
+  }
+}

@@ -1,0 +1,190 @@
+import type { Generated, Kysely, Transaction } from 'kysely';
+
+/** Times are integer milliseconds since the epoch in every table, on every engine. */
+export interface ClientsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ClientSecretsTable {
+  id: Generated<number>;
+  client_id: string;
+  secret: string;
+  created_at: number;
+}
+
+export interface AccountsTable {
+  id: string;
+  client_id: string;
+  email: string;
+  name: string;
+  time_zone: string;
+  created_at: number;
+}
+
+export interface AccessTokensTable {
+  token_hash: string;
+  account_id: string;
+  created_at: number;
+}
+
+export interface ProfilesTable {
+  id: string;
+  account_id: string;
+  provider_name: string;
+  name: string;
+  connected: number;
+  created_at: number;
+}
+
+export interface CalendarsTable {
+  id: string;
+  account_id: string;
+  profile_id: string;
+  name: string;
+  description: string | null;
+  location: string | null;
+  time_zone: string;
+  color: string | null;
+  is_primary: number;
+  readonly: number;
+  deleted: number;
+  created_at: number;
+  updated_at: number;
+  change_seq: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  calendar_id: string;
+  account_id: string;
+  /** Cronofy's event_uid and Google's event id: one opaque id for both faces. */
+  uid: string;
+  /** The application's own id for a managed event (Cronofy event_id). */
+  external_id: string | null;
+  ical_uid: string;
+  managed: number;
+  status: string;
+  summary: string | null;
+  description: string | null;
+  location: string | null;
+  /** Normalised start/end as JSON ({date} or {dateTime, timeZone}). */
+  start_json: string;
+  end_json: string;
+  /** UTC instants for range queries; all-day events use midnight UTC of their dates. */
+  start_at: number;
+  end_at: number;
+  recurrence_json: string | null;
+  extra_json: string | null;
+  sequence: number;
+  deleted: number;
+  created_at: number;
+  updated_at: number;
+  change_seq: number;
+}
+
+export interface ChangesTable {
+  seq: Generated<number>;
+  account_id: string;
+  resource: string;
+  calendar_id: string | null;
+  resource_id: string;
+  at: number;
+}
+
+export interface ChannelsTable {
+  id: string;
+  client_id: string;
+  account_id: string;
+  dialect: string;
+  /** The id the client chose (Google); equals id for Cronofy channels. */
+  public_id: string;
+  callback_url: string;
+  /** scheme://host:port of the callback, the unit of delivery concurrency. */
+  origin: string;
+  interest_json: string;
+  /** Canonical form of a Cronofy create request, to return the existing channel. */
+  request_key: string | null;
+  resource_id: string | null;
+  resource_uri: string | null;
+  token: string | null;
+  expires_at: number | null;
+  state: string;
+  closed_reason: string | null;
+  closed_at: number | null;
+  failing_since: number | null;
+  /** Due time of the channel's oldest pending notification; null when nothing is queued. */
+  queue_due_at: number | null;
+  /** Until when a dispatcher owns the channel's head notification. */
+  lease_until: number | null;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  channel_id: string;
+  kind: string;
+  /** pending → sending → delivered | cancelled */
+  state: string;
+  changes_since: number | null;
+  created_at: number;
+  due_at: number;
+  attempts: number;
+  delivered_at: number | null;
+}
+
+export interface AttemptsTable {
+  id: Generated<number>;
+  notification_id: number;
+  channel_id: string;
+  at: number;
+  status: number | null;
+  error: string | null;
+  latency_ms: number;
+  decision: string;
+}
+
+export interface AclRulesTable {
+  id: string;
+  calendar_id: string;
+  role: string;
+  scope_type: string;
+  scope_value: string | null;
+  deleted: number;
+  updated_at: number;
+  change_seq: number;
+}
+
+export interface SettingsTable {
+  account_id: string;
+  id: string;
+  value: string;
+  change_seq: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  meta: MetaTable;
+  clients: ClientsTable;
+  client_secrets: ClientSecretsTable;
+  accounts: AccountsTable;
+  access_tokens: AccessTokensTable;
+  profiles: ProfilesTable;
+  calendars: CalendarsTable;
+  events: EventsTable;
+  changes: ChangesTable;
+  channels: ChannelsTable;
+  notifications: NotificationsTable;
+  attempts: AttemptsTable;
+  acl_rules: AclRulesTable;
+  settings: SettingsTable;
+}
+
+export type Db = Kysely<Database>;
+/** Store functions take either the database or an open transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,68 @@
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+type SqlValue = null | number | bigint | string | Uint8Array;
+
+/** node:sqlite binds no booleans or undefined; the SQL builder may hand us both. */
+function bindable(parameters: ReadonlyArray<unknown>): SqlValue[] {
+  return parameters.map((p) => {
+    if (p === undefined || p === null) return null;
+    if (typeof p === 'boolean') return p ? 1 : 0;
+    return p as SqlValue;
+  });
+}
+
+class CachedStatement implements SqliteStatement {
+  readonly reader: boolean;
+  readonly #stmt: StatementSync;
+  constructor(stmt: StatementSync) {
+    this.#stmt = stmt;
+    this.reader = stmt.columns().length > 0;
+  }
+  all(parameters: ReadonlyArray<unknown>): unknown[] {
+    return this.#stmt.all(...bindable(parameters));
+  }
+  run(parameters: ReadonlyArray<unknown>) {
+    const { changes, lastInsertRowid } = this.#stmt.run(...bindable(parameters));
+    return { changes, lastInsertRowid };
+  }
+  iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    return this.#stmt.iterate(...bindable(parameters));
+  }
+}
+
+/**
+ * Presents node:sqlite as the database Kysely's SQLite dialect expects, caching prepared
+ * statements: the builder produces the same SQL text for a query shape, so preparing once
+ * saves the parse on every hot-path call.
+ */
+export class NodeSqliteDatabase implements SqliteDatabase {
+  readonly raw: DatabaseSync;
+  readonly #cache = new Map<string, CachedStatement>();
+
+  constructor(path: string) {
+    this.raw = new DatabaseSync(path);
+    this.raw.exec('PRAGMA journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash may lose the
+    // last commits, which is the trade every embedded queue of this kind makes.
+    this.raw.exec('PRAGMA synchronous = NORMAL');
+    this.raw.exec('PRAGMA foreign_keys = ON');
+    this.raw.exec('PRAGMA busy_timeout = 5000');
+  }
+
+  prepare(sql: string): SqliteStatement {
+    let stmt = this.#cache.get(sql);
+    if (!stmt) {
+      stmt = new CachedStatement(this.raw.prepare(sql));
+      if (this.#cache.size > 2000) this.#cache.clear();
+      this.#cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  close(): void {
+    this.#cache.clear();
+    this.raw.close();
+  }
+}
