@@ -65,12 +65,15 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   };
   const rateLimit =
     config.rateLimitPerSecond > 0
-      ? new TokenBuckets({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitPerSecond * 2 })
+      ? new TokenBuckets({
+          perSecond: config.rateLimitPerSecond,
+          burst: config.rateLimitPerSecond * 2,
+        })
       : undefined;
   const app = createRootApp({
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
-    faces: [{ prefix: '/v1', app: createCronofyFace(core, { rateLimit }) }],
+    faces: [{ prefix: '/v1', app: createCronofyFace(core, { rateLimit, logger }) }],
   });
   let started = false;
   return {

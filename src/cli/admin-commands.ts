@@ -38,7 +38,11 @@ export async function runAdminCommand(config: Config, parsed: ParsedCommand): Pr
       }
       case 'clients revoke-secret': {
         const r = await revokeClientSecret(res, required(v['client-id'], 'client-id'), v.secret);
-        print(v.json, { revoked: r.revoked, remaining: r.remaining }, `revoked ${r.revoked}, ${r.remaining} active`);
+        print(
+          v.json,
+          { revoked: r.revoked, remaining: r.remaining },
+          `revoked ${r.revoked}, ${r.remaining} active`,
+        );
         return 0;
       }
       case 'accounts create': {

@@ -20,7 +20,10 @@ export async function serve(config: Config): Promise<void> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ url: `http://${config.host}:${port}`, store: service.store.location }, 'calpush listening');
+  logger.info(
+    { url: `http://${config.host}:${port}`, store: service.store.location },
+    'calpush listening',
+  );
   // A line tests and scripts can wait for, whatever the log level.
   process.stdout.write(`calpush listening on http://${config.host}:${port}\n`);
 

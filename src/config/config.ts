@@ -76,6 +76,9 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration: ${detail}`);
   }
   const config = parsed.data;
-  const publicUrl = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '');
+  const publicUrl = (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(
+    /\/+$/,
+    '',
+  );
   return Object.freeze({ ...config, publicUrl });
 }

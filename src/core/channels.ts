@@ -234,9 +234,7 @@ export async function listChannels(
     .where('client_id', '=', filter.clientId)
     .where('dialect', '=', filter.dialect)
     .where('state', '=', 'active')
-    .where((eb) =>
-      eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', res.clock.now())]),
-    )
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', res.clock.now())]))
     .orderBy('created_at')
     .execute();
   return rows.map(toChannelView);

@@ -57,7 +57,8 @@ export class Dispatcher {
   #flushChain: Promise<void> = Promise.resolve();
   #flushQueued = false;
   #timers: NodeJS.Timeout[] = [];
-  #stopped = false;
+  /** Background work runs only between start() and stop(); runUntilIdle() works regardless. */
+  #running = false;
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
@@ -65,7 +66,7 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     if (this.#deps.releaseLeasesOnStart) await releaseAllLeases(this.#deps.db);
-    this.#stopped = false;
+    this.#running = true;
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -80,7 +81,7 @@ export class Dispatcher {
 
   /** Stops claiming, lets requests on the wire finish (bounded by the timeout), records them. */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#running = false;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     await this.#pumpChain;
@@ -90,7 +91,7 @@ export class Dispatcher {
 
   /** Something may be due: claim soon. Cheap to call often; calls coalesce. */
   wake(): void {
-    if (this.#pumpQueued || this.#stopped) return;
+    if (this.#pumpQueued || !this.#running) return;
     this.#pumpQueued = true;
     setImmediate(() => {
       this.#pumpQueued = false;
@@ -131,7 +132,7 @@ export class Dispatcher {
   async #claimWhileRoom(): Promise<number> {
     const { limits } = this.#deps;
     let total = 0;
-    while (!this.#stopped) {
+    for (;;) {
       const room = Math.min(
         limits.claimBatch,
         limits.maxInFlight - this.#inFlight.size - this.#waitingCount,

@@ -2,8 +2,7 @@ import { isDateOnly, isValidTimeZone, isZonedDateTime, zonedToUtc } from './time
 
 /** An event boundary as both faces understand it: an all-day date or an instant with a zone. */
 export type EventTime =
-  | { readonly date: string }
-  | { readonly dateTime: string; readonly timeZone?: string | undefined };
+  { readonly date: string } | { readonly dateTime: string; readonly timeZone?: string | undefined };
 
 /** The UTC instant a boundary stands for; dates count from midnight UTC. */
 export function instantOf(time: EventTime): number {

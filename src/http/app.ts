@@ -3,7 +3,10 @@ import { bodyLimit } from 'hono/body-limit';
 
 export interface RootAppOptions {
   readonly bodyLimitBytes: number;
-  readonly faces: readonly { prefix: string; app: { fetch: (request: Request) => Response | Promise<Response> } }[];
+  readonly faces: readonly {
+    prefix: string;
+    app: { fetch: (request: Request) => Response | Promise<Response> };
+  }[];
   readonly ready: () => Promise<void>;
 }
 
@@ -14,8 +17,7 @@ export function createRootApp(options: RootAppOptions) {
     '*',
     bodyLimit({
       maxSize: options.bodyLimitBytes,
-      onError: (c) =>
-        c.json({ error: { code: 413, message: 'request body too large' } }, 413),
+      onError: (c) => c.json({ error: { code: 413, message: 'request body too large' } }, 413),
     }),
   );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -39,7 +39,7 @@ export async function enqueue(
         })),
       )
       .onConflict((oc) =>
-        oc.columns(['channel_id', 'kind']).where('state', '=', 'pending').doNothing(),
+        oc.columns(['channel_id', 'kind']).where('state', '=', sql.lit('pending')).doNothing(),
       )
       .execute();
     // A channel with a queue keeps the due time of its head; an idle one becomes due now.

@@ -4,7 +4,8 @@ import type { CronofyEnv } from './context.ts';
 import type { TokenBuckets } from '../../domain/rate-limit.ts';
 import { authenticate } from '../../core/accounts.ts';
 import { bearerToken } from '../../http/read-json.ts';
-import { CronofyError, renderCronofyError } from './errors.ts';
+import { CronofyError, createCronofyErrorHandler } from './errors.ts';
+import type { Logger } from '../../log.ts';
 import { channelsRoutes } from './channels-routes.ts';
 import { calendarsRoutes } from './calendars-routes.ts';
 import { eventsRoutes } from './events-routes.ts';
@@ -13,10 +14,11 @@ import { accountRoutes } from './account-routes.ts';
 export interface CronofyFaceOptions {
   /** Per-account request budget; undefined for none. */
   readonly rateLimit?: TokenBuckets | undefined;
+  readonly logger: Logger;
 }
 
 /** The Cronofy-compatible face, mounted at `/v1`. */
-export function createCronofyFace(res: CoreResources, options: CronofyFaceOptions = {}) {
+export function createCronofyFace(res: CoreResources, options: CronofyFaceOptions) {
   const app = new Hono<CronofyEnv>();
 
   app.use('*', async function authenticateBearer(c, next) {
@@ -44,6 +46,6 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
       404,
     ),
   );
-  app.onError(renderCronofyError);
+  app.onError(createCronofyErrorHandler(options.logger));
   return app;
 }

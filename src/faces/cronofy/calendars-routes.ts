@@ -9,7 +9,12 @@ import { getAccount } from '../../core/accounts.ts';
 import { readJson } from '../../http/read-json.ts';
 import { isDateOnly } from '../../domain/time.ts';
 import type { UpsertEventBody } from './schemas.ts';
-import { createCalendarSchema, deleteEventSchema, parseBody, upsertEventSchema } from './schemas.ts';
+import {
+  createCalendarSchema,
+  deleteEventSchema,
+  parseBody,
+  upsertEventSchema,
+} from './schemas.ts';
 import { calendarJson } from './serialize.ts';
 
 function toEventTime(value: UpsertEventBody['start'], tzid: string | undefined): EventTime {
@@ -27,7 +32,10 @@ export function toEventFields(body: UpsertEventBody): EventFields {
     location: body.location?.description ?? null,
     start: toEventTime(body.start, body.tzid),
     end: toEventTime(body.end, body.tzid),
-    extra: body.transparency || body.color ? { transparency: body.transparency, color: body.color } : null,
+    extra:
+      body.transparency || body.color
+        ? { transparency: body.transparency, color: body.color }
+        : null,
   };
 }
 
@@ -72,7 +80,11 @@ export function calendarsRoutes(res: CoreResources) {
   app.delete('/:calendarId/events', async (c) => {
     const body = parseBody(deleteEventSchema, await readJson(c));
     const { accountId } = c.get('principal');
-    await deleteManagedEvent(res, { accountId, calendarId: c.req.param('calendarId') }, body.event_id);
+    await deleteManagedEvent(
+      res,
+      { accountId, calendarId: c.req.param('calendarId') },
+      body.event_id,
+    );
     return c.body(null, 202);
   });
 

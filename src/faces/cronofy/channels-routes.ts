@@ -1,7 +1,12 @@
 import { Hono } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
-import { closeChannel, createCronofyChannel, findChannel, listChannels } from '../../core/channels.ts';
+import {
+  closeChannel,
+  createCronofyChannel,
+  findChannel,
+  listChannels,
+} from '../../core/channels.ts';
 import { readJson } from '../../http/read-json.ts';
 import { createChannelSchema, parseBody } from './schemas.ts';
 import { channelJson } from './serialize.ts';

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
 import { CoreError } from '../../core/errors.ts';
+import type { Logger } from '../../log.ts';
 
 /** Cronofy's error shape: `{"errors": {"field": [{"key", "description"}]}}`. */
 export class CronofyError extends Error {
@@ -59,12 +60,18 @@ function fromCore(error: CoreError): CronofyError {
 }
 
 /** The face's one error handler: every failure leaves in Cronofy's shape, never as a 500 body. */
-export function renderCronofyError(err: unknown, c: Context): Response {
-  const known =
-    err instanceof CronofyError ? err : err instanceof CoreError ? fromCore(err) : undefined;
-  if (!known) {
-    return c.json({ errors: { request: [{ key: 'errors.internal', description: 'internal error' }] } }, 500);
-  }
-  for (const [name, value] of Object.entries(known.headers)) c.header(name, value);
-  return c.json({ errors: known.errors }, known.status);
+export function createCronofyErrorHandler(logger: Logger) {
+  return function renderCronofyError(err: unknown, c: Context): Response {
+    const known =
+      err instanceof CronofyError ? err : err instanceof CoreError ? fromCore(err) : undefined;
+    if (!known) {
+      logger.error({ err, path: c.req.path }, 'unexpected error on the Cronofy face');
+      return c.json(
+        { errors: { request: [{ key: 'errors.internal', description: 'internal error' }] } },
+        500,
+      );
+    }
+    for (const [name, value] of Object.entries(known.headers)) c.header(name, value);
+    return c.json({ errors: known.errors }, known.status);
+  };
 }

@@ -58,7 +58,10 @@ function parseQuery(c: Context, accountId: string, now: number): PageState['q'] 
   if (lastModified !== undefined && !isZonedDateTime(lastModified)) {
     throw invalid('last_modified', 'must be a time with an offset, such as 2024-09-14T09:24:16Z');
   }
-  const calendarIds = [...(c.req.queries('calendar_ids[]') ?? []), ...(c.req.queries('calendar_ids') ?? [])];
+  const calendarIds = [
+    ...(c.req.queries('calendar_ids[]') ?? []),
+    ...(c.req.queries('calendar_ids') ?? []),
+  ];
   const onlyManaged = bool(c, 'only_managed', false);
   const includeManaged = bool(c, 'include_managed', false);
   return {
@@ -102,7 +105,12 @@ export function eventsRoutes(res: CoreResources) {
     const { accountId } = c.get('principal');
     const q = parseQuery(c, accountId, res.clock.now());
     const count = await countEvents(res, q);
-    return respond(c, { q, afterId: 0, page: 1, total: Math.max(1, Math.ceil(count / EVENTS_PAGE_SIZE)) });
+    return respond(c, {
+      q,
+      afterId: 0,
+      page: 1,
+      total: Math.max(1, Math.ceil(count / EVENTS_PAGE_SIZE)),
+    });
   });
 
   app.get('/pages/:token', async (c) => {

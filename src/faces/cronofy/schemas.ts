@@ -31,7 +31,10 @@ const cronofyTime = z.union([
 export const upsertEventSchema = z.object({
   event_id: id,
   summary: z.string().max(1024),
-  description: z.string().max(64 * 1024).optional(),
+  description: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
   start: cronofyTime,
   end: cronofyTime,
   tzid: z.string().min(1).max(64).optional(),
