@@ -11,7 +11,7 @@ export interface ReceivedRequest {
 }
 
 /** What the receiver answers; a function may vary it per request. `hang` never answers. */
-export type Reply = { status: number; headers?: Record<string, string> } | 'hang';
+export type Reply = { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
 
 /**
  * A real HTTP webhook receiver on loopback that records what it gets. Tests wait on it with
@@ -50,8 +50,13 @@ export class Receiver {
           receiver.#hanging.add(res);
           return;
         }
-        res.writeHead(reply.status, reply.headers);
-        res.end();
+        const answer = () => {
+          res.writeHead(reply.status, reply.headers);
+          res.end();
+        };
+        // A slow endpoint, not a sleep in a test: the server answers late.
+        if (reply.delayMs) setTimeout(answer, reply.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
