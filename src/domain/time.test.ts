@@ -1,0 +1,18 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addDays, dateInZone, formatUtc, isDateOnly, zonedToUtc } from './time.ts';
+
+test('wall-clock times convert to UTC across DST', () => {
+  assert.equal(zonedToUtc('2026-07-01T09:00:00', 'Europe/Paris'), Date.UTC(2026, 6, 1, 7));
+  assert.equal(zonedToUtc('2026-01-01T09:00:00', 'Europe/Paris'), Date.UTC(2026, 0, 1, 8));
+  assert.equal(zonedToUtc('2026-03-08T12:00:00', 'America/New_York'), Date.UTC(2026, 2, 8, 16));
+  assert.equal(zonedToUtc('2026-12-03', 'Europe/Paris'), Date.UTC(2026, 11, 2, 23));
+});
+
+test('dates and formats', () => {
+  assert.ok(isDateOnly('2026-02-28'));
+  assert.ok(!isDateOnly('2026-02-30'));
+  assert.equal(addDays('2026-12-31', 1), '2027-01-01');
+  assert.equal(dateInZone(Date.UTC(2026, 0, 1, 23, 30), 'Europe/Paris'), '2026-01-02');
+  assert.equal(formatUtc(Date.UTC(2026, 0, 1, 1, 2, 3, 999)), '2026-01-01T01:02:03Z');
+});

@@ -1,0 +1,63 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../bin/calpush.js', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'calpush-cli-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function calpush(...args: string[]): Promise<Record<string, string>> {
+  const { stdout } = await run(process.execPath, [bin, ...args, '--data', dataDir, '--json']);
+  return JSON.parse(stdout) as Record<string, string>;
+}
+
+test('clients and accounts are managed from the CLI with JSON output', async () => {
+  const client = await calpush('clients', 'create', '--name', 'Acme');
+  assert.match(client.client_id!, /^cli_/);
+  assert.match(client.client_secret!, /^sec_/);
+
+  const rotated = await calpush('clients', 'rotate-secret', '--client-id', client.client_id!);
+  assert.notEqual(rotated.client_secret, client.client_secret);
+  const revoked = await calpush('clients', 'revoke-secret', '--client-id', client.client_id!);
+  assert.deepEqual(revoked, { revoked: 1, remaining: 1 });
+
+  const account = await calpush(
+    'accounts',
+    'create',
+    '--client-id',
+    client.client_id!,
+    '--email',
+    'a@example.com',
+  );
+  assert.match(account.account_id!, /^acc_/);
+  assert.match(account.access_token!, /^tok_/);
+  assert.match(account.calendar_id!, /^cal_/);
+});
+
+test('bad usage is a clear error, not a stack trace', async () => {
+  await assert.rejects(
+    run(process.execPath, [bin, 'clients', 'create', '--data', dataDir]),
+    (err: { code: number; stderr: string }) => err.code === 2 && /missing --name/.test(err.stderr),
+  );
+  await assert.rejects(
+    run(process.execPath, [
+      bin,
+      'accounts',
+      'create',
+      '--client-id',
+      'cli_nope',
+      '--email',
+      'x@y.z',
+      '--data',
+      dataDir,
+    ]),
+    (err: { code: number; stderr: string }) =>
+      err.code === 1 && /no client cli_nope/.test(err.stderr),
+  );
+});
