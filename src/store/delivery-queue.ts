@@ -211,9 +211,10 @@ export async function releaseAllLeases(db: Db): Promise<void> {
     await trx
       .deleteFrom('notifications')
       .where('state', '=', 'pending')
-      .where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('notifications as s')
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('notifications as s')
             .select('s.id')
             .where('s.state', '=', 'sending')
             .whereRef('s.channel_id', '=', 'notifications.channel_id')

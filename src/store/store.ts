@@ -58,7 +58,9 @@ async function migrate(db: Db, ctx: MigrationContext): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new StoreError(`migration ${failed} failed: ${String(error)}`);
+    throw new StoreError(
+      `migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+    );
   }
 }
 

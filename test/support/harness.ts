@@ -36,11 +36,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dataDir = mkdtempSync(join(tmpdir(), 'calpush-test-'));
   let url = '';
   let server: ReturnType<typeof serve> | undefined;
-  let service: Service | undefined;
+  // Filled in once built; the socket must exist first so its URL can go into the config.
+  const holder: { service?: Service } = {};
   if (options.listen) {
     // The public URL must be known before the service builds next_page links.
     server = serve({
-      fetch: (req) => (service ? service.app.fetch(req) : new Response(null, { status: 503 })),
+      fetch: (req) =>
+        holder.service ? holder.service.app.fetch(req) : new Response(null, { status: 503 }),
       hostname: '127.0.0.1',
       port: 0,
     });
@@ -59,11 +61,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     options.env ?? {},
   );
-  service = await createService(config, {
+  const service = await createService(config, {
     logger: createLogger('silent'),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
+  holder.service = service;
   const ready = service;
   if (options.start) await ready.start();
   return {

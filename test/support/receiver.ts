@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
@@ -22,7 +22,7 @@ export class Receiver {
   reply: Reply | ((req: ReceivedRequest) => Reply) = { status: 200 };
   readonly #server: Server;
   readonly #waiters = new Set<() => void>();
-  readonly #hanging = new Set<import('node:http').ServerResponse>();
+  readonly #hanging = new Set<ServerResponse>();
 
   private constructor(server: Server) {
     this.#server = server;

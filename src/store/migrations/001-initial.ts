@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { MigrationContext } from './context.ts';
 
-export async function up(db: Kysely<unknown>, { autoId }: MigrationContext): Promise<void> {
+export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {
+  const autoId = ctx.autoId.bind(ctx);
   await db.schema
     .createTable('meta')
     .addColumn('key', 'text', (c) => c.primaryKey())
