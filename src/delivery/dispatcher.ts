@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/schema.ts';
 import type { Logger } from '../log.ts';
@@ -44,6 +45,8 @@ export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
  * bounded globally and per origin, so an endpoint that hangs only ever holds its own slots.
  */
 export class Dispatcher {
+  /** `recorded` fires after each batch of outcomes is committed (for tests and metrics). */
+  readonly events = new EventEmitter<{ recorded: [readonly Completion[]] }>();
   readonly #deps: DispatcherDeps;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #perOrigin = new Map<string, number>();
@@ -263,6 +266,7 @@ export class Dispatcher {
         this.#results = [];
         try {
           await recordCompletions(this.#deps.db, batch, this.#deps.clock.now());
+          this.events.emit('recorded', batch);
         } catch (err) {
           // The rows stay leased; when the lease runs out they are sent again (at least once).
           this.#deps.logger.error({ err, count: batch.length }, 'recording outcomes failed');

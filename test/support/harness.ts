@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { ConfigOverrides } from '../../src/config/config.ts';
+import type { Config, ConfigOverrides } from '../../src/config/config.ts';
 import type { Clock } from '../../src/domain/clock.ts';
 import type { Service } from '../../src/service.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   readonly listen?: boolean;
   readonly config?: ConfigOverrides;
   readonly env?: NodeJS.ProcessEnv;
+  /** Adjusts settings no flag exposes (the delivery timeout, say). */
+  readonly tune?: (config: Config) => Config;
 }
 
 /** A service on a fresh SQLite file in a temporary directory, dev mode, quiet logs. */
@@ -61,7 +63,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     options.env ?? {},
   );
-  const service = await createService(config, {
+  const service = await createService(options.tune ? options.tune(config) : config, {
     logger: createLogger('silent'),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),

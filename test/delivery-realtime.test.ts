@@ -1,0 +1,116 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Completion } from '../src/delivery/delivery.ts';
+import type { Harness, TestAccount } from './support/harness.ts';
+import { createTestAccount, startHarness } from './support/harness.ts';
+import { Receiver } from './support/receiver.ts';
+import { createCronofyChannel } from '../src/core/channels.ts';
+import { upsertManagedEvent } from '../src/core/events.ts';
+
+// These run the dispatcher in the background on the real clock, as `calpush serve` does.
+let h: Harness;
+let account: TestAccount;
+let receiver: Receiver;
+
+before(async () => {
+  receiver = await Receiver.start();
+  h = await startHarness({
+    start: true,
+    tune: (c) => ({ ...c, delivery: { ...c.delivery, timeoutMs: 300 } }),
+  });
+  account = await createTestAccount(h.service);
+});
+after(async () => {
+  await receiver.close();
+  await h.close();
+});
+
+const change = (eventId: string) =>
+  upsertManagedEvent(
+    h.service.core,
+    { accountId: account.accountId, calendarId: account.calendarId },
+    eventId,
+    {
+      summary: eventId,
+      description: null,
+      location: null,
+      start: { dateTime: '2026-12-01T09:00:00Z' },
+      end: { dateTime: '2026-12-01T10:00:00Z' },
+    },
+  );
+
+test('a receiver that does not answer in time counts as a failure and is retried', async () => {
+  receiver.requests.length = 0;
+  receiver.reply = 'hang';
+  const ch = await createCronofyChannel(h.service.core, {
+    accountId: account.accountId,
+    clientId: account.clientId,
+    callbackUrl: `${receiver.url}/slow`,
+    calendarIds: null,
+    onlyManaged: false,
+  });
+  const attempt = await waitForAttempt(ch.id);
+  assert.equal(attempt.status, null);
+  assert.match(attempt.error ?? '', /timed out after 300 ms/);
+  assert.equal(attempt.decision, 'retry');
+});
+
+test('one request at a time per channel, in order, with changes coalesced behind it', async () => {
+  receiver.requests.length = 0;
+  let open = 0;
+  let maxOpen = 0;
+  receiver.reply = () => {
+    open++;
+    maxOpen = Math.max(maxOpen, open);
+    setTimeout(() => open--, 50);
+    return { status: 200, delayMs: 50 };
+  };
+  await createCronofyChannel(h.service.core, {
+    accountId: account.accountId,
+    clientId: account.clientId,
+    callbackUrl: `${receiver.url}/ordered`,
+    calendarIds: null,
+    onlyManaged: false,
+  });
+  await receiver.waitFor((r) => r.some((x) => x.path === '/ordered'));
+  for (let i = 0; i < 10; i++) await change(`o${i}`);
+  const lastWrite = Date.now();
+  await receiver.waitFor((r) =>
+    r.some((x) => x.path === '/ordered' && x.at >= lastWrite && x.body.includes('"change"')),
+  );
+  const mine = receiver.requests.filter((r) => r.path === '/ordered');
+  const types = mine.map(
+    (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
+  );
+  assert.equal(types[0], 'verification');
+  assert.ok(types.slice(1).every((t) => t === 'change'));
+  assert.ok(
+    mine.length <= 4,
+    `10 quick changes coalesce into a few notifications, got ${mine.length}`,
+  );
+  assert.equal(maxOpen, 1);
+  const since = mine
+    .slice(1)
+    .map(
+      (r) =>
+        (JSON.parse(r.body) as { notification: { changes_since: string } }).notification
+          .changes_since,
+    );
+  assert.deepEqual(since, [...since].sort());
+});
+
+/** Waits for the dispatcher to record an outcome for the channel (a spy, not a poll). */
+async function waitForAttempt(channelId: string) {
+  for (;;) {
+    const [batch] = await once(h.service.dispatcher.events, 'recorded');
+    const mine = (batch as Completion[]).find((c) => c.delivery.channel.id === channelId);
+    if (mine) {
+      return h.service.store.db
+        .selectFrom('attempts')
+        .selectAll()
+        .where('channel_id', '=', channelId)
+        .executeTakeFirstOrThrow();
+    }
+  }
+}
