@@ -103,8 +103,8 @@ test('one request at a time per channel, in order, with changes coalesced behind
 /** Waits for the dispatcher to record an outcome for the channel (a spy, not a poll). */
 async function waitForAttempt(channelId: string) {
   for (;;) {
-    const [batch] = await once(h.service.dispatcher.events, 'recorded');
-    const mine = (batch as Completion[]).find((c) => c.delivery.channel.id === channelId);
+    const [batch] = (await once(h.service.dispatcher.events, 'recorded')) as [Completion[]];
+    const mine = batch.find((c) => c.delivery.channel.id === channelId);
     if (mine) {
       return h.service.store.db
         .selectFrom('attempts')
