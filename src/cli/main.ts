@@ -3,7 +3,7 @@ import { CoreError } from '../core/errors.ts';
 import { StoreError } from '../store/store.ts';
 import { parseCommand, usage, UsageError } from './args.ts';
 import { runAdminCommand } from './admin-commands.ts';
-import { serve } from './serve.ts';
+import { serve, ServeError } from './serve.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv);
@@ -26,7 +26,12 @@ try {
   if (err instanceof UsageError) {
     process.stderr.write(`calpush: ${err.message}\n\n${usage}`);
     process.exitCode = 2;
-  } else if (err instanceof ConfigError || err instanceof CoreError || err instanceof StoreError) {
+  } else if (
+    err instanceof ConfigError ||
+    err instanceof CoreError ||
+    err instanceof StoreError ||
+    err instanceof ServeError
+  ) {
     process.stderr.write(`calpush: ${err.message}\n`);
     process.exitCode = 1;
   } else {

@@ -2,6 +2,10 @@ import { serve as listen } from '@hono/node-server';
 import type { Config } from '../config/config.ts';
 import { createService } from '../service.ts';
 
+export class ServeError extends Error {
+  override name = 'ServeError';
+}
+
 /** Runs the server until SIGINT/SIGTERM, then drains delivery and closes the store. */
 export async function serve(config: Config): Promise<void> {
   const service = await createService(config);
@@ -12,12 +16,22 @@ export async function serve(config: Config): Promise<void> {
         'Never run --dev where untrusted clients can create channels.',
     );
   }
-  await service.start();
   const server = listen({ fetch: service.app.fetch, hostname: config.host, port: config.port });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (err) {
+    await service.stop();
+    const code = (err as { code?: string }).code;
+    throw new ServeError(
+      code === 'EADDRINUSE'
+        ? `port ${config.port} on ${config.host} is already in use (choose another with --port)`
+        : `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`,
+    );
+  }
+  await service.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(

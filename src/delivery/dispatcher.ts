@@ -98,6 +98,7 @@ export class Dispatcher {
     this.#pumpQueued = true;
     setImmediate(() => {
       this.#pumpQueued = false;
+      if (!this.#running) return;
       this.#pump().catch((err: unknown) => this.#deps.logger.error({ err }, 'claim failed'));
     });
   }
