@@ -14,6 +14,7 @@ import { createHttpSender } from './delivery/http-sender.ts';
 import { renderCronofyNotification } from './faces/cronofy/notification-renderer.ts';
 import { renderGoogleNotification } from './faces/google/notification-renderer.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
+import { createGoogleFace } from './faces/google/app.ts';
 import { createRootApp } from './http/app.ts';
 
 export interface ServiceDeps {
@@ -73,7 +74,10 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   const app = createRootApp({
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
-    faces: [{ prefix: '/v1', app: createCronofyFace(core, { rateLimit, logger }) }],
+    faces: [
+      { prefix: '/v1', app: createCronofyFace(core, { rateLimit, logger }) },
+      { prefix: '/calendar/v3', app: createGoogleFace(core, { logger }) },
+    ],
   });
   let started = false;
   return {

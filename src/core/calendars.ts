@@ -3,6 +3,8 @@ import type { CalendarsTable, Executor } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
+import type { ChannelInterest } from '../domain/channel-matching.ts';
+import { enqueue } from '../store/outbox.ts';
 
 export type CalendarRow = CalendarsTable;
 
@@ -27,15 +29,14 @@ export async function ownedCalendar(
   return row;
 }
 
-export async function listCalendars(res: CoreResources, accountId: string): Promise<CalendarRow[]> {
-  return res.db
-    .selectFrom('calendars')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .where('deleted', '=', 0)
-    .orderBy('is_primary', 'desc')
-    .orderBy('created_at')
-    .execute();
+export async function listCalendars(
+  res: CoreResources,
+  accountId: string,
+  options: { includeDeleted?: boolean } = {},
+): Promise<CalendarRow[]> {
+  let query = res.db.selectFrom('calendars').selectAll().where('account_id', '=', accountId);
+  if (!options.includeDeleted) query = query.where('deleted', '=', 0);
+  return query.orderBy('is_primary', 'desc').orderBy('created_at').execute();
 }
 
 export interface CalendarInput {
@@ -158,6 +159,34 @@ export async function deleteCalendar(
       .set({ deleted: 1, updated_at: now, change_seq: seq })
       .where('id', '=', calendarId)
       .execute();
+    await enqueueNotExists(trx, accountId, calendarId, now);
   });
   res.notifyQueued();
+}
+
+/** Google channels watching a deleted calendar's events or ACL hear `not_exists`. */
+async function enqueueNotExists(
+  trx: Executor,
+  accountId: string,
+  calendarId: string,
+  now: number,
+): Promise<void> {
+  const channels = await trx
+    .selectFrom('channels')
+    .select(['id', 'interest_json'])
+    .where('account_id', '=', accountId)
+    .where('dialect', '=', 'google')
+    .where('state', '=', 'active')
+    .execute();
+  const ids = channels
+    .filter((c) => {
+      const interest = JSON.parse(c.interest_json) as ChannelInterest;
+      return (
+        interest.dialect === 'google' &&
+        interest.resource.kind !== 'calendarList' &&
+        interest.resource.calendarId === calendarId
+      );
+    })
+    .map((c) => c.id);
+  if (ids.length > 0) await enqueue(trx, ids, 'not_exists', now);
 }

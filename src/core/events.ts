@@ -311,6 +311,8 @@ export interface EventQuery {
   readonly modifiedSince?: number | undefined;
   /** Only events changed after this change sequence number (incremental sync). */
   readonly afterSeq?: number | undefined;
+  /** Only events with this iCalendar UID (Google's `iCalUID`). */
+  readonly icalUid?: string | undefined;
   readonly includeDeleted: boolean;
   readonly managed: 'include' | 'exclude' | 'only';
   /** Resume after this event row id. */
@@ -325,6 +327,7 @@ function eventFilter(res: CoreResources, q: Omit<EventQuery, 'limit'>) {
   if (q.to !== undefined) query = query.where('start_at', '<', q.to);
   if (q.modifiedSince !== undefined) query = query.where('updated_at', '>=', q.modifiedSince);
   if (q.afterSeq !== undefined) query = query.where('change_seq', '>', q.afterSeq);
+  if (q.icalUid !== undefined) query = query.where('ical_uid', '=', q.icalUid);
   if (!q.includeDeleted) query = query.where('deleted', '=', 0);
   if (q.managed === 'exclude') query = query.where('managed', '=', 0);
   if (q.managed === 'only') query = query.where('managed', '=', 1);

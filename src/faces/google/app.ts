@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import type { CoreResources } from '../../core/resources.ts';
+import type { GoogleEnv } from './context.ts';
+import type { Logger } from '../../log.ts';
+import { authenticate } from '../../core/accounts.ts';
+import { bearerToken } from '../../http/read-json.ts';
+import { GoogleError, createGoogleErrorHandler } from './errors.ts';
+import { aclRoutes } from './acl-routes.ts';
+import { calendarListRoutes, calendarsRoutes } from './calendars-routes.ts';
+import { channelsRoutes } from './channels-routes.ts';
+import { eventsRoutes } from './events-routes.ts';
+import { settingsRoutes } from './settings-routes.ts';
+
+export interface GoogleFaceOptions {
+  readonly logger: Logger;
+}
+
+/** The Google Calendar API v3 face, mounted at `/calendar/v3`. */
+export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions) {
+  const app = new Hono<GoogleEnv>();
+
+  app.use('*', async function authenticateBearer(c, next) {
+    // Google also takes the token as the `access_token` query parameter.
+    const token = bearerToken(c.req.header('authorization')) ?? c.req.query('access_token');
+    c.set('principal', await authenticate(res, token || undefined));
+    await next();
+  });
+
+  app.route('/calendars/:calendarId/events', eventsRoutes(res));
+  app.route('/calendars/:calendarId/acl', aclRoutes(res));
+  app.route('/calendars', calendarsRoutes(res));
+  app.route('/users/me/calendarList', calendarListRoutes(res));
+  app.route('/users/me/settings', settingsRoutes(res));
+  app.route('/channels', channelsRoutes(res));
+
+  app.notFound((c) => c.json(GoogleError.notFound().toJson(), 404));
+  app.onError(createGoogleErrorHandler(options.logger));
+  return app;
+}
