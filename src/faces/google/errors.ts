@@ -58,7 +58,8 @@ export class GoogleError extends Error {
 export function fromZod(error: ZodError): GoogleError {
   const issue = error.issues[0];
   const field = issue?.path.map(String).join('.') ?? '';
-  const missing = issue?.code === 'invalid_type' && issue.input === undefined;
+  // Zod leaves `input` out of issues; a missing field reads "received undefined".
+  const missing = issue?.code === 'invalid_type' && issue.message.endsWith('received undefined');
   if (missing) return new GoogleError(400, 'required', `Required: ${field}`);
   return new GoogleError(
     400,
