@@ -111,7 +111,7 @@ export async function listEventsPage(
   });
   const last = rows.at(-1);
   if (more && last) {
-    return { rows, nextPageToken: sealPageToken(res, { ...state, after: last.id }) };
+    return { rows, nextPageToken: sealPageToken(res, { ...state, after: Number(last.id) }) };
   }
   return { rows, nextSyncToken: sealSyncToken(res, accountId, resource, state.snap) };
 }

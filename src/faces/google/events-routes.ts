@@ -35,7 +35,7 @@ export function eventsRoutes(res: CoreResources) {
     return c.json({
       kind: 'calendar#events',
       etag: etag(
-        page.rows.reduce((m, r) => Math.max(m, Number(r.change_seq)), calendar.change_seq),
+        page.rows.reduce((m, r) => Math.max(m, Number(r.change_seq)), Number(calendar.change_seq)),
       ),
       summary: calendar.name,
       ...(calendar.description ? { description: calendar.description } : {}),
