@@ -1,0 +1,276 @@
+/**
+ * calpush benchmark suite: `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--cpu-prof DIR]`.
+ * Starts a real `calpush serve --dev` per scenario and a webhook receiver in another process,
+ * pairs every figure with the raw limit measured in the same run, prints one line per figure,
+ * a summary table, and writes the figures as JSON to --out.
+ */
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BenchContext, Figure } from './context.ts';
+import { ReceiverProcess, scratchDir } from './context.ts';
+import { throughput } from './scenarios/throughput.ts';
+import { latency } from './scenarios/latency.ts';
+import { fanout } from './scenarios/fanout.ts';
+import { apiWrites, API_CONNECTIONS } from './scenarios/api-writes.ts';
+import { footprint } from './scenarios/footprint.ts';
+import { coalescing } from './scenarios/coalescing.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const quick = values.quick;
+const only = values.only ? new Set(values.only.split(',').map(Number)) : null;
+const want = (n: number) => only === null || only.has(n);
+const cpuProfDir = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
+if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+
+const figures: Figure[] = [];
+const fmt = (v: number | null, digits = 0) =>
+  v === null || Number.isNaN(v)
+    ? '-'
+    : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const workDir = mkdtempSync(join(tmpdir(), 'calpush-bench-'));
+const receiver = await ReceiverProcess.start();
+
+const ctx: BenchContext = {
+  quick,
+  scale: quick ? 0.1 : 1,
+  receiver,
+  cpuProfDir,
+  workDir,
+  scratch: (name) => scratchDir(workDir, name),
+  log: (line) => console.log(line),
+  report(f) {
+    figures.push(f);
+    const base =
+      f.baseline === null ? '' : ` (baseline ${fmt(f.baseline, 1)}, ratio ${fmt(f.ratio, 2)})`;
+    const verdict = f.pass === null ? '' : f.pass ? ' PASS' : ' MISS';
+    const target = f.target ? ` target ${f.target}` : '';
+    console.log(
+      `[${f.scenario}] ${f.name}: ${fmt(f.value, 1)} ${f.unit}${base}${target}${verdict}`,
+    );
+  },
+};
+
+function figure(
+  scenario: string,
+  name: string,
+  unit: string,
+  value: number,
+  baseline: number | null,
+  target: string | null,
+  pass: boolean | null,
+  note?: string,
+): Figure {
+  return {
+    scenario,
+    name,
+    unit,
+    value,
+    baseline,
+    ratio: baseline ? value / baseline : null,
+    target,
+    pass,
+    ...(note ? { note } : {}),
+  };
+}
+
+const started = performance.now();
+console.log(
+  `calpush bench (${quick ? 'quick, 1/10 size' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+);
+try {
+  let scenario1: number | null = null;
+  let rawLimit: number | null = null;
+  if (want(1) || want(4)) {
+    console.log('1 throughput: backlog of one change per channel, recorded through the core');
+    const r = await throughput(ctx, { hangShare: 0, tag: 'thr' });
+    scenario1 = r.rate;
+    rawLimit = r.baseline;
+    ctx.report(
+      figure(
+        '1 throughput',
+        'notifications/s',
+        '/s',
+        r.rate,
+        r.baseline,
+        '≥ 0.7 × raw',
+        r.rate >= 0.7 * r.baseline,
+      ),
+    );
+  }
+  if (want(2)) {
+    console.log('2 latency: steady 1,000 changes/s through the API, one channel per account');
+    const r = await latency(ctx);
+    const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
+    ctx.log(`  ${note}`);
+    ctx.report(figure('2 latency', 'p50', 'ms', r.p50, r.base.p50, null, null));
+    ctx.report(figure('2 latency', 'p95', 'ms', r.p95, r.base.p95, null, null));
+    ctx.report(
+      figure(
+        '2 latency',
+        'p99',
+        'ms',
+        r.p99,
+        r.base.p99,
+        '≤ 20 ms',
+        r.p99 <= 20 && r.uncovered === 0,
+        note,
+      ),
+    );
+  }
+  if (want(3)) {
+    console.log(
+      '3 fan-out: one change through the API to a calendar with many channels (rows inserted)',
+    );
+    const r = await fanout(ctx);
+    ctx.report(
+      figure(
+        '3 fan-out',
+        'last notification after',
+        'ms',
+        r.ms,
+        r.baseMs,
+        '≤ 1000 ms',
+        r.ms <= 1000,
+      ),
+    );
+  }
+  if (want(4)) {
+    console.log('4 isolation: scenario 1 with 10 % of channels on an endpoint that never answers');
+    const r = await throughput(ctx, {
+      hangShare: 0.1,
+      tag: 'iso',
+      ...(rawLimit ? { baseline: rawLimit } : {}),
+    });
+    const ref = scenario1 ?? r.baseline;
+    ctx.report(
+      figure(
+        '4 isolation',
+        'healthy notifications/s',
+        '/s',
+        r.rate,
+        ref,
+        '≥ 0.9 × scenario 1',
+        r.rate >= 0.9 * ref,
+        `baseline is scenario 1's rate; raw limit ${fmt(r.baseline)}/s, ratio ${fmt(r.rate / r.baseline, 2)}`,
+      ),
+    );
+  }
+  if (want(5)) {
+    console.log(
+      `5 API writes: autocannon, ${API_CONNECTIONS} connections, event upserts through the Cronofy face`,
+    );
+    const r = await apiWrites(ctx);
+    const note = `errors ${r.api.errors}, timeouts ${r.api.timeouts}, non-2xx ${r.api.non2xx}`;
+    ctx.log(`  ${note}`);
+    ctx.report(
+      figure(
+        '5 API writes',
+        'upserts/s',
+        '/s',
+        r.api.rps,
+        r.base.rps,
+        '≥ 5,000/s',
+        r.api.rps >= 5000,
+      ),
+    );
+    ctx.report(
+      figure(
+        '5 API writes',
+        'p99',
+        'ms',
+        r.api.p99,
+        r.base.p99,
+        '≤ 20 ms',
+        r.api.p99 <= 20 && r.api.non2xx === 0,
+        note,
+      ),
+    );
+  }
+  if (want(6)) {
+    console.log('6 footprint: idle server over many live channels (rows inserted)');
+    const r = await footprint(ctx);
+    const mb = r.rss / 2 ** 20;
+    ctx.report(
+      figure(
+        '6 footprint',
+        `RSS with ${fmt(r.channels)} channels`,
+        'MB',
+        mb,
+        r.emptyRss / 2 ** 20,
+        '≤ 150 MB',
+        mb <= 150,
+        'baseline is the same server over an empty store',
+      ),
+    );
+    ctx.report(
+      figure('6 footprint', 'database bytes per channel', 'B', r.bytesPerChannel, null, null, null),
+    );
+  }
+  if (want(7)) {
+    console.log('7 coalescing: 100 changes in 1 s to one calendar, one channel answering in 1 s');
+    const r = await coalescing(ctx);
+    ctx.report(
+      figure(
+        '7 coalescing',
+        'notifications received',
+        '',
+        r.received,
+        r.changes,
+        'few, last covers all',
+        r.received <= 10 && r.covered,
+        `baseline is one notification per change; every change covered: ${r.covered}; last changes_since ${r.lastChangesSince}`,
+      ),
+    );
+  }
+} finally {
+  receiver.stop();
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+const seconds = (performance.now() - started) / 1000;
+console.log(`\nSummary (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s)`);
+const rows = [
+  ['scenario', 'figure', 'calpush', 'baseline', 'ratio', 'target', 'result'],
+  ...figures.map((f) => [
+    f.scenario,
+    f.name,
+    `${fmt(f.value, 1)} ${f.unit}`.trim(),
+    fmt(f.baseline, 1),
+    fmt(f.ratio, 2),
+    f.target ?? '',
+    f.pass === null ? '' : f.pass ? 'pass' : 'MISS',
+  ]),
+];
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+if (values.out) {
+  writeFileSync(
+    values.out,
+    JSON.stringify(
+      {
+        quick,
+        seconds,
+        machine: {
+          cpus: cpus().length,
+          model: cpus()[0]?.model,
+          memory: totalmem(),
+          node: process.version,
+        },
+        figures,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`figures written to ${values.out}`);
+}

@@ -1,0 +1,82 @@
+/**
+ * Scenario 5. Event upserts through the Cronofy face over HTTP, from autocannon in its own
+ * process, spread over accounts that each have channels watching (so every upsert also
+ * queues notifications, which the server delivers meanwhile). The per-account rate limit is
+ * switched off (CALPUSH_RATE_LIMIT=0). Baseline: the same load generator with the same body
+ * against the receiver (a bare Node HTTP server, no persistence).
+ */
+import type { BenchContext } from '../context.ts';
+import { runScript } from '../context.ts';
+import { sleep } from '../clock.ts';
+import { BenchServer } from '../server.ts';
+import { openBenchStore } from '../setup.ts';
+import type { ApiTarget } from '../api-client.ts';
+import { createAccount } from '../../src/core/accounts.ts';
+import { createCronofyChannel } from '../../src/core/channels.ts';
+
+export interface LoadResult {
+  readonly rps: number;
+  readonly total: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+}
+
+export const API_CONNECTIONS = 16;
+const ACCOUNTS = 100;
+const CHANNELS_PER_ACCOUNT = 2;
+
+export async function apiWrites(ctx: BenchContext): Promise<{ api: LoadResult; base: LoadResult }> {
+  const seconds = Math.max(2, Math.round(15 * ctx.scale));
+  const dir = ctx.scratch('api');
+  const b = await openBenchStore(dir);
+  const targets: ApiTarget[] = [];
+  for (let i = 0; i < ACCOUNTS; i++) {
+    const acc = await createAccount(b.core, { clientId: b.clientId, email: `a${i}@bench.invalid` });
+    for (let c = 0; c < CHANNELS_PER_ACCOUNT; c++) {
+      await createCronofyChannel(b.core, {
+        accountId: acc.accountId,
+        clientId: b.clientId,
+        callbackUrl: `${ctx.receiver.okUrl}/ok/api-${i}x${c}`,
+        calendarIds: null,
+        onlyManaged: false,
+      });
+    }
+    targets.push({ token: acc.accessToken, calendarId: acc.calendarId });
+  }
+  await b.store.close();
+  ctx.log(
+    `  set-up: ${ACCOUNTS} accounts × ${CHANNELS_PER_ACCOUNT} channels created through the core; ` +
+      `${API_CONNECTIONS} connections for ${seconds} s; CALPUSH_RATE_LIMIT=0`,
+  );
+
+  ctx.receiver.reset();
+  const server = await BenchServer.start({
+    dataDir: dir,
+    env: { CALPUSH_RATE_LIMIT: '0' },
+    cpuProfDir: ctx.cpuProfDir,
+  });
+  await ctx.receiver.expect('api', ACCOUNTS * CHANNELS_PER_ACCOUNT, 30_000);
+  await sleep(300);
+  const api = JSON.parse(
+    await runScript('./load-api.ts', {
+      url: server.url,
+      connections: API_CONNECTIONS,
+      seconds,
+      targets,
+    }),
+  ) as LoadResult;
+  await server.stop();
+  const base = JSON.parse(
+    await runScript('./load-api.ts', {
+      url: `${ctx.receiver.okUrl}/ok/abase`,
+      connections: API_CONNECTIONS,
+      seconds,
+      targets: null,
+    }),
+  ) as LoadResult;
+  return { api, base };
+}

@@ -1,0 +1,72 @@
+/**
+ * Scenarios 1 and 4. N channels (one per account) each get one change, recorded through the
+ * core's change log (`recordChange`, which fills the outbox in the same transaction) before
+ * the server starts: the API is not what this measures, the delivery engine draining a
+ * backlog of N notifications is. Rate = notifications received / (last − first arrival).
+ * With `hangShare`, that share of the channels points at an endpoint that accepts
+ * connections and never answers (scenario 4); only the healthy ones are counted.
+ */
+import type { BenchContext } from '../context.ts';
+import { runScript } from '../context.ts';
+import { BenchServer } from '../server.ts';
+import { insertAccounts, insertChannels, openBenchStore, recordChanges } from '../setup.ts';
+
+export interface ThroughputResult {
+  readonly rate: number;
+  readonly baseline: number;
+}
+
+const CONCURRENCY = 128; // calpush's default per-origin bound; the raw loop gets the same.
+
+export async function rawBurstRate(ctx: BenchContext, n: number, tag: string): Promise<number> {
+  ctx.receiver.reset();
+  await runScript('./baseline.ts', {
+    url: `${ctx.receiver.okUrl}/ok/${tag}`,
+    count: n,
+    concurrency: CONCURRENCY,
+  });
+  const s = await ctx.receiver.expect(tag, n, 60_000);
+  return (s.count * 1000) / (s.last - s.first);
+}
+
+export async function throughput(
+  ctx: BenchContext,
+  opts: { hangShare: number; tag: string; baseline?: number },
+): Promise<ThroughputResult> {
+  const n = Math.round(50_000 * ctx.scale);
+  const dir = ctx.scratch(opts.tag);
+  const setupStart = performance.now();
+  const b = await openBenchStore(dir);
+  const accounts = await insertAccounts(b, n, opts.tag);
+  const every = opts.hangShare > 0 ? Math.round(1 / opts.hangShare) : 0;
+  const hung = (i: number) => every > 0 && i % every === every - 1;
+  await insertChannels(
+    b,
+    accounts.map((accountId, i) => ({
+      accountId,
+      callbackUrl: hung(i)
+        ? `${ctx.receiver.hangUrl}/hang/${opts.tag}h-${i}`
+        : `${ctx.receiver.okUrl}/ok/${opts.tag}-${i}`,
+    })),
+    opts.tag,
+  );
+  await recordChanges(b, accounts);
+  await b.store.close();
+  const healthy = accounts.filter((_, i) => !hung(i)).length;
+  ctx.log(
+    `  set-up: ${n} accounts, ${n} channels (${n - healthy} hanging) inserted, ${n} changes ` +
+      `recorded through the core in ${((performance.now() - setupStart) / 1000).toFixed(1)} s`,
+  );
+
+  ctx.receiver.reset();
+  const server = await BenchServer.start({
+    dataDir: dir,
+    cpuProfDir: ctx.cpuProfDir,
+  });
+  const s = await ctx.receiver.expect(opts.tag, healthy, 240_000);
+  await server.stop();
+  const rate = (s.count * 1000) / (s.last - s.first);
+  if (s.count < healthy) ctx.log(`  only ${s.count} of ${healthy} arrived within 240 s`);
+  const baseline = opts.baseline ?? (await rawBurstRate(ctx, n, `${opts.tag}base`));
+  return { rate, baseline };
+}

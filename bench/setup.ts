@@ -1,0 +1,135 @@
+/**
+ * Bench data is written with the project's own store code before the server child starts:
+ * core calls (createClient, createAccount, createCronofyChannel, recordChange) where they fit,
+ * and plain inserts into the channels table for set-ups the Cronofy face forbids (more than
+ * 128 channels per account) or that would take minutes one request at a time.
+ */
+import type { Store } from '../src/store/store.ts';
+import type { CoreResources } from '../src/core/resources.ts';
+import type { ChannelsTable } from '../src/store/schema.ts';
+import type { ChannelInterest } from '../src/domain/channel-matching.ts';
+import { openStore } from '../src/store/store.ts';
+import { systemClock } from '../src/domain/clock.ts';
+import { loadTokenSealer } from '../src/core/token-sealer.ts';
+import { createClient } from '../src/core/clients.ts';
+import { recordChange } from '../src/core/change-log.ts';
+import { chunks } from '../src/store/outbox.ts';
+
+export interface BenchStore {
+  readonly store: Store;
+  readonly core: CoreResources;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export async function openBenchStore(dataDir: string): Promise<BenchStore> {
+  const store = await openStore({ dataDir });
+  const core: CoreResources = {
+    db: store.db,
+    clock: systemClock,
+    dev: true,
+    publicUrl: 'http://127.0.0.1',
+    tokens: await loadTokenSealer(store.db),
+    notifyQueued: () => {},
+    notifyClosed: () => {},
+  };
+  const { clientId, clientSecret } = await createClient(core, 'bench');
+  return { store, core, clientId, clientSecret };
+}
+
+/** Bare accounts (no token, profile or calendar): enough for channels and change-log rows. */
+export async function insertAccounts(b: BenchStore, n: number, tag: string): Promise<string[]> {
+  const now = Date.now();
+  const ids = Array.from({ length: n }, (_, i) => `acc_${tag}${i}`);
+  await b.store.db.transaction().execute(async (trx) => {
+    for (const batch of chunks(ids, 1000)) {
+      await trx
+        .insertInto('accounts')
+        .values(
+          batch.map((id) => ({
+            id,
+            client_id: b.clientId,
+            email: `${id}@bench.invalid`,
+            name: id,
+            time_zone: 'Etc/UTC',
+            created_at: now,
+          })),
+        )
+        .execute();
+    }
+  });
+  return ids;
+}
+
+export interface ChannelSpec {
+  readonly accountId: string;
+  readonly callbackUrl: string;
+  readonly calendarIds?: readonly string[] | null;
+}
+
+/** Active Cronofy channels written straight into the channels table (no verification sent). */
+export async function insertChannels(
+  b: BenchStore,
+  specs: readonly ChannelSpec[],
+  tag: string,
+): Promise<string[]> {
+  const now = Date.now();
+  const ids: string[] = [];
+  await b.store.db.transaction().execute(async (trx) => {
+    let n = 0;
+    for (const batch of chunks(specs, 1000)) {
+      const rows: ChannelsTable[] = batch.map((s) => {
+        const id = `chn_${tag}${n++}`;
+        ids.push(id);
+        const interest: ChannelInterest = {
+          dialect: 'cronofy',
+          calendarIds: s.calendarIds ?? null,
+          onlyManaged: false,
+        };
+        return {
+          id,
+          client_id: b.clientId,
+          account_id: s.accountId,
+          dialect: 'cronofy',
+          public_id: id,
+          callback_url: s.callbackUrl,
+          origin: new URL(s.callbackUrl).origin,
+          interest_json: JSON.stringify(interest),
+          request_key: JSON.stringify([s.callbackUrl, s.calendarIds ?? null, false]),
+          resource_id: null,
+          resource_uri: null,
+          token: null,
+          expires_at: null,
+          state: 'active',
+          closed_reason: null,
+          closed_at: null,
+          failing_since: null,
+          queue_due_at: null,
+          lease_until: null,
+          created_at: now,
+        };
+      });
+      await trx.insertInto('channels').values(rows).execute();
+    }
+  });
+  return ids;
+}
+
+/** One event change per account through the core's change log (which fills the outbox). */
+export async function recordChanges(b: BenchStore, accountIds: readonly string[]): Promise<void> {
+  await b.store.db.transaction().execute(async (trx) => {
+    for (const accountId of accountIds) {
+      await recordChange(
+        trx,
+        {
+          accountId,
+          resource: 'event',
+          calendarId: `cal_${accountId}`,
+          resourceId: `evt_${accountId}`,
+          managed: true,
+        },
+        Date.now(),
+      );
+    }
+  });
+}
