@@ -54,6 +54,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     limits: config.delivery,
     random: deps.random ?? Math.random,
     releaseLeasesOnStart: store.engine === 'sqlite',
+    lockClaimedRows: store.engine === 'postgres',
   });
   const core: CoreResources = {
     db: store.db,

@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
+import { engines } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { closeChannel, createCronofyChannel } from '../src/core/channels.ts';
 import { upsertManagedEvent } from '../src/core/events.ts';
@@ -11,250 +12,252 @@ import { revokeClientSecret, rotateClientSecret } from '../src/core/clients.ts';
 
 const HOUR = 60 * 60 * 1000;
 
-describe('delivery engine (injected clock, real receiver)', () => {
-  let receiver: Receiver;
-  let clock: ManualClock;
-  let h: Harness;
-  let account: TestAccount;
+for (const engine of engines) {
+  describe(`delivery engine on ${engine} (injected clock, real receiver)`, () => {
+    let receiver: Receiver;
+    let clock: ManualClock;
+    let h: Harness;
+    let account: TestAccount;
 
-  before(async () => {
-    receiver = await Receiver.start();
-  });
-  after(() => receiver.close());
-  beforeEach(async () => {
-    receiver.requests.length = 0;
-    receiver.reply = { status: 200 };
-    clock = new ManualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
-    h = await startHarness({ clock, random: () => 0.5 });
-    account = await createTestAccount(h.service);
-  });
-  afterEach(() => h.close());
-
-  const channel = (path = '/hook') =>
-    createCronofyChannel(h.service.core, {
-      accountId: account.accountId,
-      clientId: account.clientId,
-      callbackUrl: `${receiver.url}${path}`,
-      calendarIds: null,
-      onlyManaged: false,
+    before(async () => {
+      receiver = await Receiver.start();
     });
+    after(() => receiver.close());
+    beforeEach(async () => {
+      receiver.requests.length = 0;
+      receiver.reply = { status: 200 };
+      clock = new ManualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
+      h = await startHarness({ clock, random: () => 0.5, engine });
+      account = await createTestAccount(h.service);
+    });
+    afterEach(() => h.close());
 
-  const change = (eventId: string) =>
-    upsertManagedEvent(
-      h.service.core,
-      { accountId: account.accountId, calendarId: account.calendarId },
-      eventId,
-      {
-        summary: eventId,
-        description: null,
-        location: null,
-        start: { dateTime: '2026-12-01T09:00:00Z' },
-        end: { dateTime: '2026-12-01T10:00:00Z' },
-      },
-    );
+    const channel = (path = '/hook') =>
+      createCronofyChannel(h.service.core, {
+        accountId: account.accountId,
+        clientId: account.clientId,
+        callbackUrl: `${receiver.url}${path}`,
+        calendarIds: null,
+        onlyManaged: false,
+      });
 
-  const channelRow = (id: string) =>
-    h.service.store.db
-      .selectFrom('channels')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
+    const change = (eventId: string) =>
+      upsertManagedEvent(
+        h.service.core,
+        { accountId: account.accountId, calendarId: account.calendarId },
+        eventId,
+        {
+          summary: eventId,
+          description: null,
+          location: null,
+          start: { dateTime: '2026-12-01T09:00:00Z' },
+          end: { dateTime: '2026-12-01T10:00:00Z' },
+        },
+      );
 
-  const attempts = (id: string) =>
-    h.service.store.db
-      .selectFrom('attempts')
-      .selectAll()
-      .where('channel_id', '=', id)
-      .orderBy('id')
-      .execute();
+    const channelRow = (id: string) =>
+      h.service.store.db
+        .selectFrom('channels')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
 
-  test('retries with growing backoff, then closes the channel after 24 h of failure', async () => {
-    receiver.reply = { status: 500 };
-    const ch = await channel();
-    await h.service.dispatcher.runUntilIdle();
-    assert.equal(receiver.requests.length, 1);
+    const attempts = (id: string) =>
+      h.service.store.db
+        .selectFrom('attempts')
+        .selectAll()
+        .where('channel_id', '=', id)
+        .orderBy('id')
+        .execute();
 
-    // Nothing is due before the first backoff has passed.
-    clock.advance(4_000);
-    await h.service.dispatcher.runUntilIdle();
-    assert.equal(receiver.requests.length, 1);
-
-    const start = clock.now();
-    const sent: number[] = [start];
-    while (clock.now() - start < 25 * HOUR) {
-      clock.advance(60_000);
-      const before = receiver.requests.length;
+    test('retries with growing backoff, then closes the channel after 24 h of failure', async () => {
+      receiver.reply = { status: 500 };
+      const ch = await channel();
       await h.service.dispatcher.runUntilIdle();
-      if (receiver.requests.length > before) sent.push(clock.now());
-    }
-    const gaps = sent.slice(1).map((t, i) => t - sent[i]!);
-    assert.ok(gaps.length >= 8, `expected many retries, got ${gaps.length}`);
-    const beforeLast = gaps.slice(0, -1);
-    assert.ok(
-      beforeLast.every((g, i) => i === 0 || g >= beforeLast[i - 1]!),
-      `backoff never shrinks: ${gaps.join(',')}`,
-    );
-    assert.ok(Math.max(...gaps) >= 30 * 60_000, 'backoff grows to tens of minutes');
-    assert.ok(
-      gaps.every((g) => g <= HOUR + 60_000),
-      'backoff is capped at an hour',
-    );
+      assert.equal(receiver.requests.length, 1);
 
-    const row = await channelRow(ch.id);
-    assert.equal(row.state, 'closed');
-    assert.match(row.closed_reason ?? '', /24 hours/);
-    const log = await attempts(ch.id);
-    assert.equal(log.length, receiver.requests.length);
-    assert.ok(log.every((a) => a.status === 500));
-    assert.equal(log.at(-1)!.decision, 'close');
-    assert.ok(Number(log.at(-1)!.at) - start >= 24 * HOUR - 60_000);
+      // Nothing is due before the first backoff has passed.
+      clock.advance(4_000);
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 1);
 
-    // A closed channel hears nothing more.
-    await change('after-close');
-    clock.advance(HOUR);
-    await h.service.dispatcher.runUntilIdle();
-    assert.equal(receiver.requests.length, log.length);
-  });
+      const start = clock.now();
+      const sent: number[] = [start];
+      while (clock.now() - start < 25 * HOUR) {
+        clock.advance(60_000);
+        const before = receiver.requests.length;
+        await h.service.dispatcher.runUntilIdle();
+        if (receiver.requests.length > before) sent.push(clock.now());
+      }
+      const gaps = sent.slice(1).map((t, i) => t - sent[i]!);
+      assert.ok(gaps.length >= 8, `expected many retries, got ${gaps.length}`);
+      const beforeLast = gaps.slice(0, -1);
+      assert.ok(
+        beforeLast.every((g, i) => i === 0 || g >= beforeLast[i - 1]!),
+        `backoff never shrinks: ${gaps.join(',')}`,
+      );
+      assert.ok(Math.max(...gaps) >= 30 * 60_000, 'backoff grows to tens of minutes');
+      assert.ok(
+        gaps.every((g) => g <= HOUR + 60_000),
+        'backoff is capped at an hour',
+      );
 
-  test('one success ends a failure streak', async () => {
-    let fail = true;
-    receiver.reply = () => (fail ? { status: 503 } : { status: 204 });
-    const ch = await channel();
-    await h.service.dispatcher.runUntilIdle();
-    assert.ok((await channelRow(ch.id)).failing_since !== null);
-    fail = false;
-    clock.advance(HOUR);
-    await h.service.dispatcher.runUntilIdle();
-    const row = await channelRow(ch.id);
-    assert.equal(row.failing_since, null);
-    assert.equal(row.queue_due_at, null);
-    assert.deepEqual(
-      (await attempts(ch.id)).map((a) => a.decision),
-      ['retry', 'delivered'],
-    );
-  });
+      const row = await channelRow(ch.id);
+      assert.equal(row.state, 'closed');
+      assert.match(row.closed_reason ?? '', /24 hours/);
+      const log = await attempts(ch.id);
+      assert.equal(log.length, receiver.requests.length);
+      assert.ok(log.every((a) => a.status === 500));
+      assert.equal(log.at(-1)!.decision, 'close');
+      assert.ok(Number(log.at(-1)!.at) - start >= 24 * HOUR - 60_000);
 
-  test('Retry-After is honoured', async () => {
-    receiver.reply = { status: 429, headers: { 'retry-after': '600' } };
-    const ch = await channel();
-    await h.service.dispatcher.runUntilIdle();
-    const row = await channelRow(ch.id);
-    assert.equal(Number(row.queue_due_at), clock.now() + 600_000);
-    clock.advance(590_000);
-    await h.service.dispatcher.runUntilIdle();
-    assert.equal(receiver.requests.length, 1);
-    clock.advance(10_000);
-    await h.service.dispatcher.runUntilIdle();
-    assert.equal(receiver.requests.length, 2);
-  });
-
-  test('changes coalesce while queued; changes_since is the earliest and order is kept', async () => {
-    await channel();
-    const first = clock.now();
-    await change('a');
-    clock.advance(7_000);
-    await change('b');
-    clock.advance(7_000);
-    await change('c');
-    await h.service.dispatcher.runUntilIdle();
-    const bodies = receiver.bodies() as {
-      notification: { type: string; changes_since?: string };
-    }[];
-    assert.deepEqual(
-      bodies.map((b) => b.notification.type),
-      ['verification', 'change'],
-    );
-    assert.equal(
-      bodies[1]!.notification.changes_since,
-      new Date(first).toISOString().replace('.000Z', 'Z'),
-    );
-  });
-
-  test('a change that arrives while a retry is pending merges into it', async () => {
-    await channel();
-    await h.service.dispatcher.runUntilIdle(); // verification delivered
-    receiver.reply = { status: 500 };
-    const first = clock.now();
-    await change('a');
-    await h.service.dispatcher.runUntilIdle(); // fails, retry scheduled
-    clock.advance(1_000);
-    await change('b');
-    receiver.reply = { status: 200 };
-    clock.advance(HOUR);
-    await h.service.dispatcher.runUntilIdle();
-    const bodies = receiver.bodies() as {
-      notification: { type: string; changes_since?: string };
-    }[];
-    assert.deepEqual(
-      bodies.map((b) => b.notification.type),
-      ['verification', 'change', 'change'],
-    );
-    const expected = new Date(first).toISOString().replace('.000Z', 'Z');
-    assert.equal(bodies[2]!.notification.changes_since, expected);
-    // Both tries carry the same notification id, so a receiver can drop duplicates.
-    assert.equal(
-      receiver.requests[1]!.headers['calpush-notification-id'],
-      receiver.requests[2]!.headers['calpush-notification-id'],
-    );
-  });
-
-  test('closing a channel drops what was queued for it', async () => {
-    const ch = await channel();
-    await h.service.dispatcher.runUntilIdle();
-    await change('queued');
-    await closeChannel(h.service.core, ch.id, 'closed by client');
-    await h.service.dispatcher.runUntilIdle();
-    assert.equal(receiver.requests.length, 1);
-    const states = await h.service.store.db
-      .selectFrom('notifications')
-      .select('state')
-      .where('channel_id', '=', ch.id)
-      .orderBy('id')
-      .execute();
-    assert.deepEqual(
-      states.map((s) => s.state),
-      ['delivered', 'cancelled'],
-    );
-  });
-
-  test('every active secret signs during a rotation, and only the new one after revoking', async () => {
-    const rotated = await rotateClientSecret(h.service.core, account.clientId);
-    await channel();
-    await h.service.dispatcher.runUntilIdle();
-    const sign = (secret: string, body: string) =>
-      createHmac('sha256', secret).update(body).digest('base64');
-    const v = receiver.requests[0]!;
-    assert.equal(
-      v.headers['cronofy-hmac-sha256'],
-      `${sign(account.clientSecret, v.body)},${sign(rotated.clientSecret, v.body)}`,
-    );
-    await revokeClientSecret(h.service.core, account.clientId);
-    await change('x');
-    await h.service.dispatcher.runUntilIdle();
-    const c = receiver.requests[1]!;
-    assert.equal(c.headers['cronofy-hmac-sha256'], sign(rotated.clientSecret, c.body));
-  });
-
-  test('channel filters: calendar_ids and only_managed', async () => {
-    const other = await h.service.core.db
-      .selectFrom('calendars')
-      .select('id')
-      .where('account_id', '=', account.accountId)
-      .executeTakeFirstOrThrow();
-    const filtered = await createCronofyChannel(h.service.core, {
-      accountId: account.accountId,
-      clientId: account.clientId,
-      callbackUrl: `${receiver.url}/filtered`,
-      calendarIds: [other.id],
-      onlyManaged: true,
+      // A closed channel hears nothing more.
+      await change('after-close');
+      clock.advance(HOUR);
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, log.length);
     });
-    assert.ok(filtered.id);
-    await h.service.dispatcher.runUntilIdle();
-    await change('managed');
-    await h.service.dispatcher.runUntilIdle();
-    assert.deepEqual(
-      receiver.requests.map((r) => r.path),
-      ['/filtered', '/filtered'],
-    );
+
+    test('one success ends a failure streak', async () => {
+      let fail = true;
+      receiver.reply = () => (fail ? { status: 503 } : { status: 204 });
+      const ch = await channel();
+      await h.service.dispatcher.runUntilIdle();
+      assert.ok((await channelRow(ch.id)).failing_since !== null);
+      fail = false;
+      clock.advance(HOUR);
+      await h.service.dispatcher.runUntilIdle();
+      const row = await channelRow(ch.id);
+      assert.equal(row.failing_since, null);
+      assert.equal(row.queue_due_at, null);
+      assert.deepEqual(
+        (await attempts(ch.id)).map((a) => a.decision),
+        ['retry', 'delivered'],
+      );
+    });
+
+    test('Retry-After is honoured', async () => {
+      receiver.reply = { status: 429, headers: { 'retry-after': '600' } };
+      const ch = await channel();
+      await h.service.dispatcher.runUntilIdle();
+      const row = await channelRow(ch.id);
+      assert.equal(Number(row.queue_due_at), clock.now() + 600_000);
+      clock.advance(590_000);
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 1);
+      clock.advance(10_000);
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 2);
+    });
+
+    test('changes coalesce while queued; changes_since is the earliest and order is kept', async () => {
+      await channel();
+      const first = clock.now();
+      await change('a');
+      clock.advance(7_000);
+      await change('b');
+      clock.advance(7_000);
+      await change('c');
+      await h.service.dispatcher.runUntilIdle();
+      const bodies = receiver.bodies() as {
+        notification: { type: string; changes_since?: string };
+      }[];
+      assert.deepEqual(
+        bodies.map((b) => b.notification.type),
+        ['verification', 'change'],
+      );
+      assert.equal(
+        bodies[1]!.notification.changes_since,
+        new Date(first).toISOString().replace('.000Z', 'Z'),
+      );
+    });
+
+    test('a change that arrives while a retry is pending merges into it', async () => {
+      await channel();
+      await h.service.dispatcher.runUntilIdle(); // verification delivered
+      receiver.reply = { status: 500 };
+      const first = clock.now();
+      await change('a');
+      await h.service.dispatcher.runUntilIdle(); // fails, retry scheduled
+      clock.advance(1_000);
+      await change('b');
+      receiver.reply = { status: 200 };
+      clock.advance(HOUR);
+      await h.service.dispatcher.runUntilIdle();
+      const bodies = receiver.bodies() as {
+        notification: { type: string; changes_since?: string };
+      }[];
+      assert.deepEqual(
+        bodies.map((b) => b.notification.type),
+        ['verification', 'change', 'change'],
+      );
+      const expected = new Date(first).toISOString().replace('.000Z', 'Z');
+      assert.equal(bodies[2]!.notification.changes_since, expected);
+      // Both tries carry the same notification id, so a receiver can drop duplicates.
+      assert.equal(
+        receiver.requests[1]!.headers['calpush-notification-id'],
+        receiver.requests[2]!.headers['calpush-notification-id'],
+      );
+    });
+
+    test('closing a channel drops what was queued for it', async () => {
+      const ch = await channel();
+      await h.service.dispatcher.runUntilIdle();
+      await change('queued');
+      await closeChannel(h.service.core, ch.id, 'closed by client');
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 1);
+      const states = await h.service.store.db
+        .selectFrom('notifications')
+        .select('state')
+        .where('channel_id', '=', ch.id)
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        states.map((s) => s.state),
+        ['delivered', 'cancelled'],
+      );
+    });
+
+    test('every active secret signs during a rotation, and only the new one after revoking', async () => {
+      const rotated = await rotateClientSecret(h.service.core, account.clientId);
+      await channel();
+      await h.service.dispatcher.runUntilIdle();
+      const sign = (secret: string, body: string) =>
+        createHmac('sha256', secret).update(body).digest('base64');
+      const v = receiver.requests[0]!;
+      assert.equal(
+        v.headers['cronofy-hmac-sha256'],
+        `${sign(account.clientSecret, v.body)},${sign(rotated.clientSecret, v.body)}`,
+      );
+      await revokeClientSecret(h.service.core, account.clientId);
+      await change('x');
+      await h.service.dispatcher.runUntilIdle();
+      const c = receiver.requests[1]!;
+      assert.equal(c.headers['cronofy-hmac-sha256'], sign(rotated.clientSecret, c.body));
+    });
+
+    test('channel filters: calendar_ids and only_managed', async () => {
+      const other = await h.service.core.db
+        .selectFrom('calendars')
+        .select('id')
+        .where('account_id', '=', account.accountId)
+        .executeTakeFirstOrThrow();
+      const filtered = await createCronofyChannel(h.service.core, {
+        accountId: account.accountId,
+        clientId: account.clientId,
+        callbackUrl: `${receiver.url}/filtered`,
+        calendarIds: [other.id],
+        onlyManaged: true,
+      });
+      assert.ok(filtered.id);
+      await h.service.dispatcher.runUntilIdle();
+      await change('managed');
+      await h.service.dispatcher.runUntilIdle();
+      assert.deepEqual(
+        receiver.requests.map((r) => r.path),
+        ['/filtered', '/filtered'],
+      );
+    });
   });
-});
+}

@@ -6,6 +6,7 @@ import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
 import { checkCallbackUrl, originOf } from './callback-url.ts';
 import { cancelQueued, enqueue } from '../store/outbox.ts';
+import { lockChannels } from '../store/channel-locks.ts';
 
 export const CRONOFY_CHANNELS_PER_ACCOUNT = 128;
 export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
@@ -274,6 +275,7 @@ export async function closeChannels(
   now: number,
 ): Promise<void> {
   if (channelIds.length === 0) return;
+  await lockChannels(trx, [...channelIds].sort());
   await trx
     .updateTable('channels')
     .set({

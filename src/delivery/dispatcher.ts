@@ -29,6 +29,8 @@ export interface DispatcherDeps {
   readonly random: () => number;
   /** Single-node stores free every lease at start; shared stores wait for them to expire. */
   readonly releaseLeasesOnStart: boolean;
+  /** Shared stores lock claimed rows (SKIP LOCKED) so nodes never claim the same channel. */
+  readonly lockClaimedRows: boolean;
 }
 
 interface InFlight {
@@ -147,6 +149,7 @@ export class Dispatcher {
         limit: room,
         leaseMs: limits.leaseMs,
         excludeOrigins: this.#saturatedOrigins(),
+        lockRows: this.#deps.lockClaimedRows,
       });
       total += deliveries.length;
       for (const d of deliveries) this.#dispatch(d);

@@ -4,6 +4,7 @@ import type { ChannelInterest } from '../domain/channel-matching.ts';
 import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
 import { chunks } from './outbox.ts';
+import { lockChannels } from './channel-locks.ts';
 import { closeChannels } from '../core/channels.ts';
 
 export interface ClaimOptions {
@@ -12,6 +13,8 @@ export interface ClaimOptions {
   readonly leaseMs: number;
   /** Origins already at their concurrency bound: leave their channels for later. */
   readonly excludeOrigins: readonly string[];
+  /** PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent nodes claim disjoint channels. */
+  readonly lockRows?: boolean;
 }
 
 /**
@@ -31,7 +34,9 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     if (opts.excludeOrigins.length > 0) {
       query = query.where('origin', 'not in', [...opts.excludeOrigins]);
     }
-    const channels = await query.orderBy('queue_due_at').limit(opts.limit).execute();
+    query = query.orderBy('queue_due_at').limit(opts.limit);
+    if (opts.lockRows) query = query.forUpdate().skipLocked();
+    const channels = await query.execute();
     if (channels.length === 0) return [];
     const channelIds = channels.map((c) => c.id);
     await trx
@@ -135,6 +140,7 @@ export async function recordCompletions(
 ): Promise<void> {
   if (completions.length === 0) return;
   await db.transaction().execute(async (trx) => {
+    await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
     for (const batch of chunks(completions, 100)) {
       await trx
         .insertInto('attempts')

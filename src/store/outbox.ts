@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { lockChannels } from './channel-locks.ts';
 import type { Executor } from './schema.ts';
 import type { NotificationKind } from '../domain/notification.ts';
 
@@ -23,7 +24,8 @@ export async function enqueue(
   now: number,
   changesSince: number | null = null,
 ): Promise<void> {
-  for (const ids of chunks(channelIds)) {
+  for (const ids of chunks([...channelIds].sort())) {
+    await lockChannels(trx, ids);
     await trx
       .insertInto('notifications')
       .values(

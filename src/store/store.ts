@@ -1,11 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import type { Database, Db } from './schema.ts';
-import { NodeSqliteDatabase } from './sqlite/node-sqlite-database.ts';
+import type { Db } from './schema.ts';
 import { migrationsFor } from './migrations/index.ts';
 import type { MigrationContext } from './migrations/context.ts';
+import { openSqlite, sqliteMigrationContext } from './sqlite/open-sqlite.ts';
+import { openPostgres, postgresMigrationContext } from './postgres/open-postgres.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -26,28 +25,25 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-const sqliteMigrationContext: MigrationContext = {
-  autoId: (table, name = 'id') =>
-    table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
-};
-
+/**
+ * Opens the store named by the options: PostgreSQL for a database URL, otherwise SQLite
+ * under the data directory. Both run the same migrations and the same queries.
+ */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if (options.databaseUrl) {
+  const engine: Engine = options.databaseUrl ? 'postgres' : 'sqlite';
+  const { db, location } = options.databaseUrl
+    ? openPostgres(options.databaseUrl)
+    : openSqlite(options.dataDir);
+  try {
+    await migrate(db, engine === 'postgres' ? postgresMigrationContext : sqliteMigrationContext);
+  } catch (err) {
+    await db.destroy();
+    if (err instanceof StoreError) throw err;
     throw new StoreError(
-      'PostgreSQL is not available in this build yet; omit --database-url to use SQLite',
+      `cannot open the ${engine} store at ${location}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  mkdirSync(options.dataDir, { recursive: true });
-  const file = join(options.dataDir, 'calpush.sqlite');
-  const database = new NodeSqliteDatabase(file);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  await migrate(db, sqliteMigrationContext);
-  return {
-    engine: 'sqlite',
-    db,
-    location: file,
-    close: () => db.destroy(),
-  };
+  return { engine, db, location, close: () => db.destroy() };
 }
 
 async function migrate(db: Db, ctx: MigrationContext): Promise<void> {

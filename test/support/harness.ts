@@ -11,6 +11,8 @@ import { createService } from '../../src/service.ts';
 import { createLogger } from '../../src/log.ts';
 import { createClient } from '../../src/core/clients.ts';
 import { createAccount } from '../../src/core/accounts.ts';
+import type { TestEngine } from './postgres.ts';
+import { createTestDatabase } from './postgres.ts';
 
 export interface Harness {
   readonly service: Service;
@@ -29,6 +31,8 @@ export interface HarnessOptions {
   readonly listen?: boolean;
   readonly config?: ConfigOverrides;
   readonly env?: NodeJS.ProcessEnv;
+  /** The store engine; PostgreSQL gets a fresh database of its own. */
+  readonly engine?: TestEngine;
   /** Adjusts settings no flag exposes (the delivery timeout, say). */
   readonly tune?: (config: Config) => Config;
 }
@@ -36,6 +40,7 @@ export interface HarnessOptions {
 /** A service on a fresh SQLite file in a temporary directory, dev mode, quiet logs. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'calpush-test-'));
+  const database = options.engine === 'postgres' ? await createTestDatabase() : undefined;
   let url = '';
   let server: ReturnType<typeof serve> | undefined;
   // Filled in once built; the socket must exist first so its URL can go into the config.
@@ -59,6 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       logLevel: 'silent',
       port: 0,
       ...(url ? { publicUrl: url } : {}),
+      ...(database ? { databaseUrl: database.url } : {}),
       ...options.config,
     },
     options.env ?? {},
@@ -83,6 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       }
       await ready.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      await database?.drop();
     },
   };
 }

@@ -1,0 +1,20 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../schema.ts';
+import type { MigrationContext } from '../migrations/context.ts';
+import { NodeSqliteDatabase } from './node-sqlite-database.ts';
+
+export const sqliteMigrationContext: MigrationContext = {
+  autoId: (table, name = 'id') =>
+    table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
+};
+
+/** One file under the data directory, in WAL mode, through the built-in node:sqlite. */
+export function openSqlite(dataDir: string) {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'calpush.sqlite');
+  const database = new NodeSqliteDatabase(file);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db, location: file };
+}

@@ -1,0 +1,84 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Harness } from './support/harness.ts';
+import { addAccount, createTestAccount, startHarness } from './support/harness.ts';
+import type { TestDatabase } from './support/postgres.ts';
+import { createTestDatabase } from './support/postgres.ts';
+import { Receiver } from './support/receiver.ts';
+import { createCronofyChannel } from '../src/core/channels.ts';
+import { upsertManagedEvent } from '../src/core/events.ts';
+
+let database: TestDatabase;
+let receiver: Receiver;
+let nodeA: Harness;
+let nodeB: Harness;
+
+before(async () => {
+  database = await createTestDatabase();
+  receiver = await Receiver.start();
+  receiver.reply = { status: 200, delayMs: 5 };
+  const config = { databaseUrl: database.url };
+  nodeA = await startHarness({ start: true, config });
+  nodeB = await startHarness({ start: true, config });
+});
+after(async () => {
+  await nodeA.close();
+  await nodeB.close();
+  await receiver.close();
+  await database.drop();
+});
+
+test('two nodes on one PostgreSQL database share the work without sending anything twice', async () => {
+  const recorded = { A: 0, B: 0 };
+  nodeA.service.dispatcher.events.on('recorded', (batch) => (recorded.A += batch.length));
+  nodeB.service.dispatcher.events.on('recorded', (batch) => (recorded.B += batch.length));
+  const owner = await createTestAccount(nodeA.service);
+  const accounts = [owner, await addAccount(nodeB.service, owner.clientId, 'b@example.com')];
+  const channels = 100;
+  for (let i = 0; i < channels; i++) {
+    const account = accounts[i % 2]!;
+    const node = i % 2 === 0 ? nodeA : nodeB;
+    await createCronofyChannel(node.service.core, {
+      accountId: account.accountId,
+      clientId: account.clientId,
+      callbackUrl: `${receiver.url}/n/${i}`,
+      calendarIds: null,
+      onlyManaged: false,
+    });
+  }
+  for (const [i, account] of accounts.entries()) {
+    const node = i === 0 ? nodeB : nodeA;
+    await upsertManagedEvent(
+      node.service.core,
+      { accountId: account.accountId, calendarId: account.calendarId },
+      'shared',
+      {
+        summary: 'x',
+        description: null,
+        location: null,
+        start: { dateTime: '2026-12-01T09:00:00Z' },
+        end: { dateTime: '2026-12-01T10:00:00Z' },
+      },
+    );
+  }
+  await receiver.waitForCount(channels * 2, 20_000);
+  const ids = receiver.requests.map((r) => String(r.headers['calpush-notification-id']));
+  assert.equal(new Set(ids).size, ids.length, 'no notification was sent twice');
+  // Per channel: verification first, then the change.
+  const byPath = new Map<string, string[]>();
+  for (const r of receiver.requests) {
+    const type = (JSON.parse(r.body) as { notification: { type: string } }).notification.type;
+    byPath.set(r.path, [...(byPath.get(r.path) ?? []), type]);
+  }
+  assert.equal(byPath.size, channels);
+  for (const types of byPath.values()) assert.deepEqual(types, ['verification', 'change']);
+  await Promise.all([
+    nodeA.service.dispatcher.runUntilIdle(),
+    nodeB.service.dispatcher.runUntilIdle(),
+  ]);
+  const attempts = await nodeA.service.store.db.selectFrom('attempts').select('id').execute();
+  assert.equal(attempts.length, channels * 2);
+  // Both nodes did part of the work.
+  assert.ok(recorded.A > 0 && recorded.B > 0, JSON.stringify(recorded));
+  assert.equal(recorded.A + recorded.B, channels * 2);
+});

@@ -1,0 +1,38 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+
+/** The server tests make throwaway databases on; CI provides one on loopback. */
+const adminUrl =
+  process.env.CALPUSH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, empty database per test file: no state leaks between tests or runs. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `calpush_test_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`create database ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () =>
+      admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
+
+/** Store engines every contract suite runs against. */
+export const engines = ['sqlite', 'postgres'] as const;
+export type TestEngine = (typeof engines)[number];
