@@ -47,6 +47,10 @@ test('at connect time a name that resolves to a private address is refused (DNS 
 test('bodies are size-limited and malformed JSON is a 422, and nothing is created', async () => {
   const huge = await create(`https://example.com/${'x'.repeat(300 * 1024)}`);
   assert.equal(huge.status, 413);
+  assert.equal(
+    ((await huge.json()) as { errors: { request: { key: string }[] } }).errors.request[0]?.key,
+    'errors.too_large',
+  );
   const res = await h.service.app.request('/v1/channels', {
     method: 'POST',
     headers: { authorization: `Bearer ${account.accessToken}` },

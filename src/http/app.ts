@@ -17,7 +17,26 @@ export function createRootApp(options: RootAppOptions) {
     '*',
     bodyLimit({
       maxSize: options.bodyLimitBytes,
-      onError: (c) => c.json({ error: { code: 413, message: 'request body too large' } }, 413),
+      // Each face answers in its own error format, even before it sees the request.
+      onError: (c) => {
+        const message = `request body over ${options.bodyLimitBytes} bytes`;
+        if (c.req.path.startsWith('/v1/')) {
+          return c.json(
+            { errors: { request: [{ key: 'errors.too_large', description: message }] } },
+            413,
+          );
+        }
+        return c.json(
+          {
+            error: {
+              code: 413,
+              message,
+              errors: [{ domain: 'global', reason: 'requestTooLarge', message }],
+            },
+          },
+          413,
+        );
+      },
     }),
   );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
