@@ -6,7 +6,7 @@ import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { createCronofyChannel } from '../src/core/channels.ts';
-import { upsertManagedEvent } from '../src/core/events.ts';
+import { touchEvent } from './support/events.ts';
 
 // These run the dispatcher in the background on the real clock, as `calpush serve` does.
 let h: Harness;
@@ -26,19 +26,7 @@ after(async () => {
   await h.close();
 });
 
-const change = (eventId: string) =>
-  upsertManagedEvent(
-    h.service.core,
-    { accountId: account.accountId, calendarId: account.calendarId },
-    eventId,
-    {
-      summary: eventId,
-      description: null,
-      location: null,
-      start: { dateTime: '2026-12-01T09:00:00Z' },
-      end: { dateTime: '2026-12-01T10:00:00Z' },
-    },
-  );
+const change = (eventId: string) => touchEvent(h.service, account, eventId);
 
 test('a receiver that does not answer in time counts as a failure and is retried', async () => {
   receiver.requests.length = 0;

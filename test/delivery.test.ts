@@ -7,7 +7,7 @@ import { Receiver } from './support/receiver.ts';
 import { engines } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { closeChannel, createCronofyChannel } from '../src/core/channels.ts';
-import { upsertManagedEvent } from '../src/core/events.ts';
+import { touchEvent } from './support/events.ts';
 import { revokeClientSecret, rotateClientSecret } from '../src/core/clients.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -41,19 +41,7 @@ for (const engine of engines) {
         onlyManaged: false,
       });
 
-    const change = (eventId: string) =>
-      upsertManagedEvent(
-        h.service.core,
-        { accountId: account.accountId, calendarId: account.calendarId },
-        eventId,
-        {
-          summary: eventId,
-          description: null,
-          location: null,
-          start: { dateTime: '2026-12-01T09:00:00Z' },
-          end: { dateTime: '2026-12-01T10:00:00Z' },
-        },
-      );
+    const change = (eventId: string) => touchEvent(h.service, account, eventId);
 
     const channelRow = (id: string) =>
       h.service.store.db

@@ -4,7 +4,7 @@ import type { Harness } from './support/harness.ts';
 import { addAccount, createTestAccount, startHarness } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { createCronofyChannel } from '../src/core/channels.ts';
-import { upsertManagedEvent } from '../src/core/events.ts';
+import { touchEvent } from './support/events.ts';
 
 let h: Harness;
 let healthy: Receiver;
@@ -48,18 +48,7 @@ test('an endpoint that never answers does not hold up other channels', async () 
     });
   }
   for (let round = 0; round < 5; round++) {
-    await upsertManagedEvent(
-      h.service.core,
-      { accountId: user.accountId, calendarId: user.calendarId },
-      `e${round}`,
-      {
-        summary: 'x',
-        description: null,
-        location: null,
-        start: { dateTime: '2026-12-01T09:00:00Z' },
-        end: { dateTime: '2026-12-01T10:00:00Z' },
-      },
-    );
+    await touchEvent(h.service, user, `e${round}`);
     // Each round is delivered to every healthy channel before the next change is made.
     await healthy.waitFor(
       (r) => r.filter((x) => x.body.includes('"change"')).length >= channels * (round + 1),

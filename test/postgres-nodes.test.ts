@@ -6,7 +6,7 @@ import type { TestDatabase } from './support/postgres.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { Receiver } from './support/receiver.ts';
 import { createCronofyChannel } from '../src/core/channels.ts';
-import { upsertManagedEvent } from '../src/core/events.ts';
+import { touchEvent } from './support/events.ts';
 
 let database: TestDatabase;
 let receiver: Receiver;
@@ -48,18 +48,7 @@ test('two nodes on one PostgreSQL database share the work without sending anythi
   }
   for (const [i, account] of accounts.entries()) {
     const node = i === 0 ? nodeB : nodeA;
-    await upsertManagedEvent(
-      node.service.core,
-      { accountId: account.accountId, calendarId: account.calendarId },
-      'shared',
-      {
-        summary: 'x',
-        description: null,
-        location: null,
-        start: { dateTime: '2026-12-01T09:00:00Z' },
-        end: { dateTime: '2026-12-01T10:00:00Z' },
-      },
-    );
+    await touchEvent(node.service, account, 'shared');
   }
   await receiver.waitForCount(channels * 2, 20_000);
   const ids = receiver.requests.map((r) => String(r.headers['calpush-notification-id']));

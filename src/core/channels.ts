@@ -49,6 +49,49 @@ export function toChannelView(row: ChannelsTable): ChannelView {
   };
 }
 
+export interface NewChannel {
+  readonly id: string;
+  readonly clientId: string;
+  readonly accountId: string;
+  readonly dialect: 'cronofy' | 'google';
+  readonly publicId: string;
+  /** As the client wrote it (echoed back verbatim); already checked. */
+  readonly callbackUrl: string;
+  readonly interest: ChannelInterest;
+  readonly requestKey?: string | null;
+  readonly resourceId?: string | null;
+  readonly resourceUri?: string | null;
+  readonly token?: string | null;
+  readonly expiresAt?: number | null;
+  readonly now: number;
+}
+
+/** The row of a channel just made: active, healthy, nothing queued yet. */
+export function activeChannelRow(c: NewChannel): ChannelsTable {
+  return {
+    id: c.id,
+    client_id: c.clientId,
+    account_id: c.accountId,
+    dialect: c.dialect,
+    public_id: c.publicId,
+    callback_url: c.callbackUrl,
+    origin: originOf(new URL(c.callbackUrl)),
+    interest_json: JSON.stringify(c.interest),
+    request_key: c.requestKey ?? null,
+    resource_id: c.resourceId ?? null,
+    resource_uri: c.resourceUri ?? null,
+    token: c.token ?? null,
+    expires_at: c.expiresAt ?? null,
+    state: 'active',
+    closed_reason: null,
+    closed_at: null,
+    failing_since: null,
+    queue_due_at: null,
+    lease_until: null,
+    created_at: c.now,
+  };
+}
+
 export interface CronofyChannelInput {
   readonly accountId: string;
   readonly clientId: string;
@@ -62,7 +105,7 @@ export async function createCronofyChannel(
   res: CoreResources,
   input: CronofyChannelInput,
 ): Promise<ChannelView> {
-  const url = checkCallbackUrl(input.callbackUrl, {
+  checkCallbackUrl(input.callbackUrl, {
     dev: res.dev,
     requireHttps: false,
     field: 'callback_url',
@@ -101,28 +144,17 @@ export async function createCronofyChannel(
       );
     }
     const id = newId('chn');
-    const row: ChannelsTable = {
+    const row = activeChannelRow({
       id,
-      client_id: input.clientId,
-      account_id: input.accountId,
+      clientId: input.clientId,
+      accountId: input.accountId,
       dialect: 'cronofy',
-      public_id: id,
-      callback_url: input.callbackUrl,
-      origin: originOf(url),
-      interest_json: JSON.stringify(interest),
-      request_key: requestKey,
-      resource_id: null,
-      resource_uri: null,
-      token: null,
-      expires_at: null,
-      state: 'active',
-      closed_reason: null,
-      closed_at: null,
-      failing_since: null,
-      queue_due_at: null,
-      lease_until: null,
-      created_at: now,
-    };
+      publicId: id,
+      callbackUrl: input.callbackUrl,
+      interest,
+      requestKey,
+      now,
+    });
     await trx.insertInto('channels').values(row).execute();
     await enqueue(trx, [id], 'verification', now);
     return { channel: toChannelView(row), created: true };
@@ -169,7 +201,7 @@ export async function createGoogleChannel(
   res: CoreResources,
   input: GoogleChannelInput,
 ): Promise<ChannelView> {
-  const url = checkCallbackUrl(input.address, {
+  checkCallbackUrl(input.address, {
     dev: res.dev,
     requireHttps: true,
     field: 'address',
@@ -180,28 +212,20 @@ export async function createGoogleChannel(
   const expiresAt =
     input.requestedExpiry === null ? cap : Math.min(Math.max(input.requestedExpiry, now), cap);
   const interest: ChannelInterest = { dialect: 'google', resource: input.resource };
-  const row: ChannelsTable = {
+  const row = activeChannelRow({
     id: newId('gch'),
-    client_id: input.clientId,
-    account_id: input.accountId,
+    clientId: input.clientId,
+    accountId: input.accountId,
     dialect: 'google',
-    public_id: input.publicId,
-    callback_url: input.address,
-    origin: originOf(url),
-    interest_json: JSON.stringify(interest),
-    request_key: null,
-    resource_id: input.resourceId,
-    resource_uri: input.resourceUri,
+    publicId: input.publicId,
+    callbackUrl: input.address,
+    interest,
+    resourceId: input.resourceId,
+    resourceUri: input.resourceUri,
     token: input.token,
-    expires_at: expiresAt,
-    state: 'active',
-    closed_reason: null,
-    closed_at: null,
-    failing_since: null,
-    queue_due_at: null,
-    lease_until: null,
-    created_at: now,
-  };
+    expiresAt,
+    now,
+  });
   await res.db.transaction().execute(async (trx) => {
     await closeExpired(trx, now);
     const clash = await trx

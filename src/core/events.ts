@@ -146,6 +146,24 @@ async function markDeleted(trx: Executor, current: EventRow, now: number): Promi
   return rewriteEventRow(trx, current, { ...fieldsOf(current), status: 'cancelled' }, now);
 }
 
+type EventKey = { readonly uid: string } | { readonly externalId: string };
+
+/** A calendar's event by its id or by the application's own id, deleted or not. */
+function findEvent(trx: Executor, calendarId: string, key: EventKey) {
+  const query = trx.selectFrom('events').selectAll().where('calendar_id', '=', calendarId);
+  return (
+    'uid' in key
+      ? query.where('uid', '=', key.uid)
+      : query.where('external_id', '=', key.externalId)
+  ).executeTakeFirst();
+}
+
+async function requireEvent(trx: Executor, calendarId: string, uid: string): Promise<EventRow> {
+  const row = await findEvent(trx, calendarId, { uid });
+  if (!row) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
+  return row;
+}
+
 /** Cronofy's upsert of an application-managed event, keyed by the application's event_id. */
 export async function upsertManagedEvent(
   res: CoreResources,
@@ -157,12 +175,7 @@ export async function upsertManagedEvent(
   const now = res.clock.now();
   const row = await res.db.transaction().execute(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
-    const current = await trx
-      .selectFrom('events')
-      .selectAll()
-      .where('calendar_id', '=', target.calendarId)
-      .where('external_id', '=', externalId)
-      .executeTakeFirst();
+    const current = await findEvent(trx, target.calendarId, { externalId });
     if (current) return rewriteEventRow(trx, current, { ...fields, status: 'confirmed' }, now);
     const uid = newEventUid();
     return insertEventRow(
@@ -186,14 +199,8 @@ export async function deleteManagedEvent(
   const now = res.clock.now();
   const changed = await res.db.transaction().execute(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
-    const current = await trx
-      .selectFrom('events')
-      .selectAll()
-      .where('calendar_id', '=', target.calendarId)
-      .where('external_id', '=', externalId)
-      .where('deleted', '=', 0)
-      .executeTakeFirst();
-    if (!current) return false;
+    const current = await findEvent(trx, target.calendarId, { externalId });
+    if (!current || current.deleted === 1) return false;
     await markDeleted(trx, current, now);
     return true;
   });
@@ -206,14 +213,7 @@ export async function getEvent(
   uid: string,
 ): Promise<EventRow> {
   await ownedCalendar(res.db, target.accountId, target.calendarId);
-  const row = await res.db
-    .selectFrom('events')
-    .selectAll()
-    .where('calendar_id', '=', target.calendarId)
-    .where('uid', '=', uid)
-    .executeTakeFirst();
-  if (!row) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
-  return row;
+  return requireEvent(res.db, target.calendarId, uid);
 }
 
 /** Google's insert: the client may choose the id; the event is not application-managed. */
@@ -229,13 +229,7 @@ export async function insertEvent(
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const uid = identity.uid ?? newEventUid();
     if (identity.uid) {
-      const clash = await trx
-        .selectFrom('events')
-        .select('id')
-        .where('calendar_id', '=', target.calendarId)
-        .where('uid', '=', uid)
-        .executeTakeFirst();
-      if (clash) {
+      if (await findEvent(trx, target.calendarId, { uid })) {
         throw new CoreError('conflict', 'The requested identifier already exists.', {
           field: 'id',
           reason: 'duplicate',
@@ -264,13 +258,7 @@ export async function updateEvent(
   const now = res.clock.now();
   const row = await res.db.transaction().execute(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
-    const current = await trx
-      .selectFrom('events')
-      .selectAll()
-      .where('calendar_id', '=', target.calendarId)
-      .where('uid', '=', uid)
-      .executeTakeFirst();
-    if (!current) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
+    const current = await requireEvent(trx, target.calendarId, uid);
     const fields = change(fieldsOf(current));
     checkEventFields(fields);
     return rewriteEventRow(trx, current, fields, now);
@@ -287,13 +275,7 @@ export async function deleteEvent(
   const now = res.clock.now();
   await res.db.transaction().execute(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
-    const current = await trx
-      .selectFrom('events')
-      .selectAll()
-      .where('calendar_id', '=', target.calendarId)
-      .where('uid', '=', uid)
-      .executeTakeFirst();
-    if (!current) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
+    const current = await requireEvent(trx, target.calendarId, uid);
     if (current.deleted === 1) {
       throw new CoreError('gone', 'Resource has been deleted', { reason: 'deleted' });
     }
