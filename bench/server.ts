@@ -33,6 +33,7 @@ export class BenchServer {
     );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
+      if (process.env.BENCH_VERBOSE) process.stderr.write(d);
       stderr += d.toString();
       if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
     });
@@ -53,6 +54,13 @@ export class BenchServer {
     const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
     return Number(kb ?? 0) * 1024;
+  }
+
+  /** CPU seconds (user + system) the server has used so far, from /proc. */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   }
 
   /** SIGTERM: the server drains and exits (and writes its CPU profile if asked). */

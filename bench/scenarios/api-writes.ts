@@ -61,6 +61,7 @@ export async function apiWrites(ctx: BenchContext): Promise<{ api: LoadResult; b
   });
   await ctx.receiver.expect('api', ACCOUNTS * CHANNELS_PER_ACCOUNT, 30_000);
   await sleep(300);
+  const cpu0 = server.cpuSeconds();
   const api = JSON.parse(
     await runScript('./load-api.ts', {
       url: server.url,
@@ -69,6 +70,9 @@ export async function apiWrites(ctx: BenchContext): Promise<{ api: LoadResult; b
       targets,
     }),
   ) as LoadResult;
+  ctx.log(
+    `  server CPU during the load: ${(server.cpuSeconds() - cpu0).toFixed(1)} s over ${seconds} s`,
+  );
   await server.stop();
   const base = JSON.parse(
     await runScript('./load-api.ts', {

@@ -62,6 +62,13 @@ export class Dispatcher {
   #flushChain: Promise<void> = Promise.resolve();
   #flushQueued = false;
   #timers: NodeJS.Timeout[] = [];
+  /**
+   * Origins excluded by the last claim that came back short. While they all stay saturated
+   * and nothing new is queued, the same claim can only find nothing again, and on SQLite it
+   * would walk every due row of those origins to say so (the profile's top cost when one
+   * origin has a large backlog), so it is skipped.
+   */
+  #shortBehind: ReadonlySet<string> | null = null;
   /** Background work runs only between start() and stop(); runUntilIdle() works regardless. */
   #running = false;
 
@@ -96,6 +103,11 @@ export class Dispatcher {
 
   /** Something may be due: claim soon. Cheap to call often; calls coalesce. */
   wake(): void {
+    this.#shortBehind = null;
+    this.#schedulePump();
+  }
+
+  #schedulePump(): void {
     if (this.#pumpQueued || !this.#running) return;
     this.#pumpQueued = true;
     setImmediate(() => {
@@ -116,6 +128,7 @@ export class Dispatcher {
   /** Delivers everything due now, waiting for every outcome; for tests and maintenance. */
   async runUntilIdle(): Promise<void> {
     for (;;) {
+      this.#shortBehind = null;
       const claimed = await this.#pump();
       while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
       await this.#flush();
@@ -144,16 +157,22 @@ export class Dispatcher {
         limits.maxInFlight - this.#inFlight.size - this.#waitingCount,
       );
       if (room <= 0) break;
+      const excludeOrigins = this.#saturatedOrigins();
+      const behind = this.#shortBehind;
+      if (behind && [...behind].every((o) => excludeOrigins.includes(o))) break;
       const deliveries = await claimDue(this.#deps.db, {
         now: this.#deps.clock.now(),
         limit: room,
         leaseMs: limits.leaseMs,
-        excludeOrigins: this.#saturatedOrigins(),
+        excludeOrigins,
         lockRows: this.#deps.lockClaimedRows,
       });
       total += deliveries.length;
       for (const d of deliveries) this.#dispatch(d);
-      if (deliveries.length < room) break;
+      if (deliveries.length < room) {
+        if (excludeOrigins.length > 0) this.#shortBehind = new Set(excludeOrigins);
+        break;
+      }
     }
     return total;
   }
@@ -259,7 +278,7 @@ export class Dispatcher {
     this.#flushQueued = true;
     setImmediate(() => {
       this.#flushQueued = false;
-      void this.#flush().then(() => this.wake());
+      void this.#flush().then(() => this.#schedulePump());
     });
   }
 
@@ -270,6 +289,12 @@ export class Dispatcher {
         this.#results = [];
         try {
           await recordCompletions(this.#deps.db, batch, this.#deps.clock.now());
+          // A completion may leave its channel due again; unless its origin is one the last
+          // short claim excluded, that claim has to be tried again.
+          const behind = this.#shortBehind;
+          if (behind && batch.some((c) => !behind.has(c.delivery.channel.origin))) {
+            this.#shortBehind = null;
+          }
           this.events.emit('recorded', batch);
         } catch (err) {
           // The rows stay leased; when the lease runs out they are sent again (at least once).
