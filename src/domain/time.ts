@@ -15,27 +15,45 @@ export function isZonedDateTime(value: string): boolean {
   return zonedDateTime.test(value) && !Number.isNaN(Date.parse(value));
 }
 
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+/**
+ * Formatters are costly to build (tens of microseconds) and a write path asks for the same
+ * few zones again and again, so one is kept per zone; an unknown zone is remembered too.
+ */
+const zoneParts = new Map<string, Intl.DateTimeFormat | null>();
+
+function zonePartsFormatter(tz: string): Intl.DateTimeFormat | null {
+  let formatter = zoneParts.get(tz);
+  if (formatter === undefined) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone: tz,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
+    } catch {
+      formatter = null;
+    }
+    // Zone names come from clients: bound the cache rather than trust them.
+    if (zoneParts.size > 1000) zoneParts.clear();
+    zoneParts.set(tz, formatter);
   }
+  return formatter;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  return zonePartsFormatter(tz) !== null;
 }
 
 /** Offset of `tz` from UTC at the instant `utcMs`, in ms. */
 function zoneOffset(utcMs: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(utcMs));
+  const formatter = zonePartsFormatter(tz);
+  if (!formatter) throw new RangeError(`unknown time zone ${tz}`);
+  const parts = formatter.formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(
     get('year'),
