@@ -130,15 +130,17 @@ async function rewriteEventRow(
     },
     now,
   );
-  const next: EventRow = {
-    ...current,
+  // Only what a rewrite changes is written: naming the identity columns too would make the
+  // store maintain their (unchanged) index entries on every update.
+  const changed = {
     ...contentColumns(fields),
     sequence: current.sequence + 1,
     deleted: fields.status === 'cancelled' ? 1 : 0,
     updated_at: now,
     change_seq: seq,
   };
-  await trx.updateTable('events').set(next).where('id', '=', current.id).execute();
+  await trx.updateTable('events').set(changed).where('id', '=', current.id).execute();
+  const next: EventRow = { ...current, ...changed };
   return next;
 }
 
