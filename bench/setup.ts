@@ -9,6 +9,7 @@ import type { CoreResources } from '../src/core/resources.ts';
 import type { ChannelsTable } from '../src/store/schema.ts';
 import type { ChannelInterest } from '../src/domain/channel-matching.ts';
 import { openStore } from '../src/store/store.ts';
+import { separateWrites } from '../src/store/write-batcher.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { loadTokenSealer } from '../src/core/token-sealer.ts';
 import { createClient } from '../src/core/clients.ts';
@@ -26,6 +27,7 @@ export async function openBenchStore(dataDir: string): Promise<BenchStore> {
   const store = await openStore({ dataDir });
   const core: CoreResources = {
     db: store.db,
+    write: separateWrites(store.db),
     clock: systemClock,
     dev: true,
     publicUrl: 'http://127.0.0.1',

@@ -9,6 +9,7 @@ import { TokenBuckets } from './domain/rate-limit.ts';
 import { createLogger } from './log.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
+import { groupCommit, separateWrites } from './store/write-batcher.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { createHttpSender } from './delivery/http-sender.ts';
 import { renderCronofyNotification } from './faces/cronofy/notification-renderer.ts';
@@ -58,6 +59,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   });
   const core: CoreResources = {
     db: store.db,
+    write: store.engine === 'sqlite' ? groupCommit(store.db) : separateWrites(store.db),
     clock,
     dev: config.dev,
     publicUrl: config.publicUrl,

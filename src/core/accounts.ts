@@ -25,7 +25,7 @@ export async function createAccount(res: CoreResources, input: AccountInput): Pr
   const calendarId = newId('cal');
   const accessToken = newSecret('tok');
   const timeZone = input.timeZone ?? 'Etc/UTC';
-  await res.db.transaction().execute(async (trx) => {
+  await res.write(async (trx) => {
     const client = await trx
       .selectFrom('clients')
       .select('id')

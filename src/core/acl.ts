@@ -47,7 +47,7 @@ export async function putAclRule(
   }
   const now = res.clock.now();
   const id = aclRuleId(input.scopeType, input.scopeValue);
-  const row = await res.db.transaction().execute(async (trx) => {
+  const row = await res.write(async (trx) => {
     await ownedCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
@@ -89,7 +89,7 @@ export async function deleteAclRule(
   ruleId: string,
 ): Promise<void> {
   const now = res.clock.now();
-  await res.db.transaction().execute(async (trx) => {
+  await res.write(async (trx) => {
     await ownedCalendar(trx, accountId, calendarId);
     const current = await trx
       .selectFrom('acl_rules')

@@ -54,7 +54,7 @@ export async function createCalendar(
   input: CalendarInput,
 ): Promise<CalendarRow> {
   const now = res.clock.now();
-  const row = await res.db.transaction().execute(async (trx) => {
+  const row = await res.write(async (trx) => {
     const profiles = await trx
       .selectFrom('profiles')
       .select(['id'])
@@ -110,7 +110,7 @@ export async function updateCalendar(
   patch: CalendarPatch,
 ): Promise<CalendarRow> {
   const now = res.clock.now();
-  const row = await res.db.transaction().execute(async (trx) => {
+  const row = await res.write(async (trx) => {
     const current = await ownedCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
@@ -141,7 +141,7 @@ export async function deleteCalendar(
   calendarId: string,
 ): Promise<void> {
   const now = res.clock.now();
-  await res.db.transaction().execute(async (trx) => {
+  await res.write(async (trx) => {
     const current = await ownedCalendar(trx, accountId, calendarId);
     if (current.is_primary === 1) {
       throw new CoreError('invalid', 'the primary calendar cannot be deleted', {

@@ -118,7 +118,7 @@ export async function createCronofyChannel(
   };
   const requestKey = JSON.stringify([input.callbackUrl, calendarIds, input.onlyManaged]);
   const now = res.clock.now();
-  const view = await res.db.transaction().execute(async (trx) => {
+  const view = await res.write(async (trx) => {
     const existing = await trx
       .selectFrom('channels')
       .selectAll()
@@ -226,7 +226,7 @@ export async function createGoogleChannel(
     expiresAt,
     now,
   });
-  await res.db.transaction().execute(async (trx) => {
+  await res.write(async (trx) => {
     await closeExpired(trx, now);
     const clash = await trx
       .selectFrom('channels')

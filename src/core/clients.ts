@@ -11,7 +11,7 @@ export async function createClient(res: CoreResources, name: string): Promise<Cl
   const now = res.clock.now();
   const clientId = newId('cli');
   const clientSecret = newSecret('sec');
-  await res.db.transaction().execute(async (trx) => {
+  await res.write(async (trx) => {
     await trx.insertInto('clients').values({ id: clientId, name, created_at: now }).execute();
     await trx
       .insertInto('client_secrets')
@@ -54,7 +54,7 @@ export async function revokeClientSecret(
   secret?: string,
 ): Promise<{ readonly revoked: number; readonly remaining: number }> {
   await requireClient(res, clientId);
-  return res.db.transaction().execute(async (trx) => {
+  return res.write(async (trx) => {
     const secrets = await trx
       .selectFrom('client_secrets')
       .select(['id', 'secret'])

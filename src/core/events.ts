@@ -175,7 +175,7 @@ export async function upsertManagedEvent(
 ): Promise<EventRow> {
   checkEventFields(fields);
   const now = res.clock.now();
-  const row = await res.db.transaction().execute(async (trx) => {
+  const row = await res.write(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (current) return rewriteEventRow(trx, current, { ...fields, status: 'confirmed' }, now);
@@ -199,7 +199,7 @@ export async function deleteManagedEvent(
   externalId: string,
 ): Promise<void> {
   const now = res.clock.now();
-  const changed = await res.db.transaction().execute(async (trx) => {
+  const changed = await res.write(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (!current || current.deleted === 1) return false;
@@ -227,7 +227,7 @@ export async function insertEvent(
 ): Promise<EventRow> {
   checkEventFields(fields);
   const now = res.clock.now();
-  const row = await res.db.transaction().execute(async (trx) => {
+  const row = await res.write(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const uid = identity.uid ?? newEventUid();
     if (identity.uid) {
@@ -258,7 +258,7 @@ export async function updateEvent(
   change: (current: EventFields) => EventFields,
 ): Promise<EventRow> {
   const now = res.clock.now();
-  const row = await res.db.transaction().execute(async (trx) => {
+  const row = await res.write(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     const fields = change(fieldsOf(current));
@@ -275,7 +275,7 @@ export async function deleteEvent(
   uid: string,
 ): Promise<void> {
   const now = res.clock.now();
-  await res.db.transaction().execute(async (trx) => {
+  await res.write(async (trx) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     if (current.deleted === 1) {

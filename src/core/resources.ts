@@ -1,10 +1,13 @@
 import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/schema.ts';
+import type { Write } from '../store/write-batcher.ts';
 import type { TokenSealer } from './token-sealer.ts';
 
 /** What every core operation needs, passed as one object (no globals, no singletons). */
 export interface CoreResources {
   readonly db: Db;
+  /** Runs a write transaction; on SQLite, writes made together share one commit. */
+  readonly write: Write;
   readonly clock: Clock;
   /** Dev mode lifts the callback address rules. */
   readonly dev: boolean;
