@@ -63,8 +63,14 @@ export async function throughput(
     dataDir: dir,
     cpuProfDir: ctx.cpuProfDir,
   });
+  const cpuAtStart = server.cpuSeconds();
   const s = await ctx.receiver.expect(opts.tag, healthy, 240_000);
+  const cpu = server.cpuSeconds() - cpuAtStart;
   await server.stop();
+  ctx.log(
+    `  server CPU while draining: ${cpu.toFixed(2)} s, ` +
+      `${((cpu * 1e6) / Math.max(1, s.count)).toFixed(1)} µs per notification`,
+  );
   const rate = (s.count * 1000) / (s.last - s.first);
   if (s.count < healthy) ctx.log(`  only ${s.count} of ${healthy} arrived within 240 s`);
   const baseline = opts.baseline ?? (await rawBurstRate(ctx, n, `${opts.tag}base`));

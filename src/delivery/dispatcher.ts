@@ -41,6 +41,11 @@ interface InFlight {
 
 export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
 
+/** Outcomes written per transaction before the write stops waiting for more. */
+const FLUSH_AT = 256;
+/** Longest an outcome waits for others to share its transaction. */
+const FLUSH_WAIT_MS = 5;
+
 /**
  * Moves notifications from the outbox to their receivers: claims due channels in batches,
  * sends each head notification, and writes the outcomes back in batches. Concurrency is
@@ -61,6 +66,7 @@ export class Dispatcher {
   #pumpQueued = false;
   #flushChain: Promise<void> = Promise.resolve();
   #flushQueued = false;
+  #flushTimer: NodeJS.Timeout | undefined;
   #timers: NodeJS.Timeout[] = [];
   /**
    * Origins excluded by the last claim that came back short. While they all stay saturated
@@ -98,6 +104,8 @@ export class Dispatcher {
     this.#timers = [];
     await this.#pumpChain;
     await Promise.allSettled([...this.#tasks]);
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     await this.#flush();
   }
 
@@ -273,7 +281,30 @@ export class Dispatcher {
     return { kind: 'retry', delivery, attempt, retryAt: decision.at, failingSince };
   }
 
+  /**
+   * Outcomes are written in batches: one transaction per batch, and its commit, cost about as
+   * much as the rows in it. While requests are still on the wire and the batch is small, the
+   * write waits (one timer, at most FLUSH_WAIT_MS) for more outcomes to join it; slots are
+   * freed on the response, not on the write, so this only delays when a channel's next
+   * notification becomes claimable, by a few milliseconds.
+   */
   #scheduleFlush(): void {
+    if (this.#flushQueued) return;
+    if (this.#results.length < FLUSH_AT && this.#inFlight.size > 0) {
+      this.#flushTimer ??= setTimeout(() => {
+        this.#flushTimer = undefined;
+        this.#flushNow();
+      }, FLUSH_WAIT_MS);
+      return;
+    }
+    this.#flushNow();
+  }
+
+  #flushNow(): void {
+    if (this.#flushTimer) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     setImmediate(() => {

@@ -24,29 +24,33 @@ export interface ClaimOptions {
  */
 export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
   return db.transaction().execute(async (trx) => {
-    let query = trx
+    // One statement picks and leases the channels: a set-based UPDATE … RETURNING, not a
+    // SELECT and then an UPDATE by an id list (half the statements, no id list to bind).
+    let due = trx
       .selectFrom('channels')
-      .selectAll()
+      .select('id')
       .where('queue_due_at', '<=', opts.now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', opts.now)]))
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', opts.now)]))
       .where('state', '=', 'active');
     if (opts.excludeOrigins.length > 0) {
-      query = query.where('origin', 'not in', [...opts.excludeOrigins]);
+      due = due.where('origin', 'not in', [...opts.excludeOrigins]);
     }
-    query = query.orderBy('queue_due_at').limit(opts.limit);
-    if (opts.lockRows) query = query.forUpdate().skipLocked();
-    const channels = await query.execute();
-    if (channels.length === 0) return [];
-    const channelIds = channels.map((c) => c.id);
-    await trx
+    due = due.orderBy('queue_due_at').limit(opts.limit);
+    if (opts.lockRows) due = due.forUpdate().skipLocked();
+    const channels = await trx
       .updateTable('channels')
       .set({ lease_until: opts.now + opts.leaseMs })
-      .where('id', 'in', channelIds)
+      .where('id', 'in', due)
+      .returningAll()
       .execute();
+    if (channels.length === 0) return [];
+    // RETURNING has no order: send the longest-waiting first, as the claim picked them.
+    channels.sort((a, b) => Number(a.queue_due_at) - Number(b.queue_due_at));
+    const channelIds = channels.map((c) => c.id);
     const heads = await trx
-      .selectFrom('notifications')
-      .selectAll()
+      .updateTable('notifications')
+      .set({ state: 'sending' })
       .where('id', 'in', (eb) =>
         eb
           .selectFrom('notifications')
@@ -55,6 +59,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
           .where('state', 'in', ['pending', 'sending'])
           .groupBy('channel_id'),
       )
+      .returningAll()
       .execute();
     const headByChannel = new Map(heads.map((n) => [n.channel_id, n]));
     const idle = channelIds.filter((id) => !headByChannel.has(id));
@@ -67,15 +72,6 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         .execute();
     }
     if (heads.length === 0) return [];
-    await trx
-      .updateTable('notifications')
-      .set({ state: 'sending' })
-      .where(
-        'id',
-        'in',
-        heads.map((h) => h.id),
-      )
-      .execute();
     const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
     const deliveries: Delivery[] = [];
     for (const c of channels) {

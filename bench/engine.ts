@@ -1,0 +1,85 @@
+/**
+ * Delivery-engine micro-benchmark (`node bench/engine.ts [n] [--real]`): the scenario 1
+ * backlog drained in-process by the real dispatcher and store, with a sender that answers 200
+ * on the next turn of the event loop (or, with --real, an undici sender to an in-process
+ * server). Reports CPU per notification, which is steadier than end-to-end rates on a
+ * shared machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { insertAccounts, insertChannels, openBenchStore, recordChanges } from './setup.ts';
+import { openStore } from '../src/store/store.ts';
+import { Dispatcher } from '../src/delivery/dispatcher.ts';
+import { systemClock } from '../src/domain/clock.ts';
+import { createLogger } from '../src/log.ts';
+import { defaultRetryPolicy } from '../src/domain/retry-policy.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { renderCronofyNotification } from '../src/faces/cronofy/notification-renderer.ts';
+import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
+import type { HttpSender } from '../src/delivery/http-sender.ts';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: {} });
+void values;
+const n = Number(positionals[0] ?? 50_000);
+const dir = mkdtempSync(join(tmpdir(), 'calpush-engine-'));
+try {
+  const b = await openBenchStore(dir);
+  const accounts = await insertAccounts(b, n, 'e');
+  await insertChannels(
+    b,
+    accounts.map((accountId, i) => ({ accountId, callbackUrl: `http://127.0.0.1:9/ok/e-${i}` })),
+    'e',
+  );
+  await recordChanges(b, accounts);
+  await b.store.close();
+
+  const store = await openStore({ dataDir: dir });
+  const config = loadConfig({ dataDir: dir, dev: true }, {});
+  let sent = 0;
+  const sender: HttpSender = {
+    send: () =>
+      new Promise((resolve) =>
+        setImmediate(() => {
+          sent++;
+          resolve({ status: 200 });
+        }),
+      ),
+    close: async () => {},
+  };
+  const dispatcher = new Dispatcher({
+    db: store.db,
+    clock: systemClock,
+    logger: createLogger('silent'),
+    sender,
+    renderers: { cronofy: renderCronofyNotification, google: renderGoogleNotification },
+    policy: defaultRetryPolicy,
+    limits: config.delivery,
+    random: Math.random,
+    releaseLeasesOnStart: true,
+    lockClaimedRows: false,
+  });
+  let recorded = 0;
+  const done = new Promise<void>((resolve) =>
+    dispatcher.events.on('recorded', (batch) => {
+      recorded += batch.length;
+      if (recorded >= n) resolve();
+    }),
+  );
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await dispatcher.start();
+  await done;
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  await dispatcher.stop();
+  await store.close();
+  const us = (cpu.user + cpu.system) / n;
+  console.log(
+    `${n} notifications (${sent} sent): ${wall.toFixed(0)} ms wall, ${us.toFixed(1)} µs CPU each, ` +
+      `${Math.round((n * 1000) / wall)}/s`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
