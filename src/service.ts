@@ -10,6 +10,7 @@ import { createLogger } from './log.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
 import { groupCommit, separateWrites } from './store/write-batcher.ts';
+import { pruneHistory } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { createHttpSender } from './delivery/http-sender.ts';
 import { renderCronofyNotification } from './faces/cronofy/notification-renderer.ts';
@@ -17,6 +18,9 @@ import { renderGoogleNotification } from './faces/google/notification-renderer.t
 import { createCronofyFace } from './faces/cronofy/app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
 import { createRootApp } from './http/app.ts';
+
+/** Delivery history is kept for a week (see store/retention.ts); checked every ten minutes. */
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 export interface ServiceDeps {
   readonly clock?: Clock;
@@ -83,6 +87,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     ],
   });
   let started = false;
+  let pruning: NodeJS.Timeout | undefined;
   return {
     app,
     core,
@@ -92,8 +97,15 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     async start() {
       started = true;
       await dispatcher.start();
+      pruning = setInterval(() => {
+        pruneHistory(store.db, clock.now())
+          .then((removed) => logger.debug(removed, 'pruned delivery history'))
+          .catch((err: unknown) => logger.error({ err }, 'pruning delivery history failed'));
+      }, PRUNE_EVERY_MS);
+      pruning.unref();
     },
     async stop() {
+      if (pruning) clearInterval(pruning);
       if (started) await dispatcher.stop();
       await sender.close();
       await store.close();
