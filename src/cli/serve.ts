@@ -35,7 +35,7 @@ export async function serve(config: Config): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
-    { url: `http://${config.host}:${port}`, store: service.store.location },
+    { url: `http://${config.host}:${port}`, store: service.store.location, node: process.version },
     'calpush listening',
   );
   // A line tests and scripts can wait for, whatever the log level.
