@@ -1,4 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { StatementSync } from 'node:sqlite';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
@@ -40,6 +41,7 @@ class CachedStatement implements SqliteStatement {
 export class NodeSqliteDatabase implements SqliteDatabase {
   readonly raw: DatabaseSync;
   readonly #cache = new Map<string, CachedStatement>();
+  readonly #checkpointer: Worker;
 
   constructor(path: string) {
     this.raw = new DatabaseSync(path);
@@ -49,6 +51,15 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     this.raw.exec('PRAGMA synchronous = NORMAL');
     this.raw.exec('PRAGMA foreign_keys = ON');
     this.raw.exec('PRAGMA busy_timeout = 5000');
+    // Checkpoints (and their disk sync) run in a background thread; the main connection
+    // only checkpoints itself if that thread falls far behind (20,000 pages of WAL).
+    this.raw.exec('PRAGMA wal_autocheckpoint = 20000');
+    this.#checkpointer = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+      workerData: { file: path, everyMs: 200 },
+    });
+    this.#checkpointer.unref();
+    // Losing the helper only means the main connection checkpoints on its own again.
+    this.#checkpointer.on('error', () => undefined);
   }
 
   prepare(sql: string): SqliteStatement {
@@ -62,6 +73,7 @@ export class NodeSqliteDatabase implements SqliteDatabase {
   }
 
   close(): void {
+    this.#checkpointer.postMessage('stop');
     this.#cache.clear();
     this.raw.close();
   }
