@@ -54,8 +54,10 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     // Checkpoints (and their disk sync) run in a background thread; the main connection
     // only checkpoints itself if that thread falls far behind (20,000 pages of WAL).
     this.raw.exec('PRAGMA wal_autocheckpoint = 20000');
-    this.#checkpointer = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+    this.#checkpointer = new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
       workerData: { file: path, everyMs: 200 },
+      // It runs one pragma at a time: a small heap is plenty.
+      resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
     });
     this.#checkpointer.unref();
     // Losing the helper only means the main connection checkpoints on its own again.
