@@ -15,6 +15,7 @@ import { loadTokenSealer } from '../src/core/token-sealer.ts';
 import { createClient } from '../src/core/clients.ts';
 import { recordChange } from '../src/core/change-log.ts';
 import { chunks } from '../src/store/outbox.ts';
+import { activeChannelRow } from '../src/core/channels.ts';
 
 export interface BenchStore {
   readonly store: Store;
@@ -88,28 +89,17 @@ export async function insertChannels(
           calendarIds: s.calendarIds ?? null,
           onlyManaged: false,
         };
-        return {
+        return activeChannelRow({
           id,
-          client_id: b.clientId,
-          account_id: s.accountId,
+          clientId: b.clientId,
+          accountId: s.accountId,
           dialect: 'cronofy',
-          public_id: id,
-          callback_url: s.callbackUrl,
-          origin: new URL(s.callbackUrl).origin,
-          interest_json: JSON.stringify(interest),
-          request_key: JSON.stringify([s.callbackUrl, s.calendarIds ?? null, false]),
-          resource_id: null,
-          resource_uri: null,
-          token: null,
-          expires_at: null,
-          state: 'active',
-          closed_reason: null,
-          closed_at: null,
-          failing_since: null,
-          queue_due_at: null,
-          lease_until: null,
-          created_at: now,
-        };
+          publicId: id,
+          callbackUrl: s.callbackUrl,
+          interest,
+          requestKey: JSON.stringify([s.callbackUrl, s.calendarIds ?? null, false]),
+          now,
+        });
       });
       await trx.insertInto('channels').values(rows).execute();
     }
