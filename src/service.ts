@@ -83,7 +83,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     ready: () => ping(store),
     faces: [
       { prefix: '/v1', app: createCronofyFace(core, { rateLimit, logger }) },
-      { prefix: '/calendar/v3', app: createGoogleFace(core, { logger }) },
+      { prefix: '/calendar/v3', app: createGoogleFace(core, { rateLimit, logger }) },
     ],
   });
   let started = false;

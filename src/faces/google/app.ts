@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { GoogleEnv } from './context.ts';
 import type { Logger } from '../../log.ts';
+import type { TokenBuckets } from '../../domain/rate-limit.ts';
 import { authenticate } from '../../core/accounts.ts';
 import { bearerToken } from '../../http/read-json.ts';
 import { GoogleError, createGoogleErrorHandler } from './errors.ts';
@@ -13,6 +14,8 @@ import { settingsRoutes } from './settings-routes.ts';
 
 export interface GoogleFaceOptions {
   readonly logger: Logger;
+  /** Per-account request budget, shared with the Cronofy face; undefined for none. */
+  readonly rateLimit?: TokenBuckets | undefined;
 }
 
 /** The Google Calendar API v3 face, mounted at `/calendar/v3`. */
@@ -22,7 +25,13 @@ export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions)
   app.use('*', async function authenticateBearer(c, next) {
     // Google also takes the token as the `access_token` query parameter.
     const token = bearerToken(c.req.header('authorization')) ?? c.req.query('access_token');
-    c.set('principal', await authenticate(res, token || undefined));
+    const principal = await authenticate(res, token || undefined);
+    const verdict = options.rateLimit?.take(principal.accountId, res.clock.now());
+    if (verdict && !verdict.ok) {
+      c.header('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000)));
+      throw new GoogleError(429, 'rateLimitExceeded', 'Rate Limit Exceeded');
+    }
+    c.set('principal', principal);
     await next();
   });
 

@@ -78,3 +78,20 @@ test('unknown channel and another client’s channel', async () => {
   assert.equal((await del(a.accessToken, channel.channel_id)).status, 202);
   assert.equal((await del(a.accessToken, channel.channel_id)).status, 404);
 });
+
+test('the Google face shares the per-account budget and answers 429 rateLimitExceeded', async () => {
+  h = await startHarness({ env: { CALPUSH_RATE_LIMIT: '5' } });
+  const account = await createTestAccount(h.service);
+  let limited: Response | undefined;
+  for (let i = 0; i < 12 && !limited; i++) {
+    const res = await h.service.app.request('/calendar/v3/users/me/calendarList', {
+      headers: { authorization: `Bearer ${account.accessToken}` },
+    });
+    if (res.status === 429) limited = res;
+  }
+  assert.ok(limited, 'the budget runs out');
+  assert.match(limited.headers.get('retry-after') ?? '', /^\d+$/);
+  const body = (await limited.json()) as { error: { code: number; errors: { reason: string }[] } };
+  assert.equal(body.error.code, 429);
+  assert.equal(body.error.errors[0]?.reason, 'rateLimitExceeded');
+});
