@@ -1,10 +1,7 @@
-/** A real `calpush serve --dev` child process, as users run it. */
-import { spawn } from 'node:child_process';
+/** A real `calpush serve --dev` child process, as users run it, with what the bench reads. */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const bin = fileURLToPath(new URL('../bin/calpush.js', import.meta.url));
+import { ChildServer } from '../test/support/child-server.ts';
 
 export interface ServerOptions {
   readonly dataDir: string;
@@ -16,37 +13,24 @@ export interface ServerOptions {
 export class BenchServer {
   readonly url: string;
   readonly child: ChildProcess;
-  private constructor(child: ChildProcess, url: string) {
-    this.child = child;
-    this.url = url;
+  private constructor(server: ChildServer) {
+    this.child = server.process;
+    this.url = server.url;
   }
 
   static async start(opts: ServerOptions): Promise<BenchServer> {
-    const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
-    const child = spawn(
-      process.execPath,
-      [...nodeArgs, bin, 'serve', '--dev', '--port', '0', '--data', opts.dataDir],
+    const server = await ChildServer.start(
+      opts.dataDir,
+      { CALPUSH_LOG_LEVEL: 'error', ...opts.env },
       {
-        env: { ...process.env, CALPUSH_LOG_LEVEL: 'error', ...opts.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        nodeArgs: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [],
+        logLevel: 'error',
+        onStderr: (d) => {
+          if (process.env.BENCH_VERBOSE) process.stderr.write(d);
+        },
       },
     );
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      if (process.env.BENCH_VERBOSE) process.stderr.write(d);
-      stderr += d.toString();
-      if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
-    return new BenchServer(child, url);
+    return new BenchServer(server);
   }
 
   /** Resident set size in bytes, from /proc. */

@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../bin/calpush.js', import.meta.url));
 
-/** A real `calpush serve` in a child process, as users run it. */
+export interface ChildServerOptions {
+  /** Flags for Node itself (a CPU profile, say). */
+  readonly nodeArgs?: readonly string[];
+  readonly logLevel?: string;
+  /** Sees the child's stderr as it comes. */
+  readonly onStderr?: (chunk: Buffer) => void;
+}
+
+/** A real `calpush serve --dev` in a child process, as users run it (tests and benchmark). */
 export class ChildServer {
   readonly url: string;
   readonly process: ChildProcess;
@@ -13,14 +21,32 @@ export class ChildServer {
     this.url = url;
   }
 
-  static async start(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+  static async start(
+    dataDir: string,
+    env: NodeJS.ProcessEnv = {},
+    options: ChildServerOptions = {},
+  ): Promise<ChildServer> {
     const child = spawn(
       process.execPath,
-      [bin, 'serve', '--dev', '--port', '0', '--data', dataDir, '--log-level', 'warn'],
+      [
+        ...(options.nodeArgs ?? []),
+        bin,
+        'serve',
+        '--dev',
+        '--port',
+        '0',
+        '--data',
+        dataDir,
+        '--log-level',
+        options.logLevel ?? 'warn',
+      ],
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => {
+      options.onStderr?.(d);
+      stderr = (stderr + d.toString()).slice(-10_000);
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout?.on('data', (d: Buffer) => {
@@ -33,7 +59,7 @@ export class ChildServer {
     return new ChildServer(child, url);
   }
 
-  /** Ends the process the hard way: no shutdown hooks, no flushing (a crash). */
+  /** Ends the process; SIGKILL is a crash (no shutdown hooks, no flushing). */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return;
     await new Promise<void>((resolve) => {
