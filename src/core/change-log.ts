@@ -1,3 +1,4 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { Executor } from '../store/schema.ts';
 import type { ChangeFact, ChannelInterest } from '../domain/channel-matching.ts';
 import { channelHears } from '../domain/channel-matching.ts';
@@ -9,12 +10,26 @@ export interface Change extends ChangeFact {
 }
 
 /**
+ * On PostgreSQL, writers run concurrently and a sequence number is taken before its
+ * transaction commits: a reader could see change 101 committed while 100 is still in flight,
+ * hand out a sync token past 100, and that change would never be read. Holding a
+ * per-account lock until commit makes an account's changes commit in sequence order, so
+ * "the newest committed change" never has a gap below it. SQLite commits one transaction at
+ * a time, so there it is not needed.
+ */
+async function serializeAccountChanges(trx: Executor, accountId: string): Promise<void> {
+  if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await sql`select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(trx);
+}
+
+/**
  * Appends a change and queues the notifications it causes, in the caller's transaction: a
  * change and its notifications commit together or not at all (transactional outbox).
  * Returns the change's sequence number, which every read view (Cronofy `last_modified`,
  * Google `syncToken`) is built on.
  */
 export async function recordChange(trx: Executor, change: Change, now: number): Promise<number> {
+  await serializeAccountChanges(trx, change.accountId);
   const { seq } = await trx
     .insertInto('changes')
     .values({
