@@ -22,14 +22,20 @@ const schema = z.object({
   dev: z.boolean(),
   publicUrl: z.url().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  delivery: z.object({
-    timeoutMs: z.number().int().positive(),
-    retryWindowMs: z.number().int().positive(),
-    maxInFlight: z.number().int().positive(),
-    maxInFlightPerOrigin: z.number().int().positive(),
-    claimBatch: z.number().int().positive(),
-    leaseMs: z.number().int().positive(),
-  }),
+  delivery: z
+    .object({
+      timeoutMs: z.number().int().positive(),
+      retryWindowMs: z.number().int().positive(),
+      maxInFlight: z.number().int().positive(),
+      maxInFlightPerOrigin: z.number().int().positive(),
+      claimBatch: z.number().int().positive(),
+      leaseMs: z.number().int().positive(),
+    })
+    // A claim may wait up to half its lease for a slot, then be on the wire for a timeout:
+    // the lease must outlast both, or another claim could take the channel mid-send.
+    .refine((d) => d.leaseMs >= 2 * d.timeoutMs + 1000, {
+      message: 'leaseMs must be at least twice timeoutMs plus a second',
+    }),
   http: z.object({ bodyLimitBytes: z.number().int().positive() }),
   /** Requests per second per account on the API faces; 0 turns the limit off. */
   rateLimitPerSecond: z.number().int().min(0),

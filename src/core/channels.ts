@@ -316,7 +316,7 @@ export async function closeChannels(
 }
 
 /** Google channels stop by themselves when their lifetime ends. */
-export async function closeExpired(trx: Executor, now: number): Promise<number> {
+export async function closeExpired(trx: Executor, now: number): Promise<string[]> {
   const expired = await trx
     .selectFrom('channels')
     .select('id')
@@ -330,5 +330,5 @@ export async function closeExpired(trx: Executor, now: number): Promise<number> 
     'expired',
     now,
   );
-  return expired.length;
+  return expired.map((c) => c.id);
 }

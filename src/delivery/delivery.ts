@@ -24,6 +24,8 @@ export interface Delivery {
   };
   /** The client's active secrets, oldest first. */
   readonly secrets: readonly string[];
+  /** The lease the claim took on the channel; outcomes release only this lease. */
+  readonly leaseUntil: number;
 }
 
 export interface AttemptRecord {

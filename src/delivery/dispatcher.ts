@@ -7,7 +7,12 @@ import type { Completion, Delivery, Renderers } from './delivery.ts';
 import type { HttpSender } from './http-sender.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import { isSuccessStatus } from '../domain/notification.ts';
-import { claimDue, recordCompletions, releaseAllLeases } from '../store/delivery-queue.ts';
+import {
+  claimDue,
+  recordCompletions,
+  releaseAllLeases,
+  releaseClaims,
+} from '../store/delivery-queue.ts';
 import { closeExpired } from '../core/channels.ts';
 
 export interface DispatcherLimits {
@@ -31,6 +36,11 @@ export interface DispatcherDeps {
   readonly releaseLeasesOnStart: boolean;
   /** Shared stores lock claimed rows (SKIP LOCKED) so nodes never claim the same channel. */
   readonly lockClaimedRows: boolean;
+}
+
+interface Waiting {
+  readonly delivery: Delivery;
+  readonly since: number;
 }
 
 interface InFlight {
@@ -57,8 +67,12 @@ export class Dispatcher {
   readonly #deps: DispatcherDeps;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #perOrigin = new Map<string, number>();
-  /** Claimed while their origin was at its bound; sent as its slots free up. */
-  readonly #waiting = new Map<string, Delivery[]>();
+  /**
+   * Claimed while their origin was at its bound; sent as its slots free up. A close drops
+   * them, and one that waited past half its lease goes back to the queue unsent, so a claim
+   * never outlives its lease while another takes the channel over.
+   */
+  readonly #waiting = new Map<string, Waiting[]>();
   #waitingCount = 0;
   readonly #tasks = new Set<Promise<void>>();
   #results: Completion[] = [];
@@ -131,6 +145,13 @@ export class Dispatcher {
     for (const entry of this.#inFlight.values()) {
       if (ids.has(entry.delivery.channel.id)) entry.controller.abort(new Error('channel closed'));
     }
+    // Their rows were cancelled with the close; the in-memory copies must not go out either.
+    for (const [origin, queue] of this.#waiting) {
+      const kept = queue.filter((w) => !ids.has(w.delivery.channel.id));
+      this.#waitingCount -= queue.length - kept.length;
+      if (kept.length > 0) this.#waiting.set(origin, kept);
+      else this.#waiting.delete(origin);
+    }
   }
 
   /** Delivers everything due now, waiting for every outcome; for tests and maintenance. */
@@ -196,7 +217,7 @@ export class Dispatcher {
     const origin = delivery.channel.origin;
     if ((this.#perOrigin.get(origin) ?? 0) >= this.#deps.limits.maxInFlightPerOrigin) {
       const queue = this.#waiting.get(origin) ?? [];
-      queue.push(delivery);
+      queue.push({ delivery, since: performance.now() });
       this.#waiting.set(origin, queue);
       this.#waitingCount++;
       return;
@@ -223,11 +244,22 @@ export class Dispatcher {
     if (left > 0) this.#perOrigin.set(origin, left);
     else this.#perOrigin.delete(origin);
     const queue = this.#waiting.get(origin);
-    const next = queue?.shift();
-    if (queue && queue.length === 0) this.#waiting.delete(origin);
-    if (next) {
+    const stale: Delivery[] = [];
+    const oldest = performance.now() - this.#deps.limits.leaseMs / 2;
+    let next: Waiting | undefined;
+    while ((next = queue?.shift())) {
       this.#waitingCount--;
-      this.#dispatch(next);
+      if (next.since >= oldest) break;
+      stale.push(next.delivery);
+      next = undefined;
+    }
+    if (queue && queue.length === 0) this.#waiting.delete(origin);
+    if (next) this.#dispatch(next.delivery);
+    if (stale.length > 0) {
+      releaseClaims(this.#deps.db, stale).catch((err: unknown) =>
+        // Not handed back: the leases run out and the channels are claimed again.
+        this.#deps.logger.error({ err, count: stale.length }, 'handing back stale claims failed'),
+      );
     }
   }
 
@@ -348,7 +380,8 @@ export class Dispatcher {
   async #closeExpired(): Promise<void> {
     try {
       const { db, clock } = this.#deps;
-      await db.transaction().execute((trx) => closeExpired(trx, clock.now()));
+      const closed = await db.transaction().execute((trx) => closeExpired(trx, clock.now()));
+      this.abortChannels(closed);
     } catch (err) {
       this.#deps.logger.error({ err }, 'closing expired channels failed');
     }

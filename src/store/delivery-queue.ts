@@ -97,6 +97,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
           failingSince: c.failing_since === null ? null : Number(c.failing_since),
         },
         secrets: secrets.get(c.client_id) ?? [],
+        leaseUntil: opts.now + opts.leaseMs,
       });
     }
     return deliveries;
@@ -165,16 +166,19 @@ export async function recordCompletions(
         )
         .where('state', '=', 'sending')
         .execute();
-      await trx
-        .updateTable('channels')
-        .set({ failing_since: null, lease_until: null, queue_due_at: headDueAt })
-        .where(
-          'id',
-          'in',
-          batch.map((c) => c.delivery.channel.id),
-        )
-        .where('state', '=', 'active')
-        .execute();
+      for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
+        await trx
+          .updateTable('channels')
+          .set({ failing_since: null, lease_until: null, queue_due_at: headDueAt })
+          .where(
+            'id',
+            'in',
+            leased.map((c) => c.delivery.channel.id),
+          )
+          .where('state', '=', 'active')
+          .where('lease_until', '=', leaseUntil)
+          .execute();
+      }
     }
     for (const c of completions) {
       if (c.kind !== 'retry') continue;
@@ -197,6 +201,7 @@ export async function recordCompletions(
         .set({ lease_until: null, failing_since: c.failingSince, queue_due_at: headDueAt })
         .where('id', '=', c.delivery.channel.id)
         .where('state', '=', 'active')
+        .where('lease_until', '=', c.delivery.leaseUntil)
         .execute();
     }
     const closing = completions.filter((c) => c.kind === 'close');
@@ -206,29 +211,81 @@ export async function recordCompletions(
   });
 }
 
+/**
+ * Items grouped by the lease their claim took: a channel is released only by the holder of
+ * its current lease, never by a send whose lease ran out and was taken over.
+ */
+function byLease<T>(items: readonly T[], leaseOf: (item: T) => number): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const item of items) {
+    const group = groups.get(leaseOf(item)) ?? [];
+    group.push(item);
+    groups.set(leaseOf(item), group);
+  }
+  return groups;
+}
+
+/**
+ * Puts heads that were claimed but not sent back in the queue. A change queued behind one in
+ * the meantime merges into it, as after a failed attempt. With no ids, every head in flight.
+ */
+async function requeueSending(trx: Executor, notificationIds?: readonly number[]): Promise<void> {
+  const merged = trx
+    .deleteFrom('notifications')
+    .where('state', '=', 'pending')
+    .where((eb) => {
+      let sending = eb
+        .selectFrom('notifications as s')
+        .select('s.id')
+        .where('s.state', '=', 'sending')
+        .whereRef('s.channel_id', '=', 'notifications.channel_id')
+        .whereRef('s.kind', '=', 'notifications.kind');
+      if (notificationIds) sending = sending.where('s.id', 'in', [...notificationIds]);
+      return eb.exists(sending);
+    });
+  let requeue = trx
+    .updateTable('notifications')
+    .set({ state: 'pending' })
+    .where('state', '=', 'sending');
+  if (notificationIds) requeue = requeue.where('id', 'in', [...notificationIds]);
+  await merged.execute();
+  await requeue.execute();
+}
+
+/**
+ * Hands back claims the dispatcher cannot send now (their origin has no free slot): the
+ * channels are free to be claimed again at once, and no claimed work waits in memory where a
+ * close could not reach it or its lease could run out.
+ */
+export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Promise<void> {
+  if (deliveries.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    await lockChannels(trx, [...new Set(deliveries.map((d) => d.channel.id))].sort());
+    for (const batch of chunks(deliveries)) {
+      await requeueSending(
+        trx,
+        batch.map((d) => d.notificationId),
+      );
+      for (const [leaseUntil, leased] of byLease(batch, (d) => d.leaseUntil)) {
+        await trx
+          .updateTable('channels')
+          .set({ lease_until: null })
+          .where(
+            'id',
+            'in',
+            leased.map((d) => d.channel.id),
+          )
+          .where('lease_until', '=', leaseUntil)
+          .execute();
+      }
+    }
+  });
+}
+
 /** After a crash nobody holds a lease: a single-node store frees them all at start. */
 export async function releaseAllLeases(db: Db): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    // A change queued behind an interrupted send merges into it, as after a failed attempt.
-    await trx
-      .deleteFrom('notifications')
-      .where('state', '=', 'pending')
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('notifications as s')
-            .select('s.id')
-            .where('s.state', '=', 'sending')
-            .whereRef('s.channel_id', '=', 'notifications.channel_id')
-            .whereRef('s.kind', '=', 'notifications.kind'),
-        ),
-      )
-      .execute();
-    await trx
-      .updateTable('notifications')
-      .set({ state: 'pending' })
-      .where('state', '=', 'sending')
-      .execute();
+    await requeueSending(trx);
     await trx
       .updateTable('channels')
       .set({ lease_until: null })

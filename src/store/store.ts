@@ -31,19 +31,28 @@ export class StoreError extends Error {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const engine: Engine = options.databaseUrl ? 'postgres' : 'sqlite';
-  const { db, location } = options.databaseUrl
+  const { db, location, closed } = options.databaseUrl
     ? openPostgres(options.databaseUrl)
     : openSqlite(options.dataDir);
   try {
     await migrate(db, engine === 'postgres' ? postgresMigrationContext : sqliteMigrationContext);
   } catch (err) {
     await db.destroy();
+    await closed();
     if (err instanceof StoreError) throw err;
     throw new StoreError(
       `cannot open the ${engine} store at ${location}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  return { engine, db, location, close: () => db.destroy() };
+  return {
+    engine,
+    db,
+    location,
+    async close() {
+      await db.destroy();
+      await closed();
+    },
+  };
 }
 
 async function migrate(db: Db, ctx: MigrationContext): Promise<void> {

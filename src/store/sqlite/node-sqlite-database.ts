@@ -42,6 +42,8 @@ export class NodeSqliteDatabase implements SqliteDatabase {
   readonly raw: DatabaseSync;
   readonly #cache = new Map<string, CachedStatement>();
   readonly #checkpointer: Worker;
+  /** Settles once the checkpoint thread has closed its connection and exited. */
+  readonly stopped: Promise<void>;
 
   constructor(path: string) {
     this.raw = new DatabaseSync(path);
@@ -60,6 +62,8 @@ export class NodeSqliteDatabase implements SqliteDatabase {
       resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
     });
     this.#checkpointer.unref();
+    const checkpointer = this.#checkpointer;
+    this.stopped = new Promise((resolve) => checkpointer.once('exit', () => resolve()));
     // Losing the helper only means the main connection checkpoints on its own again.
     this.#checkpointer.on('error', () => undefined);
   }
@@ -75,6 +79,8 @@ export class NodeSqliteDatabase implements SqliteDatabase {
   }
 
   close(): void {
+    // Keep the process alive until the thread has let go of the file (see `stopped`).
+    this.#checkpointer.ref();
     this.#checkpointer.postMessage('stop');
     this.#cache.clear();
     this.raw.close();

@@ -16,5 +16,6 @@ export function openSqlite(dataDir: string) {
   const file = join(dataDir, 'calpush.sqlite');
   const database = new NodeSqliteDatabase(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, location: file };
+  // The store is closed once the checkpoint thread has let go of the file as well.
+  return { db, location: file, closed: () => database.stopped };
 }

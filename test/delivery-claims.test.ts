@@ -1,0 +1,103 @@
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Harness } from './support/harness.ts';
+import { createTestAccount, startHarness } from './support/harness.ts';
+import { Receiver } from './support/receiver.ts';
+import { ManualClock } from '../src/domain/clock.ts';
+import { closeChannel, createCronofyChannel } from '../src/core/channels.ts';
+import { claimDue, recordCompletions } from '../src/store/delivery-queue.ts';
+
+let h: Harness | undefined;
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await h?.close();
+  await receiver?.close();
+});
+
+test('closing a channel whose claim waits for a slot of its origin stops it', async () => {
+  receiver = await Receiver.start();
+  receiver.reply = (r) => (r.path === '/a' ? { status: 200, delayMs: 300 } : { status: 200 });
+  h = await startHarness({ env: { CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN: '1' } });
+  const account = await createTestAccount(h.service);
+  const make = (path: string) =>
+    createCronofyChannel(h!.service.core, {
+      accountId: account.accountId,
+      clientId: account.clientId,
+      callbackUrl: `${receiver!.url}${path}`,
+      calendarIds: null,
+      onlyManaged: false,
+    });
+  await make('/a');
+  const b = await make('/b');
+  // One claim takes both channels; only /a fits the origin's single slot.
+  const run = h.service.dispatcher.runUntilIdle();
+  await receiver.waitFor((r) => r.some((x) => x.path === '/a'));
+  await closeChannel(h.service.core, b.id, 'closed by client');
+  await run;
+  assert.deepEqual(
+    receiver.requests.map((r) => r.path),
+    ['/a'],
+  );
+});
+
+test('an outcome releases a channel only under the lease its claim took', async () => {
+  const clock = new ManualClock();
+  h = await startHarness({ clock });
+  const account = await createTestAccount(h.service);
+  const channel = await createCronofyChannel(h.service.core, {
+    accountId: account.accountId,
+    clientId: account.clientId,
+    callbackUrl: 'http://127.0.0.1:9/x',
+    calendarIds: null,
+    onlyManaged: false,
+  });
+  const db = h.service.store.db;
+  const opts = { limit: 10, leaseMs: 60_000, excludeOrigins: [] };
+  const [first] = await claimDue(db, { ...opts, now: clock.now() });
+  assert.ok(first);
+  // The first send outlives its lease; a second claim takes the channel over.
+  clock.advance(61_000);
+  const [second] = await claimDue(db, { ...opts, now: clock.now() });
+  assert.equal(second?.notificationId, first.notificationId);
+  const attempt = { at: clock.now(), status: 200, error: null, latencyMs: 1 };
+  await recordCompletions(db, [{ kind: 'delivered', delivery: first, attempt }], clock.now());
+  const row = await db
+    .selectFrom('channels')
+    .select('lease_until')
+    .where('id', '=', channel.id)
+    .executeTakeFirstOrThrow();
+  assert.equal(
+    Number(row.lease_until),
+    second.leaseUntil,
+    'the late outcome left the new lease alone',
+  );
+});
+
+test('a claim that waits past half its lease goes back unsent: no channel is ever sent twice at once', async () => {
+  receiver = await Receiver.start();
+  receiver.reply = 'hang';
+  h = await startHarness({
+    start: true,
+    env: { CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN: '2' },
+    tune: (c) => ({ ...c, delivery: { ...c.delivery, timeoutMs: 800, leaseMs: 2000 } }),
+  });
+  const account = await createTestAccount(h.service);
+  const recorded: string[] = [];
+  h.service.dispatcher.events.on('recorded', (batch) => {
+    for (const c of batch) recorded.push(c.delivery.channel.id);
+  });
+  for (let i = 0; i < 5; i++) {
+    await createCronofyChannel(h.service.core, {
+      accountId: account.accountId,
+      clientId: account.clientId,
+      callbackUrl: `${receiver.url}/c${i}`,
+      calendarIds: null,
+      onlyManaged: false,
+    });
+  }
+  // Every channel's first attempt times out and is recorded (the retries come seconds later).
+  while (new Set(recorded).size < 5) await once(h.service.dispatcher.events, 'recorded');
+  const paths = receiver.requests.map((r) => r.path).sort();
+  assert.deepEqual(paths, ['/c0', '/c1', '/c2', '/c3', '/c4']);
+});
