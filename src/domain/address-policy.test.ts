@@ -17,6 +17,8 @@ test('only globally routable unicast addresses are public', () => {
     'fe80::1',
     'fd00::1',
     '::ffff:127.0.0.1',
+    '::7f00:1',
+    '::127.0.0.1',
     'not an address',
   ]) {
     assert.ok(!isPublicAddress(a), a);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addDays, dateInZone, formatUtc, isDateOnly, zonedToUtc } from './time.ts';
+import { addDays, dateInZone, formatUtc, isDateOnly, isZonedDateTime, zonedToUtc } from './time.ts';
 
 test('wall-clock times convert to UTC across DST', () => {
   assert.equal(zonedToUtc('2026-07-01T09:00:00', 'Europe/Paris'), Date.UTC(2026, 6, 1, 7));
@@ -12,6 +12,8 @@ test('wall-clock times convert to UTC across DST', () => {
 test('dates and formats', () => {
   assert.ok(isDateOnly('2026-02-28'));
   assert.ok(!isDateOnly('2026-02-30'));
+  assert.ok(isZonedDateTime('2026-02-28T10:00:00+01:00'));
+  assert.ok(!isZonedDateTime('2024-02-30T00:00:00Z'));
   assert.equal(addDays('2026-12-31', 1), '2027-01-01');
   assert.equal(dateInZone(Date.UTC(2026, 0, 1, 23, 30), 'Europe/Paris'), '2026-01-02');
   assert.equal(formatUtc(Date.UTC(2026, 0, 1, 1, 2, 3, 999)), '2026-01-01T01:02:03Z');

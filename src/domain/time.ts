@@ -12,7 +12,10 @@ export function isDateOnly(value: string): boolean {
 }
 
 export function isZonedDateTime(value: string): boolean {
-  return zonedDateTime.test(value) && !Number.isNaN(Date.parse(value));
+  // The calendar date must exist as written: Date.parse would roll 02-30 over to March.
+  return (
+    zonedDateTime.test(value) && !Number.isNaN(Date.parse(value)) && isDateOnly(value.slice(0, 10))
+  );
 }
 
 /**
