@@ -5,6 +5,7 @@ import { newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import type { ChannelInterest } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
+import { lockChannels } from '../store/channel-locks.ts';
 
 export type CalendarRow = CalendarsTable;
 
@@ -149,6 +150,15 @@ export async function deleteCalendar(
         reason: 'cannotDeletePrimaryCalendar',
       });
     }
+    // Two sets of channels hear of this (calendarList watchers, then the calendar's own):
+    // lock them all in one ordered pass first, so concurrent writers cannot deadlock.
+    const watchers = await trx
+      .selectFrom('channels')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('state', '=', 'active')
+      .execute();
+    await lockChannels(trx, watchers.map((c) => c.id).sort());
     const seq = await recordChange(
       trx,
       { accountId, resource: 'calendar', calendarId, resourceId: calendarId, managed: true },
