@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
 import type { TokenBuckets } from '../../domain/rate-limit.ts';
-import { authenticate } from '../../core/accounts.ts';
+import { authorize } from '../../http/authorize.ts';
 import { bearerToken } from '../../http/read-json.ts';
 import { CronofyError, createCronofyErrorHandler } from './errors.ts';
 import type { Logger } from '../../log.ts';
@@ -22,16 +22,16 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
   const app = new Hono<CronofyEnv>();
 
   app.use('*', async function authenticateBearer(c, next) {
-    const principal = await authenticate(res, bearerToken(c.req.header('authorization')));
-    const verdict = options.rateLimit?.take(principal.accountId, res.clock.now());
-    if (verdict && !verdict.ok) {
+    const token = bearerToken(c.req.header('authorization'));
+    const auth = await authorize(res, token, options.rateLimit);
+    if (!auth.ok) {
       throw new CronofyError(
         429,
         { request: [{ key: 'errors.rate_limited', description: 'too many requests' }] },
-        { 'retry-after': String(Math.ceil(verdict.retryAfterMs / 1000)) },
+        { 'retry-after': String(auth.retryAfterSeconds) },
       );
     }
-    c.set('principal', principal);
+    c.set('principal', auth.principal);
     await next();
   });
 

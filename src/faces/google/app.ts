@@ -3,7 +3,7 @@ import type { CoreResources } from '../../core/resources.ts';
 import type { GoogleEnv } from './context.ts';
 import type { Logger } from '../../log.ts';
 import type { TokenBuckets } from '../../domain/rate-limit.ts';
-import { authenticate } from '../../core/accounts.ts';
+import { authorize } from '../../http/authorize.ts';
 import { bearerToken } from '../../http/read-json.ts';
 import { GoogleError, createGoogleErrorHandler } from './errors.ts';
 import { aclRoutes } from './acl-routes.ts';
@@ -25,13 +25,12 @@ export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions)
   app.use('*', async function authenticateBearer(c, next) {
     // Google also takes the token as the `access_token` query parameter.
     const token = bearerToken(c.req.header('authorization')) ?? c.req.query('access_token');
-    const principal = await authenticate(res, token || undefined);
-    const verdict = options.rateLimit?.take(principal.accountId, res.clock.now());
-    if (verdict && !verdict.ok) {
-      c.header('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000)));
+    const auth = await authorize(res, token || undefined, options.rateLimit);
+    if (!auth.ok) {
+      c.header('retry-after', String(auth.retryAfterSeconds));
       throw new GoogleError(429, 'rateLimitExceeded', 'Rate Limit Exceeded');
     }
-    c.set('principal', principal);
+    c.set('principal', auth.principal);
     await next();
   });
 

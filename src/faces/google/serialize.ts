@@ -10,17 +10,20 @@ import { keptEventFields } from './schemas.ts';
 
 const conferenceProperties = { allowedConferenceSolutionTypes: [] as string[] };
 
-export function calendarJson(cal: CalendarRow) {
+/** What a calendar and its calendar-list entry both say about it. */
+function calendarFields(cal: CalendarRow) {
   return {
-    kind: 'calendar#calendar',
     etag: etag(cal.change_seq),
     id: cal.id,
     summary: cal.name,
     ...(cal.description ? { description: cal.description } : {}),
     ...(cal.location ? { location: cal.location } : {}),
     timeZone: cal.time_zone,
-    conferenceProperties,
   };
+}
+
+export function calendarJson(cal: CalendarRow) {
+  return { kind: 'calendar#calendar', ...calendarFields(cal), conferenceProperties };
 }
 
 export function calendarListEntryJson(cal: CalendarRow) {
@@ -35,12 +38,7 @@ export function calendarListEntryJson(cal: CalendarRow) {
   const color = cal.color?.startsWith('#') ? cal.color : undefined;
   return {
     kind: 'calendar#calendarListEntry',
-    etag: etag(cal.change_seq),
-    id: cal.id,
-    summary: cal.name,
-    ...(cal.description ? { description: cal.description } : {}),
-    ...(cal.location ? { location: cal.location } : {}),
-    timeZone: cal.time_zone,
+    ...calendarFields(cal),
     ...(color ? { backgroundColor: color, foregroundColor: '#000000' } : {}),
     selected: true,
     accessRole: cal.readonly === 1 ? 'reader' : 'owner',
