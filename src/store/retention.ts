@@ -1,7 +1,7 @@
 import type { Db } from './schema.ts';
 
 export interface RetentionPolicy {
-  /** Delivered and cancelled notifications, and attempts, older than this are removed. */
+  /** Delivered and cancelled notifications, attempts and changes older than this go. */
   readonly keepMs: number;
   /** Rows removed per table per pass, so a pass never holds the store for long. */
   readonly batch: number;
@@ -13,14 +13,14 @@ export const defaultRetention: RetentionPolicy = {
 };
 
 /**
- * Removes delivery history past its retention: finished notifications and the attempt log.
- * Pending work is never touched. Returns how many rows went, for the log.
+ * Removes history past its retention: finished notifications, the attempt log and old
+ * change-log entries. Pending work is never touched. Returns how many rows went, for the log.
  */
 export async function pruneHistory(
   db: Db,
   now: number,
   policy: RetentionPolicy = defaultRetention,
-): Promise<{ notifications: number; attempts: number }> {
+): Promise<{ notifications: number; attempts: number; changes: number }> {
   const before = now - policy.keepMs;
   const attempts = await db
     .deleteFrom('attempts')
@@ -43,8 +43,32 @@ export async function pruneHistory(
         .limit(policy.batch),
     )
     .executeTakeFirst();
+  // The change log keeps each account's newest entry: it is where the next sync token
+  // starts, however old.
+  const changes = await db
+    .deleteFrom('changes')
+    .where(
+      'seq',
+      'in',
+      db
+        .selectFrom('changes as c')
+        .select('c.seq')
+        .where('c.at', '<', before)
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('changes as newer')
+              .select('newer.seq')
+              .whereRef('newer.account_id', '=', 'c.account_id')
+              .whereRef('newer.seq', '>', 'c.seq'),
+          ),
+        )
+        .limit(policy.batch),
+    )
+    .executeTakeFirst();
   return {
     notifications: Number(notifications.numDeletedRows),
     attempts: Number(attempts.numDeletedRows),
+    changes: Number(changes.numDeletedRows),
   };
 }
