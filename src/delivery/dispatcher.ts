@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import type { Completion, Delivery, Renderers } from './delivery.ts';
 import type { HttpSender } from './http-sender.ts';
+import { RequestHandle } from './http-sender.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import { isSuccessStatus } from '../domain/notification.ts';
 import {
@@ -45,7 +46,7 @@ interface Waiting {
 
 interface InFlight {
   readonly delivery: Delivery;
-  readonly controller: AbortController;
+  readonly handle: RequestHandle;
   readonly startedAt: number;
 }
 
@@ -143,7 +144,7 @@ export class Dispatcher {
   abortChannels(channelIds: readonly string[]): void {
     const ids = new Set(channelIds);
     for (const entry of this.#inFlight.values()) {
-      if (ids.has(entry.delivery.channel.id)) entry.controller.abort(new Error('channel closed'));
+      if (ids.has(entry.delivery.channel.id)) entry.handle.abort(new Error('channel closed'));
     }
     // Their rows were cancelled with the close; the in-memory copies must not go out either.
     for (const [origin, queue] of this.#waiting) {
@@ -225,7 +226,7 @@ export class Dispatcher {
     this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
     const entry: InFlight = {
       delivery,
-      controller: new AbortController(),
+      handle: new RequestHandle(),
       startedAt: performance.now(),
     };
     this.#inFlight.set(delivery.notificationId, entry);
@@ -281,7 +282,7 @@ export class Dispatcher {
         delivery.channel.callbackUrl,
         headers,
         rendered.body,
-        entry.controller.signal,
+        entry.handle,
       );
       ({ status, error, retryAfter } = result);
     } catch (err) {
@@ -372,7 +373,7 @@ export class Dispatcher {
     const limit = performance.now() - this.#deps.limits.timeoutMs;
     for (const entry of this.#inFlight.values()) {
       if (entry.startedAt < limit) {
-        entry.controller.abort(new Error(`timed out after ${this.#deps.limits.timeoutMs} ms`));
+        entry.handle.abort(new Error(`timed out after ${this.#deps.limits.timeoutMs} ms`));
       }
     }
   }

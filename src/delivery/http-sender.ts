@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { isPublicAddress } from '../domain/address-policy.ts';
 import { safeLookup } from './safe-lookup.ts';
 
@@ -10,12 +11,36 @@ export interface SendResult {
   readonly error?: string | undefined;
 }
 
+/**
+ * Aborts one request. Lighter than an AbortController per request (no event target, no
+ * listeners): the sender attaches the abort once the request has started.
+ */
+export class RequestHandle {
+  #abort: ((reason: Error) => void) | undefined;
+  #reason: Error | undefined;
+
+  abort(reason: Error): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#abort?.(reason);
+  }
+
+  attach(abort: (reason: Error) => void): void {
+    this.#abort = abort;
+    if (this.#reason) abort(this.#reason);
+  }
+
+  get reason(): Error | undefined {
+    return this.#reason;
+  }
+}
+
 export interface HttpSender {
   send(
     url: string,
     headers: Record<string, string>,
     body: string | undefined,
-    signal: AbortSignal,
+    handle: RequestHandle,
   ): Promise<SendResult>;
   close(): Promise<void>;
 }
@@ -52,32 +77,59 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
   });
 
   return {
-    async send(url, headers, body, signal) {
+    send(url, headers, body, handle) {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        return Promise.resolve({ error: 'invalid callback URL' });
+      }
       if (!options.dev) {
         // Literal addresses never reach the lookup hook, so they are checked here.
-        const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+        const host = target.hostname.replace(/^\[|\]$/g, '');
         if (isIP(host) !== 0 && !isPublicAddress(host)) {
-          return { error: `refusing non-public address ${host}` };
+          return Promise.resolve({ error: `refusing non-public address ${host}` });
         }
       }
-      try {
-        const res = await request(url, {
-          method: 'POST',
-          headers,
-          body,
-          dispatcher: agent,
-          signal,
-        });
-        // Drain the body so the connection goes back to the pool.
-        await res.body.dump({ limit: 64 * 1024 });
-        const retryAfter = res.headers['retry-after'];
-        return {
-          status: res.statusCode,
-          retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      return new Promise<SendResult>((resolve) => {
+        let status: number | undefined;
+        let retryAfter: string | undefined;
+        // undici's handler interface: no response stream or promise per request, and the
+        // response body (which nobody reads) is dropped as it arrives.
+        const handler: Dispatcher.DispatchHandler = {
+          onRequestStart(controller) {
+            handle.attach((reason) => controller.abort(reason));
+          },
+          onResponseStart(_controller, statusCode, headers) {
+            status = statusCode;
+            const value = headers['retry-after'];
+            retryAfter = Array.isArray(value) ? value[0] : value;
+          },
+          onResponseData() {
+            // Nobody reads a receiver's answer body; it is dropped as it arrives.
+          },
+          onResponseEnd() {
+            resolve({ status, retryAfter });
+          },
+          onResponseError(_controller, err) {
+            resolve({ error: describe(handle.reason ?? err) });
+          },
         };
-      } catch (err) {
-        return { error: describe(err) };
-      }
+        try {
+          agent.dispatch(
+            {
+              origin: target.origin,
+              path: target.pathname + target.search,
+              method: 'POST',
+              headers,
+              body: body ?? '',
+            },
+            handler,
+          );
+        } catch (err) {
+          resolve({ error: describe(err) });
+        }
+      });
     },
     close: () => agent.close(),
   };
