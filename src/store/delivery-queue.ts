@@ -23,9 +23,13 @@ export interface ClaimOptions {
  * every channel's notifications in order.
  */
 export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
+  const leaseUntil = opts.now + opts.leaseMs;
   return db.transaction().execute(async (trx) => {
     // One statement picks and leases the channels: a set-based UPDATE … RETURNING, not a
     // SELECT and then an UPDATE by an id list (half the statements, no id list to bind).
+    // The lease also moves the channel's due time to the lease's end: in-flight channels leave
+    // the head of the due index (no claim walks them), and one whose holder died is due again
+    // exactly when its lease runs out.
     let due = trx
       .selectFrom('channels')
       .select('id')
@@ -40,13 +44,11 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     if (opts.lockRows) due = due.forUpdate().skipLocked();
     const channels = await trx
       .updateTable('channels')
-      .set({ lease_until: opts.now + opts.leaseMs })
+      .set({ lease_until: leaseUntil, queue_due_at: leaseUntil })
       .where('id', 'in', due)
       .returningAll()
       .execute();
     if (channels.length === 0) return [];
-    // RETURNING has no order: send the longest-waiting first, as the claim picked them.
-    channels.sort((a, b) => Number(a.queue_due_at) - Number(b.queue_due_at));
     const channelIds = channels.map((c) => c.id);
     const heads = await trx
       .updateTable('notifications')
@@ -74,6 +76,10 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     if (heads.length === 0) return [];
     const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
     const deliveries: Delivery[] = [];
+    // RETURNING has no order: send the oldest notifications first.
+    channels.sort(
+      (a, b) => Number(headByChannel.get(a.id)?.id ?? 0) - Number(headByChannel.get(b.id)?.id ?? 0),
+    );
     for (const c of channels) {
       const head = headByChannel.get(c.id);
       if (!head) continue;
@@ -97,7 +103,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
           failingSince: c.failing_since === null ? null : Number(c.failing_since),
         },
         secrets: secrets.get(c.client_id) ?? [],
-        leaseUntil: opts.now + opts.leaseMs,
+        leaseUntil,
       });
     }
     return deliveries;
@@ -269,7 +275,7 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
       for (const [leaseUntil, leased] of byLease(batch, (d) => d.leaseUntil)) {
         await trx
           .updateTable('channels')
-          .set({ lease_until: null })
+          .set({ lease_until: null, queue_due_at: headDueAt })
           .where(
             'id',
             'in',
@@ -288,7 +294,7 @@ export async function releaseAllLeases(db: Db): Promise<void> {
     await requeueSending(trx);
     await trx
       .updateTable('channels')
-      .set({ lease_until: null })
+      .set({ lease_until: null, queue_due_at: headDueAt })
       .where('lease_until', 'is not', null)
       .execute();
   });

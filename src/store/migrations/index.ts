@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import type { MigrationContext } from './context.ts';
 import * as initial from './001-initial.ts';
+import * as claimIndex from './002-claim-index.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -10,6 +11,7 @@ interface MigrationModule {
 /** Numbered in order; never edit one that has shipped, add the next. */
 const modules: Record<string, MigrationModule> = {
   '001-initial': initial,
+  '002-claim-index': claimIndex,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {
