@@ -12,7 +12,7 @@ import { loadTokenSealer } from './core/token-sealer.ts';
 import { groupCommit, separateWrites } from './store/write-batcher.ts';
 import { pruneHistory } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
-import { createHttpSender } from './delivery/http-sender.ts';
+import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
 import { renderCronofyNotification } from './faces/cronofy/notification-renderer.ts';
 import { renderGoogleNotification } from './faces/google/notification-renderer.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
@@ -44,7 +44,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const sender = createHttpSender({
+  const sender = new ThreadedHttpSender({
     dev: config.dev,
     timeoutMs: config.delivery.timeoutMs,
     connectionsPerOrigin: config.delivery.maxInFlightPerOrigin,
