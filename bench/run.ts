@@ -112,6 +112,10 @@ try {
     const r = await latency(ctx);
     const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
     ctx.log(`  ${note}`);
+    const f = (n: number) => n.toFixed(1);
+    ctx.log(
+      `  from API request sent instead of commit: p50 ${f(r.fromSend.p50)} / p95 ${f(r.fromSend.p95)} / p99 ${f(r.fromSend.p99)} ms; API round trip p50 ${f(r.api.p50)} / p99 ${f(r.api.p99)} ms`,
+    );
     ctx.report(figure('2 latency', 'p50', 'ms', r.p50, r.base.p50, null, null));
     ctx.report(figure('2 latency', 'p95', 'ms', r.p95, r.base.p95, null, null));
     ctx.report(
