@@ -2,6 +2,7 @@ import type { CoreResources } from './resources.ts';
 import { CoreError } from './errors.ts';
 import { hashToken, newId, newSecret } from './ids.ts';
 import { defaultSettings } from './settings-defaults.ts';
+import { prepared } from '../store/prepared.ts';
 
 export interface NewAccount {
   readonly accountId: string;
@@ -100,17 +101,20 @@ export interface Principal {
   readonly clientId: string;
 }
 
+const principalByTokenHash = prepared((db, tokenHash: string) =>
+  db
+    .selectFrom('access_tokens')
+    .innerJoin('accounts', 'accounts.id', 'access_tokens.account_id')
+    .select(['accounts.id as accountId', 'accounts.client_id as clientId'])
+    .where('access_tokens.token_hash', '=', tokenHash),
+);
+
 export async function authenticate(
   res: CoreResources,
   bearer: string | undefined,
 ): Promise<Principal> {
   if (!bearer) throw new CoreError('unauthorized', 'missing bearer token');
-  const row = await res.db
-    .selectFrom('access_tokens')
-    .innerJoin('accounts', 'accounts.id', 'access_tokens.account_id')
-    .select(['accounts.id as accountId', 'accounts.client_id as clientId'])
-    .where('access_tokens.token_hash', '=', hashToken(bearer))
-    .executeTakeFirst();
+  const [row] = (await principalByTokenHash(res.db, hashToken(bearer))).rows;
   if (!row) throw new CoreError('unauthorized', 'invalid or revoked access token');
   return row;
 }

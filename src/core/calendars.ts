@@ -6,8 +6,13 @@ import { recordChange } from './change-log.ts';
 import type { ChannelInterest } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
+import { prepared } from '../store/prepared.ts';
 
 export type CalendarRow = CalendarsTable;
+
+const liveCalendar = prepared((db, calendarId: string) =>
+  db.selectFrom('calendars').selectAll().where('id', '=', calendarId).where('deleted', '=', 0),
+);
 
 /** Finds a live calendar the account owns: 404 when unknown, 403 when someone else's. */
 export async function ownedCalendar(
@@ -15,12 +20,7 @@ export async function ownedCalendar(
   accountId: string,
   calendarId: string,
 ): Promise<CalendarRow> {
-  const row = await trx
-    .selectFrom('calendars')
-    .selectAll()
-    .where('id', '=', calendarId)
-    .where('deleted', '=', 0)
-    .executeTakeFirst();
+  const [row] = (await liveCalendar(trx, calendarId)).rows;
   if (!row) throw new CoreError('not_found', `no calendar ${calendarId}`, { field: 'calendar_id' });
   if (row.account_id !== accountId) {
     throw new CoreError('forbidden', `calendar ${calendarId} belongs to another account`, {

@@ -1,5 +1,7 @@
 import { PostgresAdapter, sql } from 'kysely';
-import type { Executor } from '../store/schema.ts';
+import type { Insertable } from 'kysely';
+import type { ChangesTable, Executor } from '../store/schema.ts';
+import { prepared } from '../store/prepared.ts';
 import type { ChangeFact, ChannelInterest } from '../domain/channel-matching.ts';
 import { channelHears } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
@@ -22,6 +24,18 @@ async function serializeAccountChanges(trx: Executor, accountId: string): Promis
   await sql`select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(trx);
 }
 
+const appendChange = prepared((db, values: Insertable<ChangesTable>) =>
+  db.insertInto('changes').values(values).returning('seq'),
+);
+
+const liveChannelsOf = prepared((db, accountId: string) =>
+  db
+    .selectFrom('channels')
+    .select(['id', 'dialect', 'interest_json'])
+    .where('account_id', '=', accountId)
+    .where('state', '=', 'active'),
+);
+
 /**
  * Appends a change and queues the notifications it causes, in the caller's transaction: a
  * change and its notifications commit together or not at all (transactional outbox).
@@ -30,23 +44,17 @@ async function serializeAccountChanges(trx: Executor, accountId: string): Promis
  */
 export async function recordChange(trx: Executor, change: Change, now: number): Promise<number> {
   await serializeAccountChanges(trx, change.accountId);
-  const { seq } = await trx
-    .insertInto('changes')
-    .values({
+  const [appended] = (
+    await appendChange(trx, {
       account_id: change.accountId,
       resource: change.resource,
       calendar_id: change.calendarId,
       resource_id: change.resourceId,
       at: now,
     })
-    .returning('seq')
-    .executeTakeFirstOrThrow();
-  const channels = await trx
-    .selectFrom('channels')
-    .select(['id', 'dialect', 'interest_json'])
-    .where('account_id', '=', change.accountId)
-    .where('state', '=', 'active')
-    .execute();
+  ).rows;
+  if (!appended) throw new Error('change log append returned nothing');
+  const { rows: channels } = await liveChannelsOf(trx, change.accountId);
   const cronofy: string[] = [];
   const google: string[] = [];
   for (const channel of channels) {
@@ -56,5 +64,5 @@ export async function recordChange(trx: Executor, change: Change, now: number): 
   }
   if (cronofy.length > 0) await enqueue(trx, cronofy, 'change', now, now);
   if (google.length > 0) await enqueue(trx, google, 'exists', now);
-  return Number(seq);
+  return Number(appended.seq);
 }

@@ -1,3 +1,4 @@
+import type { Insertable } from 'kysely';
 import type { CoreResources } from './resources.ts';
 import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
@@ -6,6 +7,7 @@ import { CoreError } from './errors.ts';
 import { newEventUid } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { ownedCalendar } from './calendars.ts';
+import { prepared } from '../store/prepared.ts';
 
 export type EventRow = Omit<EventsTable, 'id'> & { id: number };
 
@@ -73,6 +75,10 @@ interface WriteTarget {
   readonly calendarId: string;
 }
 
+const insertEventValues = prepared((db, values: Insertable<EventsTable>) =>
+  db.insertInto('events').values(values).returning('id'),
+);
+
 async function insertEventRow(
   trx: Executor,
   target: WriteTarget,
@@ -105,12 +111,8 @@ async function insertEventRow(
     updated_at: now,
     change_seq: seq,
   };
-  const { id } = await trx
-    .insertInto('events')
-    .values(values)
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return { ...values, id: Number(id) };
+  const [inserted] = (await insertEventValues(trx, values)).rows;
+  return { ...values, id: Number(inserted?.id) };
 }
 
 async function rewriteEventRow(
@@ -151,14 +153,29 @@ async function markDeleted(trx: Executor, current: EventRow, now: number): Promi
 type EventKey = { readonly uid: string } | { readonly externalId: string };
 
 /** A calendar's event by its id or by the application's own id, deleted or not. */
-function findEvent(trx: Executor, calendarId: string, key: EventKey) {
-  const query = trx.selectFrom('events').selectAll().where('calendar_id', '=', calendarId);
-  return (
+async function findEvent(
+  trx: Executor,
+  calendarId: string,
+  key: EventKey,
+): Promise<EventRow | undefined> {
+  const { rows } =
     'uid' in key
-      ? query.where('uid', '=', key.uid)
-      : query.where('external_id', '=', key.externalId)
-  ).executeTakeFirst();
+      ? await eventByUid(trx, calendarId, key.uid)
+      : await eventByExternalId(trx, calendarId, key.externalId);
+  return rows[0];
 }
+
+const eventByUid = prepared((db, calendarId: string, uid: string) =>
+  db.selectFrom('events').selectAll().where('calendar_id', '=', calendarId).where('uid', '=', uid),
+);
+
+const eventByExternalId = prepared((db, calendarId: string, externalId: string) =>
+  db
+    .selectFrom('events')
+    .selectAll()
+    .where('calendar_id', '=', calendarId)
+    .where('external_id', '=', externalId),
+);
 
 async function requireEvent(trx: Executor, calendarId: string, uid: string): Promise<EventRow> {
   const row = await findEvent(trx, calendarId, { uid });

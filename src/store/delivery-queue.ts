@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
-import type { Db, Executor } from './schema.ts';
+import type { Insertable } from 'kysely';
+import type { AttemptsTable, Db, Executor } from './schema.ts';
+import { prepared } from './prepared.ts';
 import type { ChannelInterest } from '../domain/channel-matching.ts';
 import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
@@ -17,6 +19,46 @@ export interface ClaimOptions {
   readonly lockRows?: boolean;
 }
 
+function leaseDueQuery(lockRows: boolean) {
+  return prepared(
+    (db, now: number, leaseUntil: number, excludeOrigins: string[], limit: number) => {
+      let due = db
+        .selectFrom('channels')
+        .select('id')
+        .where('queue_due_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .where('state', '=', 'active');
+      if (excludeOrigins.length > 0) due = due.where('origin', 'not in', excludeOrigins);
+      due = due.orderBy('queue_due_at').limit(limit);
+      if (lockRows) due = due.forUpdate().skipLocked();
+      return db
+        .updateTable('channels')
+        .set({ lease_until: leaseUntil, queue_due_at: leaseUntil })
+        .where('id', 'in', due)
+        .returningAll();
+    },
+  );
+}
+const leaseDue = leaseDueQuery(false);
+const leaseLockedDue = leaseDueQuery(true);
+
+/** Marks each channel's head (oldest pending or sending) notification as being sent. */
+const markHeadsSending = prepared((db, channelIds: string[]) =>
+  db
+    .updateTable('notifications')
+    .set({ state: 'sending' })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('notifications')
+        .select((e) => e.fn.min('id').as('id'))
+        .where('channel_id', 'in', channelIds)
+        .where('state', 'in', ['pending', 'sending'])
+        .groupBy('channel_id'),
+    )
+    .returningAll(),
+);
+
 /**
  * Leases up to `limit` due channels and returns the head notification of each. Claiming by
  * channel, not by notification, is what keeps one request in flight per channel and so
@@ -30,39 +72,17 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     // The lease also moves the channel's due time to the lease's end: in-flight channels leave
     // the head of the due index (no claim walks them), and one whose holder died is due again
     // exactly when its lease runs out.
-    let due = trx
-      .selectFrom('channels')
-      .select('id')
-      .where('queue_due_at', '<=', opts.now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', opts.now)]))
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', opts.now)]))
-      .where('state', '=', 'active');
-    if (opts.excludeOrigins.length > 0) {
-      due = due.where('origin', 'not in', [...opts.excludeOrigins]);
-    }
-    due = due.orderBy('queue_due_at').limit(opts.limit);
-    if (opts.lockRows) due = due.forUpdate().skipLocked();
-    const channels = await trx
-      .updateTable('channels')
-      .set({ lease_until: leaseUntil, queue_due_at: leaseUntil })
-      .where('id', 'in', due)
-      .returningAll()
-      .execute();
+    const lease = opts.lockRows ? leaseLockedDue : leaseDue;
+    const { rows: channels } = await lease(
+      trx,
+      opts.now,
+      leaseUntil,
+      [...opts.excludeOrigins],
+      opts.limit,
+    );
     if (channels.length === 0) return [];
     const channelIds = channels.map((c) => c.id);
-    const heads = await trx
-      .updateTable('notifications')
-      .set({ state: 'sending' })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('notifications')
-          .select((e) => e.fn.min('id').as('id'))
-          .where('channel_id', 'in', channelIds)
-          .where('state', 'in', ['pending', 'sending'])
-          .groupBy('channel_id'),
-      )
-      .returningAll()
-      .execute();
+    const { rows: heads } = await markHeadsSending(trx, channelIds);
     const headByChannel = new Map(heads.map((n) => [n.channel_id, n]));
     const idle = channelIds.filter((id) => !headByChannel.has(id));
     if (idle.length > 0) {
@@ -110,18 +130,21 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
   });
 }
 
+const secretsOf = prepared((db, clientIds: string[]) =>
+  db
+    .selectFrom('client_secrets')
+    .select(['client_id', 'secret'])
+    .where('client_id', 'in', clientIds)
+    .orderBy('id'),
+);
+
 async function secretsByClient(
   trx: Executor,
   clientIds: readonly string[],
 ): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const ids of chunks(clientIds)) {
-    const rows = await trx
-      .selectFrom('client_secrets')
-      .select(['client_id', 'secret'])
-      .where('client_id', 'in', ids)
-      .orderBy('id')
-      .execute();
+    const { rows } = await secretsOf(trx, ids);
     for (const row of rows) {
       const list = out.get(row.client_id) ?? [];
       list.push(row.secret);
@@ -135,6 +158,28 @@ async function secretsByClient(
 const headDueAt = sql<number | null>`(select n.due_at from notifications n
   where n.channel_id = channels.id and n.state = 'pending' order by n.id limit 1)`;
 
+const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
+  db.insertInto('attempts').values(rows),
+);
+
+const markDelivered = prepared((db, notificationIds: number[], now: number) =>
+  db
+    .updateTable('notifications')
+    .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
+    .where('id', 'in', notificationIds)
+    .where('state', '=', 'sending'),
+);
+
+/** Frees channels whose head was delivered, under the lease their claim took. */
+const releaseDelivered = prepared((db, channelIds: string[], leaseUntil: number) =>
+  db
+    .updateTable('channels')
+    .set({ failing_since: null, lease_until: null, queue_due_at: headDueAt })
+    .where('id', 'in', channelIds)
+    .where('state', '=', 'active')
+    .where('lease_until', '=', leaseUntil),
+);
+
 /** Writes a batch of finished attempts and their effect on the queue in one transaction. */
 export async function recordCompletions(
   db: Db,
@@ -145,45 +190,32 @@ export async function recordCompletions(
   await db.transaction().execute(async (trx) => {
     await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
     for (const batch of chunks(completions, 100)) {
-      await trx
-        .insertInto('attempts')
-        .values(
-          batch.map((c) => ({
-            notification_id: c.delivery.notificationId,
-            channel_id: c.delivery.channel.id,
-            at: c.attempt.at,
-            status: c.attempt.status,
-            error: c.attempt.error,
-            latency_ms: Math.round(c.attempt.latencyMs),
-            decision: c.kind,
-          })),
-        )
-        .execute();
+      await insertAttempts(
+        trx,
+        batch.map((c) => ({
+          notification_id: c.delivery.notificationId,
+          channel_id: c.delivery.channel.id,
+          at: c.attempt.at,
+          status: c.attempt.status,
+          error: c.attempt.error,
+          latency_ms: Math.round(c.attempt.latencyMs),
+          decision: c.kind,
+        })),
+      );
     }
     const delivered = completions.filter((c) => c.kind === 'delivered');
     for (const batch of chunks(delivered)) {
-      await trx
-        .updateTable('notifications')
-        .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
-        .where(
-          'id',
-          'in',
-          batch.map((c) => c.delivery.notificationId),
-        )
-        .where('state', '=', 'sending')
-        .execute();
+      await markDelivered(
+        trx,
+        batch.map((c) => c.delivery.notificationId),
+        now,
+      );
       for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
-        await trx
-          .updateTable('channels')
-          .set({ failing_since: null, lease_until: null, queue_due_at: headDueAt })
-          .where(
-            'id',
-            'in',
-            leased.map((c) => c.delivery.channel.id),
-          )
-          .where('state', '=', 'active')
-          .where('lease_until', '=', leaseUntil)
-          .execute();
+        await releaseDelivered(
+          trx,
+          leased.map((c) => c.delivery.channel.id),
+          leaseUntil,
+        );
       }
     }
     for (const c of completions) {

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { lockChannels } from './channel-locks.ts';
-import type { Executor } from './schema.ts';
+import type { Insertable } from 'kysely';
+import type { Executor, NotificationsTable } from './schema.ts';
+import { prepared } from './prepared.ts';
 import type { NotificationKind } from '../domain/notification.ts';
 
 /** SQLite caps bound parameters per statement; batches stay well under it on every engine. */
@@ -11,6 +13,27 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
+  db
+    .insertInto('notifications')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['channel_id', 'kind']).where('state', '=', sql.lit('pending')).doNothing(),
+    ),
+);
+
+/**
+ * A channel with a queue keeps the due time of its head; an idle one becomes due now. Busy
+ * channels are not touched at all, which spares their pages a rewrite per change.
+ */
+const scheduleIdle = prepared((db, ids: string[], now: number) =>
+  db
+    .updateTable('channels')
+    .set({ queue_due_at: now })
+    .where('id', 'in', ids)
+    .where('queue_due_at', 'is', null),
+);
 
 /**
  * Queues one notification of `kind` per channel, in the caller's transaction. A channel that
@@ -26,32 +49,20 @@ export async function enqueue(
 ): Promise<void> {
   for (const ids of chunks([...channelIds].sort())) {
     await lockChannels(trx, ids);
-    await trx
-      .insertInto('notifications')
-      .values(
-        ids.map((channelId) => ({
-          channel_id: channelId,
-          kind,
-          state: 'pending',
-          changes_since: changesSince,
-          created_at: now,
-          due_at: now,
-          attempts: 0,
-          delivered_at: null,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['channel_id', 'kind']).where('state', '=', sql.lit('pending')).doNothing(),
-      )
-      .execute();
-    // A channel with a queue keeps the due time of its head; an idle one becomes due now.
-    // Busy channels are not touched at all, which spares their pages a rewrite per change.
-    await trx
-      .updateTable('channels')
-      .set({ queue_due_at: now })
-      .where('id', 'in', ids)
-      .where('queue_due_at', 'is', null)
-      .execute();
+    await insertPending(
+      trx,
+      ids.map((channelId) => ({
+        channel_id: channelId,
+        kind,
+        state: 'pending',
+        changes_since: changesSince,
+        created_at: now,
+        due_at: now,
+        attempts: 0,
+        delivered_at: null,
+      })),
+    );
+    await scheduleIdle(trx, ids, now);
   }
 }
 

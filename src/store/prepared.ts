@@ -1,0 +1,83 @@
+import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
+import type { Executor } from './schema.ts';
+
+/** Where an argument's value goes: its index, then indexes into arrays and keys of objects. */
+type Path = readonly (number | string)[];
+
+interface Compiled {
+  readonly query: CompiledQuery;
+  /** For each bound parameter, the argument path it comes from, or a constant. */
+  readonly slots: readonly ({ readonly path: Path } | { readonly value: unknown })[];
+}
+
+const MARK = '\u0000calpush:';
+/** Shapes kept per query; beyond it the cache starts over (list lengths are bounded anyway). */
+const MAX_SHAPES = 1024;
+
+function mark(value: unknown, path: Path): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => mark(v, [...path, i]));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mark(v, [...path, k])]));
+  }
+  return `${MARK}${JSON.stringify(path)}`;
+}
+
+function resolve(args: readonly unknown[], path: Path): unknown {
+  let value: unknown = args;
+  for (const key of path) value = (value as Record<string | number, unknown>)[key];
+  return value;
+}
+
+/** The shape of a call: the lengths of its arrays, which change the SQL text. */
+function shapeOf(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.length}:${value.map(shapeOf).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}:${shapeOf(v)}`)
+      .join(',')}}`;
+  }
+  return '';
+}
+
+/**
+ * A query built and compiled once per engine and argument shape, then run with fresh
+ * arguments. Building a query with the SQL builder and compiling it costs more than SQLite
+ * takes to run the small statements of the hot paths; this keeps the builder's safety for
+ * writing them and pays for it once.
+ *
+ * `build` must use its arguments only as values bound into the query (no arithmetic, no
+ * branching on them): it runs once with stand-ins that are recognised in the compiled
+ * parameters. A stand-in that ends up inlined in the SQL text is refused when compiling.
+ */
+export function prepared<A extends unknown[], R>(
+  build: (db: Executor, ...args: A) => Compilable<R>,
+): (db: Executor, ...args: A) => Promise<QueryResult<R>> {
+  const byEngine = new Map<unknown, Map<string, Compiled>>();
+
+  function compile(db: Executor, args: A): Compiled {
+    const marked = args.map((a, i) => mark(a, [i])) as A;
+    const query = build(db, ...marked).compile();
+    if (query.sql.includes(MARK)) throw new Error('prepared query inlines an argument');
+    const slots = query.parameters.map((p) =>
+      typeof p === 'string' && p.startsWith(MARK)
+        ? { path: JSON.parse(p.slice(MARK.length)) as Path }
+        : { value: p },
+    );
+    return { query, slots };
+  }
+
+  return (db, ...args) => {
+    const engine = db.getExecutor().adapter.constructor;
+    let shapes = byEngine.get(engine);
+    if (!shapes) byEngine.set(engine, (shapes = new Map<string, Compiled>()));
+    const shape = args.map(shapeOf).join('|');
+    let compiled = shapes.get(shape);
+    if (!compiled) {
+      if (shapes.size >= MAX_SHAPES) shapes.clear();
+      compiled = compile(db, args);
+      shapes.set(shape, compiled);
+    }
+    const parameters = compiled.slots.map((s) => ('path' in s ? resolve(args, s.path) : s.value));
+    return db.executeQuery<R>({ ...compiled.query, parameters });
+  };
+}

@@ -1,0 +1,90 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import type { Insertable } from 'kysely';
+import type { Store } from '../src/store/store.ts';
+import type { MetaTable } from '../src/store/schema.ts';
+import { openStore } from '../src/store/store.ts';
+import { prepared } from '../src/store/prepared.ts';
+import { createTestDatabase } from './support/postgres.ts';
+
+const insertMeta = prepared((db, rows: Insertable<MetaTable>[]) =>
+  db.insertInto('meta').values(rows),
+);
+const metaIn = prepared((db, keys: string[], prefix: string) =>
+  db
+    .selectFrom('meta')
+    .select(['key', 'value'])
+    .where('key', 'in', keys)
+    .where('value', 'like', prefix)
+    .orderBy('key'),
+);
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`prepared queries on ${engine}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      if (engine === 'sqlite') {
+        const dir = mkdtempSync(join(tmpdir(), 'calpush-prepared-'));
+        store = await openStore({ dataDir: dir });
+        cleanup = async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        };
+      } else {
+        const pg = await createTestDatabase();
+        store = await openStore({ dataDir: '', databaseUrl: pg.url });
+        cleanup = async () => {
+          await store.close();
+          await pg.drop();
+        };
+      }
+    });
+    after(() => cleanup());
+
+    test('one compiled query serves every call of a shape, with each call’s own values', async () => {
+      await insertMeta(store.db, [{ key: 'p1', value: 'x-1' }]);
+      await insertMeta(store.db, [
+        { key: 'p2', value: 'x-2' },
+        { key: 'p3', value: 'y-3' },
+      ]);
+      await insertMeta(store.db, [{ key: 'p4', value: 'x-4' }]);
+      const x = await metaIn(store.db, ['p1', 'p2', 'p3', 'p4'], 'x-%');
+      assert.deepEqual(
+        x.rows.map((r) => r.key),
+        ['p1', 'p2', 'p4'],
+      );
+      const y = await metaIn(store.db, ['p2', 'p3', 'p4', 'p1'], 'y-%');
+      assert.deepEqual(
+        y.rows.map((r) => r.value),
+        ['y-3'],
+      );
+      const one = await metaIn(store.db, ['p4'], 'x-%');
+      assert.deepEqual(
+        one.rows.map((r) => r.key),
+        ['p4'],
+      );
+    });
+
+    test('runs inside a transaction and rolls back with it', async () => {
+      await assert.rejects(
+        store.db.transaction().execute(async (trx) => {
+          await insertMeta(trx, [{ key: 'rolled', value: 'x-r' }]);
+          throw new Error('roll back');
+        }),
+      );
+      assert.equal((await metaIn(store.db, ['rolled'], '%')).rows.length, 0);
+    });
+
+    test('refuses a build that inlines its argument into the SQL text', () => {
+      const inlined = prepared((db, key: string) =>
+        db.selectFrom('meta').select('value').where('key', '=', sql.lit(key)),
+      );
+      assert.throws(() => inlined(store.db, 'anything'), /inlines an argument/);
+    });
+  });
+}
