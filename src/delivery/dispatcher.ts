@@ -57,7 +57,7 @@ const FLUSH_AT = 256;
 /** Longest an outcome waits for others to share its transaction. */
 const FLUSH_WAIT_MS = 5;
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
-const CLAIM_AT_ROOM = 32;
+const CLAIM_AT_ROOM = 128;
 
 /**
  * Moves notifications from the outbox to their receivers: claims due channels in batches,

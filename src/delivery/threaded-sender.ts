@@ -2,6 +2,9 @@ import { Worker } from 'node:worker_threads';
 import type { HttpSender, HttpSenderOptions, RequestHandle, SendResult } from './http-sender.ts';
 import type { FromSender, SendRequest, ToSender } from './sender-thread-protocol.ts';
 
+/** How long the thread gets to close its connections before it is stopped. */
+const CLOSE_GRACE_MS = 5000;
+
 interface Pending {
   readonly resolve: (result: SendResult) => void;
 }
@@ -56,8 +59,13 @@ export class ThreadedHttpSender implements HttpSender {
     if (!worker) return;
     this.#post();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // An idle thread is unref'd; shutting it down must keep the process alive until it is gone.
+    worker.ref();
     worker.postMessage({ op: 'close' } satisfies ToSender);
+    // A thread stuck in a close (a socket that will not end) must not hold the shutdown.
+    const stuck = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
     await exited;
+    clearTimeout(stuck);
   }
 
   #post(): void {

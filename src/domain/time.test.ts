@@ -12,6 +12,10 @@ test('wall-clock times convert to UTC across DST', () => {
 test('dates and formats', () => {
   assert.ok(isDateOnly('2026-02-28'));
   assert.ok(!isDateOnly('2026-02-30'));
+  assert.ok(isDateOnly('2024-02-29'));
+  assert.ok(!isDateOnly('2023-02-29'));
+  assert.ok(!isDateOnly('2026-13-01'));
+  assert.ok(!isDateOnly('2026-04-31'));
   assert.ok(isZonedDateTime('2026-02-28T10:00:00+01:00'));
   assert.ok(!isZonedDateTime('2024-02-30T00:00:00Z'));
   assert.equal(addDays('2026-12-31', 1), '2027-01-01');

@@ -48,7 +48,11 @@ export function createRootApp(options: RootAppOptions) {
       return c.json({ status: 'unavailable' }, 503);
     }
   });
-  for (const face of options.faces) app.mount(face.prefix, face.app.fetch);
+  for (const face of options.faces) {
+    // The faces take no env or execution context; without this handler Hono looks the
+    // context up by throwing and catching an Error on every request.
+    app.mount(face.prefix, face.app.fetch, { optionHandler: () => [] });
+  }
   app.notFound((c) => c.json({ error: { code: 404, message: 'not found' } }, 404));
   app.onError((_err, c) => c.json({ error: { code: 500, message: 'internal error' } }, 500));
   return app;

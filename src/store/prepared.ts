@@ -17,7 +17,12 @@ const MAX_SHAPES = 1024;
 function mark(value: unknown, path: Path): unknown {
   if (Array.isArray(value)) return value.map((v, i) => mark(v, [...path, i]));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mark(v, [...path, k])]));
+    // An undefined property is left out, as the builder leaves it out (the column default).
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, mark(v, [...path, k])]),
+    );
   }
   return `${MARK}${JSON.stringify(path)}`;
 }
@@ -36,7 +41,7 @@ function shapeOf(value: unknown): string {
       .map(([k, v]) => `${k}:${shapeOf(v)}`)
       .join(',')}}`;
   }
-  return '';
+  return value === undefined ? 'u' : '';
 }
 
 /**

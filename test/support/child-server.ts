@@ -60,10 +60,12 @@ export class ChildServer {
   }
 
   /** Ends the process; SIGKILL is a crash (no shutdown hooks, no flushing). */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      this.process.once('exit', () => resolve());
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null }> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) {
+      return { code: this.process.exitCode };
+    }
+    return new Promise((resolve) => {
+      this.process.once('exit', (code) => resolve({ code }));
       this.process.kill(signal);
     });
   }
