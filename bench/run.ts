@@ -216,6 +216,19 @@ try {
         'baseline is the same server over an empty store',
       ),
     );
+    const workedMb = r.rssAfterWork / 2 ** 20;
+    ctx.report(
+      figure(
+        '6 footprint',
+        'RSS after 100 deliveries',
+        'MB',
+        workedMb,
+        r.emptyRss / 2 ** 20,
+        '≤ 150 MB',
+        workedMb <= 150,
+        'the same server after it has delivered and gone idle again',
+      ),
+    );
     ctx.report(
       figure('6 footprint', 'database bytes per channel', 'B', r.bytesPerChannel, null, null, null),
     );

@@ -13,6 +13,7 @@ import { groupCommit, separateWrites } from './store/write-batcher.ts';
 import { pruneHistory } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
+import { createHttpSender } from './delivery/http-sender.ts';
 import { renderCronofyNotification } from './faces/cronofy/notification-renderer.ts';
 import { renderGoogleNotification } from './faces/google/notification-renderer.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
@@ -44,11 +45,14 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const sender = new ThreadedHttpSender({
+  const senderOptions = {
     dev: config.dev,
     timeoutMs: config.delivery.timeoutMs,
     connectionsPerOrigin: config.delivery.maxInFlightPerOrigin,
-  });
+  };
+  const sender = config.delivery.senderThread
+    ? new ThreadedHttpSender(senderOptions)
+    : createHttpSender(senderOptions);
   const dispatcher = new Dispatcher({
     db: store.db,
     clock,

@@ -129,34 +129,39 @@ test('every committed notification is delivered after a kill -9 mid-backlog', as
   assert.equal(Number(left?.n), 0);
 });
 
-test('serve stops cleanly on SIGTERM once it has delivered (sender thread and store closed)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'calpush-term-'));
-  try {
-    const setup = await createService(loadConfig({ dataDir: dir, dev: true }, {}), {
-      logger: createLogger('silent'),
-    });
-    const client = await createClient(setup.core, 'term test');
-    const account = await createAccount(setup.core, {
-      clientId: client.clientId,
-      email: 't@example.com',
-    });
-    await setup.stop();
-    const server = await ChildServer.start(dir, { CALPUSH_RATE_LIMIT: '0' });
-    const before = receiver.requests.length;
-    const res = await fetch(`${server.url}/v1/channels`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${account.accessToken}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ callback_url: `${receiver.url}/term` }),
-    });
-    assert.equal(res.status, 200);
-    await receiver.waitForCount(before + 1);
-    assert.equal((await server.kill('SIGTERM')).code, 0);
-    // The last connection to close checkpoints and removes the write-ahead log.
-    assert.equal(existsSync(join(dir, 'calpush.sqlite-wal')), false);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const thread of ['0', '1']) {
+  test(`serve stops cleanly on SIGTERM once it has delivered (CALPUSH_SENDER_THREAD=${thread})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'calpush-term-'));
+    try {
+      const setup = await createService(loadConfig({ dataDir: dir, dev: true }, {}), {
+        logger: createLogger('silent'),
+      });
+      const client = await createClient(setup.core, 'term test');
+      const account = await createAccount(setup.core, {
+        clientId: client.clientId,
+        email: 't@example.com',
+      });
+      await setup.stop();
+      const server = await ChildServer.start(dir, {
+        CALPUSH_RATE_LIMIT: '0',
+        CALPUSH_SENDER_THREAD: thread,
+      });
+      const before = receiver.requests.length;
+      const res = await fetch(`${server.url}/v1/channels`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${account.accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ callback_url: `${receiver.url}/term` }),
+      });
+      assert.equal(res.status, 200);
+      await receiver.waitForCount(before + 1);
+      assert.equal((await server.kill('SIGTERM')).code, 0);
+      // The last connection to close checkpoints and removes the write-ahead log.
+      assert.equal(existsSync(join(dir, 'calpush.sqlite-wal')), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

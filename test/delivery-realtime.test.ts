@@ -8,7 +8,9 @@ import { Receiver } from './support/receiver.ts';
 import { createCronofyChannel } from '../src/core/channels.ts';
 import { touchEvent } from './support/events.ts';
 
-// These run the dispatcher in the background on the real clock, as `calpush serve` does.
+// These run the dispatcher in the background on the real clock, as `calpush serve` does, with
+// the HTTP client in its worker thread (CALPUSH_SENDER_THREAD=1): timeouts and order must hold
+// across the thread boundary too. The other suites use the default in-process client.
 let h: Harness;
 let account: TestAccount;
 let receiver: Receiver;
@@ -17,7 +19,7 @@ before(async () => {
   receiver = await Receiver.start();
   h = await startHarness({
     start: true,
-    tune: (c) => ({ ...c, delivery: { ...c.delivery, timeoutMs: 300 } }),
+    tune: (c) => ({ ...c, delivery: { ...c.delivery, timeoutMs: 300, senderThread: true } }),
   });
   account = await createTestAccount(h.service);
 });

@@ -1,13 +1,16 @@
 /**
  * Scenario 6. N live channels (100 per account) inserted into the store, server started and
- * left idle; RSS read from /proc. Baseline: the same server over an empty store. Database
- * bytes per channel = growth of the SQLite file (page_count × page_size) / N.
+ * left idle 3 s; RSS read from /proc. Then one account gets a change (written into the store
+ * while the server runs, found by its 200 ms tick), the server delivers its 100 notifications
+ * and idles 3 s more: the second reading is a server that has worked. Baseline: the same
+ * server over an empty store. Database bytes per channel = growth of the SQLite file
+ * (page_count × page_size) / N.
  */
 import { sql } from 'kysely';
 import type { BenchContext } from '../context.ts';
 import { sleep } from '../clock.ts';
 import { BenchServer } from '../server.ts';
-import { insertAccounts, insertChannels, openBenchStore } from '../setup.ts';
+import { insertAccounts, insertChannels, openBenchStore, recordChanges } from '../setup.ts';
 import type { BenchStore } from '../setup.ts';
 
 async function dbBytes(b: BenchStore): Promise<number> {
@@ -27,9 +30,13 @@ async function idleRss(dataDir: string, cpuProfDir: string | undefined): Promise
   return rss;
 }
 
-export async function footprint(
-  ctx: BenchContext,
-): Promise<{ rss: number; emptyRss: number; bytesPerChannel: number; channels: number }> {
+export async function footprint(ctx: BenchContext): Promise<{
+  rss: number;
+  rssAfterWork: number;
+  emptyRss: number;
+  bytesPerChannel: number;
+  channels: number;
+}> {
   const n = Math.round(100_000 * ctx.scale);
   const emptyDir = ctx.scratch('fpe');
   await (await openBenchStore(emptyDir)).store.close();
@@ -50,6 +57,19 @@ export async function footprint(
   const bytesPerChannel = ((await dbBytes(b)) - before) / n;
   await b.store.close();
   ctx.log(`  set-up: ${n / 100} accounts, ${n} channels inserted into the store`);
-  const rss = await idleRss(dir, ctx.cpuProfDir);
-  return { rss, emptyRss, bytesPerChannel, channels: n };
+
+  ctx.receiver.reset();
+  const server = await BenchServer.start({ dataDir: dir, cpuProfDir: ctx.cpuProfDir });
+  await sleep(3000);
+  const rss = server.rss();
+  const writer = await openBenchStore(dir);
+  await recordChanges(writer, accounts.slice(0, 1));
+  await writer.store.close();
+  const perAccount = n / accounts.length;
+  await ctx.receiver.expect('fp', perAccount, 30_000);
+  await sleep(3000);
+  const rssAfterWork = server.rss();
+  await server.stop();
+  ctx.log(`  second reading after delivering ${perAccount} notifications and idling 3 s`);
+  return { rss, rssAfterWork, emptyRss, bytesPerChannel, channels: n };
 }

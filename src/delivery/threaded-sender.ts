@@ -87,6 +87,7 @@ export class ThreadedHttpSender implements HttpSender {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./sender-thread.ts', import.meta.url), {
       workerData: this.#options,
+      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
     });
     worker.on('message', (message: FromSender) => {
       for (const { id, ...result } of message.outcomes) this.#settle(id, result);
