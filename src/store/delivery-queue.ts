@@ -96,10 +96,6 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     if (heads.length === 0) return [];
     const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
     const deliveries: Delivery[] = [];
-    // RETURNING has no order: send the oldest notifications first.
-    channels.sort(
-      (a, b) => Number(headByChannel.get(a.id)?.id ?? 0) - Number(headByChannel.get(b.id)?.id ?? 0),
-    );
     for (const c of channels) {
       const head = headByChannel.get(c.id);
       if (!head) continue;
@@ -126,7 +122,8 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         leaseUntil,
       });
     }
-    return deliveries;
+    // RETURNING has no order: send the oldest notifications first.
+    return deliveries.sort((a, b) => a.notificationId - b.notificationId);
   });
 }
 
