@@ -61,3 +61,13 @@ test('bad usage is a clear error, not a stack trace', async () => {
       err.code === 1 && /no client cli_nope/.test(err.stderr),
   );
 });
+
+test('a bad setting in the environment is named in a clear error', async () => {
+  await assert.rejects(
+    run(process.execPath, [bin, 'serve', '--data', dataDir, '--port', '0'], {
+      env: { ...process.env, CALPUSH_MIN_INTERVAL_MS: '-5' },
+    }),
+    (err: { code: number; stderr: string }) =>
+      err.code !== 0 && /delivery\.minIntervalMs/.test(err.stderr) && !/\n\s+at /.test(err.stderr),
+  );
+});

@@ -11,6 +11,8 @@ import { touchEvent } from './support/events.ts';
 import { revokeClientSecret, rotateClientSecret } from '../src/core/clients.ts';
 
 const HOUR = 60 * 60 * 1000;
+/** After a delivery, a channel's next notification waits this long (CALPUSH_MIN_INTERVAL_MS). */
+const QUIET = 250;
 
 for (const engine of engines) {
   describe(`delivery engine on ${engine} (injected clock, real receiver)`, () => {
@@ -27,7 +29,12 @@ for (const engine of engines) {
       receiver.requests.length = 0;
       receiver.reply = { status: 200 };
       clock = new ManualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
-      h = await startHarness({ clock, random: () => 0.5, engine });
+      h = await startHarness({
+        clock,
+        random: () => 0.5,
+        engine,
+        env: { CALPUSH_MIN_INTERVAL_MS: String(QUIET) },
+      });
       account = await createTestAccount(h.service);
     });
     afterEach(() => h.close());
@@ -42,6 +49,11 @@ for (const engine of engines) {
       });
 
     const change = (eventId: string) => touchEvent(h.service, account, eventId);
+    /** Lets a delivered channel's quiet interval pass, then delivers what is due. */
+    const afterQuiet = async () => {
+      clock.advance(QUIET);
+      await h.service.dispatcher.runUntilIdle();
+    };
 
     const channelRow = (id: string) =>
       h.service.store.db
@@ -147,6 +159,7 @@ for (const engine of engines) {
       clock.advance(7_000);
       await change('c');
       await h.service.dispatcher.runUntilIdle();
+      await afterQuiet();
       const bodies = receiver.bodies() as {
         notification: { type: string; changes_since?: string };
       }[];
@@ -166,7 +179,7 @@ for (const engine of engines) {
       receiver.reply = { status: 500 };
       const first = clock.now();
       await change('a');
-      await h.service.dispatcher.runUntilIdle(); // fails, retry scheduled
+      await afterQuiet(); // fails, retry scheduled
       clock.advance(1_000);
       await change('b');
       receiver.reply = { status: 200 };
@@ -186,6 +199,50 @@ for (const engine of engines) {
         receiver.requests[1]!.headers['calpush-notification-id'],
         receiver.requests[2]!.headers['calpush-notification-id'],
       );
+    });
+
+    test('after a delivery the channel stays quiet for the minimum interval; a burst goes out as one', async () => {
+      const ch = await channel();
+      await h.service.dispatcher.runUntilIdle(); // verification
+      const burstStart = clock.now();
+      await change('a');
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 1, 'nothing goes out inside the quiet interval');
+      assert.equal(Number((await channelRow(ch.id)).queue_due_at), burstStart + QUIET);
+      clock.advance(100);
+      await change('b');
+      clock.advance(QUIET - 100 - 1);
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 1);
+      clock.advance(1);
+      await h.service.dispatcher.runUntilIdle();
+      const bodies = receiver.bodies() as {
+        notification: { type: string; changes_since?: string };
+      }[];
+      assert.deepEqual(
+        bodies.map((b) => b.notification.type),
+        ['verification', 'change'],
+      );
+      assert.equal(
+        bodies[1]!.notification.changes_since,
+        new Date(burstStart).toISOString().replace('.000Z', 'Z'),
+      );
+
+      // A change right after a delivery goes out one interval after that delivery.
+      const delivered = clock.now();
+      await change('c');
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 2);
+      assert.equal(Number((await channelRow(ch.id)).queue_due_at), delivered + QUIET);
+
+      // A channel that has been quiet long enough hears of a change at once.
+      clock.advance(10_000);
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 3);
+      clock.advance(10_000);
+      await change('d');
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 4);
     });
 
     test('closing a channel drops what was queued for it', async () => {
@@ -220,7 +277,7 @@ for (const engine of engines) {
       );
       await revokeClientSecret(h.service.core, account.clientId);
       await change('x');
-      await h.service.dispatcher.runUntilIdle();
+      await afterQuiet();
       const c = receiver.requests[1]!;
       assert.equal(c.headers['cronofy-hmac-sha256'], sign(rotated.clientSecret, c.body));
     });
@@ -241,7 +298,7 @@ for (const engine of engines) {
       assert.ok(filtered.id);
       await h.service.dispatcher.runUntilIdle();
       await change('managed');
-      await h.service.dispatcher.runUntilIdle();
+      await afterQuiet();
       assert.deepEqual(
         receiver.requests.map((r) => r.path),
         ['/filtered', '/filtered'],

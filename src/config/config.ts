@@ -30,6 +30,8 @@ const schema = z.object({
       maxInFlightPerOrigin: z.number().int().positive(),
       claimBatch: z.number().int().positive(),
       leaseMs: z.number().int().positive(),
+      /** After a delivery, a channel's next notification waits this long (bursts coalesce). */
+      minIntervalMs: z.number().int().min(0).max(60_000),
       /** HTTP client in a worker thread: more delivery headroom, about 25 MB more memory. */
       senderThread: z.boolean(),
     })
@@ -74,6 +76,7 @@ export function loadConfig(
       maxInFlightPerOrigin: Number(env.CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN ?? 128),
       claimBatch: 256,
       leaseMs: 60_000,
+      minIntervalMs: Number(env.CALPUSH_MIN_INTERVAL_MS ?? 250),
       senderThread: env.CALPUSH_SENDER_THREAD === '1',
     },
     http: { bodyLimitBytes: 256 * 1024 },

@@ -88,6 +88,7 @@ export function activeChannelRow(c: NewChannel): ChannelsTable {
     failing_since: null,
     queue_due_at: null,
     lease_until: null,
+    quiet_until: null,
     created_at: c.now,
   };
 }

@@ -10,6 +10,7 @@ import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import { isSuccessStatus } from '../domain/notification.ts';
 import {
   claimDue,
+  nextDueAt,
   recordCompletions,
   releaseAllLeases,
   releaseClaims,
@@ -22,6 +23,8 @@ export interface DispatcherLimits {
   readonly claimBatch: number;
   readonly leaseMs: number;
   readonly timeoutMs: number;
+  /** After a delivery, the channel's next notification waits at least this long. */
+  readonly minIntervalMs: number;
 }
 
 export interface DispatcherDeps {
@@ -58,6 +61,8 @@ const FLUSH_AT = 256;
 const FLUSH_WAIT_MS = 5;
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
 const CLAIM_AT_ROOM = 128;
+/** Due times further out than this are left to the regular look every 200 ms. */
+const WAKE_TIMER_MAX_MS = 10_000;
 
 /**
  * Moves notifications from the outbox to their receivers: claims due channels in batches,
@@ -85,6 +90,9 @@ export class Dispatcher {
   #flushQueued = false;
   #flushTimer: NodeJS.Timeout | undefined;
   #timers: NodeJS.Timeout[] = [];
+  /** One timer for the earliest known due time in the future (a quiet interval's end). */
+  #dueTimer: NodeJS.Timeout | undefined;
+  #dueTimerAt = Infinity;
   /**
    * Origins excluded by the last claim that came back short. While they all stay saturated
    * and nothing new is queued, the same claim can only find nothing again, and on SQLite it
@@ -119,6 +127,9 @@ export class Dispatcher {
     this.#running = false;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    clearTimeout(this.#dueTimer);
+    this.#dueTimer = undefined;
+    this.#dueTimerAt = Infinity;
     await this.#pumpChain;
     await Promise.allSettled([...this.#tasks]);
     clearTimeout(this.#flushTimer);
@@ -130,6 +141,29 @@ export class Dispatcher {
   wake(): void {
     this.#shortBehind = null;
     this.#schedulePump();
+  }
+
+  /**
+   * Looks again when the next channel comes due: the end of a quiet interval or a retry's
+   * backoff is usually closer than the next regular look. One timer serves every channel;
+   * each claim that comes back short re-arms it for whatever is due next.
+   */
+  #wakeAt(at: number): void {
+    const ms = at - this.#deps.clock.now();
+    if (!this.#running || ms > WAKE_TIMER_MAX_MS) return;
+    const when = performance.now() + ms;
+    if (this.#dueTimer && this.#dueTimerAt <= when) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueTimerAt = when;
+    this.#dueTimer = setTimeout(
+      () => {
+        this.#dueTimer = undefined;
+        this.#dueTimerAt = Infinity;
+        this.wake();
+      },
+      Math.max(0, ms),
+    );
+    this.#dueTimer.unref();
   }
 
   #schedulePump(): void {
@@ -200,6 +234,8 @@ export class Dispatcher {
       for (const d of deliveries) this.#dispatch(d);
       if (deliveries.length < room) {
         if (excludeOrigins.length > 0) this.#shortBehind = new Set(excludeOrigins);
+        const next = await nextDueAt(this.#deps.db, this.#deps.clock.now());
+        if (next !== null) this.#wakeAt(next);
         break;
       }
     }
@@ -358,7 +394,8 @@ export class Dispatcher {
         const batch = this.#results;
         this.#results = [];
         try {
-          await recordCompletions(this.#deps.db, batch, this.#deps.clock.now());
+          const { db, clock, limits } = this.#deps;
+          await recordCompletions(db, batch, clock.now(), limits.minIntervalMs);
           // A completion may leave its channel due again; unless its origin is one the last
           // short claim excluded, that claim has to be tried again.
           const behind = this.#shortBehind;

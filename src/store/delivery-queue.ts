@@ -127,6 +127,20 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
   });
 }
 
+const earliestDueAfter = prepared((db, now: number) =>
+  db
+    .selectFrom('channels')
+    .select((eb) => eb.fn.min('queue_due_at').as('at'))
+    .where('queue_due_at', '>', now),
+);
+
+/** When the next channel comes due after `now` (a quiet interval, a backoff, a lease end). */
+export async function nextDueAt(db: Db, now: number): Promise<number | null> {
+  const { rows } = await earliestDueAfter(db, now);
+  const at = rows[0]?.at;
+  return at === null || at === undefined ? null : Number(at);
+}
+
 const secretsOf = prepared((db, clientIds: string[]) =>
   db
     .selectFrom('client_secrets')
@@ -167,21 +181,43 @@ const markDelivered = prepared((db, notificationIds: number[], now: number) =>
     .where('state', '=', 'sending'),
 );
 
-/** Frees channels whose head was delivered, under the lease their claim took. */
-const releaseDelivered = prepared((db, channelIds: string[], leaseUntil: number) =>
-  db
-    .updateTable('channels')
-    .set({ failing_since: null, lease_until: null, queue_due_at: headDueAt })
-    .where('id', 'in', channelIds)
-    .where('state', '=', 'active')
-    .where('lease_until', '=', leaseUntil),
+/** Due time of a channel's head notification, but not before `notBefore`. */
+function headDueNotBefore(notBefore: number) {
+  return sql<
+    number | null
+  >`(select case when n.due_at < ${notBefore} then ${notBefore} else n.due_at end
+  from notifications n where n.channel_id = channels.id and n.state = 'pending' order by n.id limit 1)`;
+}
+
+/**
+ * Frees channels whose head was delivered, under the lease their claim took. The channel
+ * stays quiet until `quietUntil`: what was queued meanwhile, and what comes before then,
+ * goes out as one notification at that time.
+ */
+const releaseDelivered = prepared(
+  (db, channelIds: string[], leaseUntil: number, quietUntil: number) =>
+    db
+      .updateTable('channels')
+      .set({
+        failing_since: null,
+        lease_until: null,
+        quiet_until: quietUntil,
+        queue_due_at: headDueNotBefore(quietUntil),
+      })
+      .where('id', 'in', channelIds)
+      .where('state', '=', 'active')
+      .where('lease_until', '=', leaseUntil),
 );
 
-/** Writes a batch of finished attempts and their effect on the queue in one transaction. */
+/**
+ * Writes a batch of finished attempts and their effect on the queue in one transaction. A
+ * channel that was delivered to is not sent its next notification before `now + quietMs`.
+ */
 export async function recordCompletions(
   db: Db,
   completions: readonly Completion[],
   now: number,
+  quietMs = 0,
 ): Promise<void> {
   if (completions.length === 0) return;
   await db.transaction().execute(async (trx) => {
@@ -212,6 +248,7 @@ export async function recordCompletions(
           trx,
           leased.map((c) => c.delivery.channel.id),
           leaseUntil,
+          now + quietMs,
         );
       }
     }

@@ -24,13 +24,21 @@ const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
 );
 
 /**
- * A channel with a queue keeps the due time of its head; an idle one becomes due now. Busy
- * channels are not touched at all, which spares their pages a rewrite per change.
+ * A channel with a queue keeps the due time of its head; an idle one becomes due now, or
+ * when its quiet interval after the last delivery ends. Busy channels are not touched at
+ * all, which spares their pages a rewrite per change.
  */
 const scheduleIdle = prepared((db, ids: string[], now: number) =>
   db
     .updateTable('channels')
-    .set({ queue_due_at: now })
+    .set((eb) => ({
+      queue_due_at: eb
+        .case()
+        .when('quiet_until', '>', now)
+        .then(eb.ref('quiet_until'))
+        .else(now)
+        .end(),
+    }))
     .where('id', 'in', ids)
     .where('queue_due_at', 'is', null),
 );

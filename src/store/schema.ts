@@ -118,6 +118,8 @@ export interface ChannelsTable {
   queue_due_at: number | null;
   /** Until when a dispatcher owns the channel's head notification. */
   lease_until: number | null;
+  /** Not notified again before this time after a delivery (the minimum interval). */
+  quiet_until: number | null;
   created_at: number;
 }
 

@@ -3,6 +3,7 @@ import type { Migration } from 'kysely/migration';
 import type { MigrationContext } from './context.ts';
 import * as initial from './001-initial.ts';
 import * as claimIndex from './002-claim-index.ts';
+import * as quietUntil from './003-quiet-until.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -12,6 +13,7 @@ interface MigrationModule {
 const modules: Record<string, MigrationModule> = {
   '001-initial': initial,
   '002-claim-index': claimIndex,
+  '003-quiet-until': quietUntil,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {
