@@ -116,7 +116,35 @@ test('an unmatched path is a 404 in the format of the face it falls under', asyn
   assert.equal(elsewhere.status, 404);
   assert.deepEqual(await elsewhere.json(), { error: { code: 404, message: 'not found' } });
 
+  // The bare prefix belongs to its face too.
+  const bareCronofy = await fetch(`${h.url}/v1`, { headers: auth() });
+  assert.equal(bareCronofy.status, 404);
+  assert.ok('errors' in ((await bareCronofy.json()) as object));
+  const bareGoogle = await fetch(`${h.url}/calendar/v3`, { headers: auth() });
+  assert.equal(bareGoogle.status, 404);
+  assert.equal(((await bareGoogle.json()) as { error: { code: number } }).error.code, 404);
+
   // Without credentials the face still answers first with its own 401.
   const anonymous = await fetch(`${h.url}/v1/no-such-thing`);
   assert.equal(anonymous.status, 401);
+});
+
+test('a request to an unknown path is counted once against the rate limit', async () => {
+  const limited = await startHarness({ listen: true, env: { CALPUSH_RATE_LIMIT: '1' } });
+  try {
+    const acc = await createTestAccount(limited.service);
+    const get = async (path: string) =>
+      (
+        await fetch(`${limited.url}${path}`, {
+          headers: { authorization: `Bearer ${acc.accessToken}` },
+        })
+      ).status;
+    // A budget of one request a second with a burst of two: the third in a row is refused.
+    assert.deepEqual(
+      [await get('/v1/nope'), await get('/v1/nope'), await get('/v1/nope')],
+      [404, 404, 429],
+    );
+  } finally {
+    await limited.close();
+  }
 });

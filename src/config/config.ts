@@ -51,6 +51,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** A whole number from the environment; unset or empty takes the default, anything else fails. */
+function whole(value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  return /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+}
+
 function flag(value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
@@ -72,15 +78,15 @@ export function loadConfig(
     delivery: {
       timeoutMs: 5_000,
       retryWindowMs: 24 * 60 * 60 * 1000,
-      maxInFlight: Number(env.CALPUSH_MAX_IN_FLIGHT ?? 512),
-      maxInFlightPerOrigin: Number(env.CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN ?? 128),
+      maxInFlight: whole(env.CALPUSH_MAX_IN_FLIGHT, 512),
+      maxInFlightPerOrigin: whole(env.CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN, 128),
       claimBatch: 256,
       leaseMs: 60_000,
-      minIntervalMs: Number(env.CALPUSH_MIN_INTERVAL_MS ?? 250),
+      minIntervalMs: whole(env.CALPUSH_MIN_INTERVAL_MS, 250),
       senderThread: env.CALPUSH_SENDER_THREAD === '1',
     },
     http: { bodyLimitBytes: 256 * 1024 },
-    rateLimitPerSecond: Number(env.CALPUSH_RATE_LIMIT ?? 1000),
+    rateLimitPerSecond: whole(env.CALPUSH_RATE_LIMIT, 1000),
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

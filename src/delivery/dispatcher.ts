@@ -234,8 +234,12 @@ export class Dispatcher {
       for (const d of deliveries) this.#dispatch(d);
       if (deliveries.length < room) {
         if (excludeOrigins.length > 0) this.#shortBehind = new Set(excludeOrigins);
-        const next = await nextDueAt(this.#deps.db, this.#deps.clock.now());
-        if (next !== null) this.#wakeAt(next);
+        // An armed timer is almost always the earliest: quiet ends only move later, and
+        // backoffs start at seconds. Whatever it misses, the regular look still finds.
+        if (!this.#dueTimer) {
+          const next = await nextDueAt(this.#deps.db, this.#deps.clock.now());
+          if (next !== null) this.#wakeAt(next);
+        }
         break;
       }
     }

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
@@ -57,29 +58,28 @@ export function createRootApp(options: RootAppOptions) {
     // Errors still go through the face's own handler (route() wraps each of its handlers).
     app.route(face.prefix, face.app);
   }
-  app.notFound((c) => {
-    // A path under a face that no route matched: the face answers in its own format.
-    const face = options.faces.find((f) => c.req.path.startsWith(`${f.prefix}/`));
-    if (face) return face.app.fetch(new Request(c.req.url.replace(face.prefix, ''), c.req.raw));
-    return c.json({ error: { code: 404, message: 'not found' } }, 404);
-  });
+  // Paths under a face never get here: each face ends with a catch-all in its own format.
+  app.notFound((c) => c.json({ error: { code: 404, message: 'not found' } }, 404));
   app.onError((_err, c) => c.json({ error: { code: 500, message: 'internal error' } }, 500));
   return app;
 }
 
 /**
- * A body whose length is declared is checked against the limit from its header alone; only
- * a body without one (chunked) goes through `streaming`, which has to read it as a stream.
- * Reading every body through a web stream would cost as much as the rest of a small request.
+ * A request read from a socket is checked from its headers alone when it can be: a declared
+ * length against the limit, and no length and no chunked encoding means no body (HTTP/1.1).
+ * Only a chunked body goes through `streaming`, which has to read it as a web stream; reading
+ * every body that way would cost as much as the rest of a small request. A request handed
+ * in without a socket (in process) always goes through `streaming`.
  */
 function declaredLengthFirst(maxBytes: number, streaming: MiddlewareHandler): MiddlewareHandler {
   return async (c, next) => {
-    const declared = c.req.header('content-length');
-    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > maxBytes) return streaming(c, next);
-      return next();
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (!incoming) return streaming(c, next);
+    const declared = incoming.headers['content-length'];
+    const chunked = incoming.headers['transfer-encoding'] !== undefined;
+    if (chunked || (declared !== undefined && Number(declared) > maxBytes)) {
+      return streaming(c, next);
     }
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return streaming(c, next);
+    return next();
   };
 }

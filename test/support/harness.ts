@@ -48,8 +48,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (options.listen) {
     // The public URL must be known before the service builds next_page links.
     server = serve({
-      fetch: (req) =>
-        holder.service ? holder.service.app.fetch(req) : new Response(null, { status: 503 }),
+      // The Node request goes along as env, as `calpush serve` hands it over.
+      fetch: (req, env) =>
+        holder.service ? holder.service.app.fetch(req, env) : new Response(null, { status: 503 }),
       hostname: '127.0.0.1',
       port: 0,
     });

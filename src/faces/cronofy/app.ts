@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
 import type { TokenBuckets } from '../../domain/rate-limit.ts';
@@ -40,12 +41,15 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
   app.route('/events', eventsRoutes(res));
   app.route('/', accountRoutes(res));
 
-  app.notFound((c) =>
+  // The last route, so that routed under the root app a path no route matched (or the face's
+  // bare prefix) still gets the face's own 404; notFound covers the app on its own.
+  const noSuchEndpoint = (c: Context) =>
     c.json(
       { errors: { request: [{ key: 'errors.not_found', description: 'no such endpoint' }] } },
       404,
-    ),
-  );
+    );
+  app.all('*', noSuchEndpoint);
+  app.notFound(noSuchEndpoint);
   app.onError(createCronofyErrorHandler(options.logger));
   return app;
 }

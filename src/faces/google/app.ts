@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { GoogleEnv } from './context.ts';
 import type { Logger } from '../../log.ts';
@@ -41,7 +42,11 @@ export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions)
   app.route('/users/me/settings', settingsRoutes(res));
   app.route('/channels', channelsRoutes(res));
 
-  app.notFound((c) => c.json(GoogleError.notFound().toJson(), 404));
+  // The last route, so that routed under the root app a path no route matched (or the face's
+  // bare prefix) still gets the face's own 404; notFound covers the app on its own.
+  const notFound = (c: Context) => c.json(GoogleError.notFound().toJson(), 404);
+  app.all('*', notFound);
+  app.notFound(notFound);
   app.onError(createGoogleErrorHandler(options.logger));
   return app;
 }
