@@ -89,9 +89,18 @@ export function zonedToUtc(local: string, tz: string): number {
   return guess;
 }
 
+let lastSecond = Number.NaN;
+let lastFormatted = '';
+
 /** RFC 3339 in UTC at second precision, as both APIs print instants. */
 export function formatUtc(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  // Notifications sent together mostly carry instants of the same second: format it once.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastFormatted = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastFormatted;
 }
 
 /** RFC 3339 in UTC with milliseconds, Google's `updated`/`created` format. */

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { SqliteAdapter, sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { AttemptsTable, Db, Executor } from './schema.ts';
 import { prepared } from './prepared.ts';
@@ -19,12 +19,31 @@ export interface ClaimOptions {
   readonly lockRows?: boolean;
 }
 
+/** What a delivery needs of its channel. */
+const DELIVERY_COLUMNS = [
+  'id',
+  'dialect',
+  'public_id',
+  'client_id',
+  'callback_url',
+  'origin',
+  'interest_json',
+  'resource_id',
+  'resource_uri',
+  'token',
+  'expires_at',
+  'failing_since',
+] as const;
+
 function leaseDueQuery(lockRows: boolean) {
   return prepared(
     (db, now: number, leaseUntil: number, excludeOrigins: string[], limit: number) => {
+      // On SQLite the rows are picked by rowid: by `id` each would cost one more index lookup.
+      const key =
+        db.getExecutor().adapter instanceof SqliteAdapter ? sql.ref('rowid') : sql.ref('id');
       let due = db
         .selectFrom('channels')
-        .select('id')
+        .select(key.as('key'))
         .where('queue_due_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
@@ -35,8 +54,8 @@ function leaseDueQuery(lockRows: boolean) {
       return db
         .updateTable('channels')
         .set({ lease_until: leaseUntil, queue_due_at: leaseUntil })
-        .where('id', 'in', due)
-        .returningAll();
+        .where(key, 'in', due)
+        .returning(DELIVERY_COLUMNS);
     },
   );
 }
