@@ -18,7 +18,7 @@ export interface CronofyFaceOptions {
   readonly logger: Logger;
 }
 
-/** The Cronofy-compatible face, mounted at `/v1`. */
+/** The Cronofy-compatible face, served under `/v1`. */
 export function createCronofyFace(res: CoreResources, options: CronofyFaceOptions) {
   const app = new Hono<CronofyEnv>();
 

@@ -19,7 +19,7 @@ export interface GoogleFaceOptions {
   readonly rateLimit?: TokenBuckets | undefined;
 }
 
-/** The Google Calendar API v3 face, mounted at `/calendar/v3`. */
+/** The Google Calendar API v3 face, served under `/calendar/v3`. */
 export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions) {
   const app = new Hono<GoogleEnv>();
 
