@@ -22,3 +22,20 @@ test('dates and formats', () => {
   assert.equal(dateInZone(Date.UTC(2026, 0, 1, 23, 30), 'Europe/Paris'), '2026-01-02');
   assert.equal(formatUtc(Date.UTC(2026, 0, 1, 1, 2, 3, 999)), '2026-01-01T01:02:03Z');
 });
+
+test('formatUtc gives the same text whatever order instants come in (it keeps the last second)', () => {
+  const t = Date.UTC(2026, 10, 24, 9, 0, 0);
+  const cases: [number, string][] = [
+    [t, '2026-11-24T09:00:00Z'],
+    [t - 1, '2026-11-24T08:59:59Z'],
+    [t + 999, '2026-11-24T09:00:00Z'],
+    [t - 1000, '2026-11-24T08:59:59Z'],
+    [t + 1000, '2026-11-24T09:00:01Z'],
+    [t, '2026-11-24T09:00:00Z'],
+    [-1, '1969-12-31T23:59:59Z'],
+    [0, '1970-01-01T00:00:00Z'],
+  ];
+  for (const [ms, text] of cases) assert.equal(formatUtc(ms), text, String(ms));
+  assert.throws(() => formatUtc(Number.NaN), RangeError);
+  assert.equal(formatUtc(t), '2026-11-24T09:00:00Z');
+});
