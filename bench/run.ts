@@ -108,7 +108,9 @@ try {
     );
   }
   if (want(2)) {
-    console.log('2 latency: steady 1,000 changes/s through the API, one channel per account');
+    console.log(
+      `2 latency: steady ${Math.round(1000 * ctx.scale).toLocaleString('en-US')} changes/s through the API, one channel per account, one change a second each`,
+    );
     const r = await latency(ctx);
     const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
     ctx.log(`  ${note}`);
