@@ -12,6 +12,8 @@ import { touchEvent } from './support/events.ts';
 // the HTTP client in its worker thread (CALPUSH_SENDER_THREAD=1): timeouts and order must hold
 // across the thread boundary too. The other suites use the default in-process client.
 let h: Harness;
+/** The quiet interval after each delivery (CALPUSH_MIN_INTERVAL_MS). */
+const interval = 250;
 let account: TestAccount;
 let receiver: Receiver;
 
@@ -19,7 +21,10 @@ before(async () => {
   receiver = await Receiver.start();
   h = await startHarness({
     start: true,
-    tune: (c) => ({ ...c, delivery: { ...c.delivery, timeoutMs: 300, senderThread: true } }),
+    tune: (c) => ({
+      ...c,
+      delivery: { ...c.delivery, timeoutMs: 300, senderThread: true, minIntervalMs: interval },
+    }),
   });
   account = await createTestAccount(h.service);
 });
@@ -88,6 +93,31 @@ test('one request at a time per channel, in order, with changes coalesced behind
           .changes_since,
     );
   assert.deepEqual(since, [...since].sort());
+});
+
+test('after a delivery the next notification waits for the quiet interval, then goes out on its own', async () => {
+  receiver.requests.length = 0;
+  receiver.reply = { status: 200 };
+  await createCronofyChannel(h.service.core, {
+    accountId: account.accountId,
+    clientId: account.clientId,
+    callbackUrl: `${receiver.url}/quiet`,
+    calendarIds: null,
+    onlyManaged: false,
+  });
+  await receiver.waitFor((r) => r.some((x) => x.path === '/quiet'));
+  await change('q1');
+  await receiver.waitFor((r) => r.filter((x) => x.path === '/quiet').length >= 2);
+  await change('q2');
+  await change('q3');
+  // Nothing else is written meanwhile: only the dispatcher's own timer (or its regular look)
+  // can send this one.
+  await receiver.waitFor((r) => r.filter((x) => x.path === '/quiet').length >= 3);
+  const mine = receiver.requests.filter((r) => r.path === '/quiet');
+  assert.equal(mine.length, 3, 'q2 and q3 went out as one notification');
+  // The interval runs from when the previous outcome was written, after it arrived.
+  assert.ok(mine[1]!.at - mine[0]!.at >= interval, `${mine[1]!.at - mine[0]!.at} ms apart`);
+  assert.ok(mine[2]!.at - mine[1]!.at >= interval, `${mine[2]!.at - mine[1]!.at} ms apart`);
 });
 
 /** Waits for the dispatcher to record an outcome for the channel (a spy, not a poll). */
