@@ -10,7 +10,7 @@ import { createLogger } from './log.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
 import { groupCommit, separateWrites } from './store/write-batcher.ts';
-import { pruneHistory } from './store/retention.ts';
+import { HistoryPruner } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
 import { createHttpSender } from './delivery/http-sender.ts';
@@ -21,7 +21,8 @@ import { createGoogleFace } from './faces/google/app.ts';
 import { createRootApp } from './http/app.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); checked every ten minutes. */
-const PRUNE_EVERY_MS = 10 * 60 * 1000;
+/** Each pass looks at a bounded number of rows per table, so it can run often. */
+const PRUNE_EVERY_MS = 60 * 1000;
 
 export interface ServiceDeps {
   readonly clock?: Clock;
@@ -92,6 +93,8 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   });
   let started = false;
   let pruning: NodeJS.Timeout | undefined;
+  const pruner = new HistoryPruner(store.db);
+  let pruned: Promise<void> = Promise.resolve();
   return {
     app,
     core,
@@ -102,7 +105,8 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       started = true;
       await dispatcher.start();
       pruning = setInterval(() => {
-        pruneHistory(store.db, clock.now())
+        pruned = pruner
+          .prune(clock.now())
           .then((removed) => logger.debug(removed, 'pruned delivery history'))
           .catch((err: unknown) => logger.error({ err }, 'pruning delivery history failed'));
       }, PRUNE_EVERY_MS);
@@ -110,6 +114,9 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     },
     async stop() {
       if (pruning) clearInterval(pruning);
+      // A pass under way ends after its current window; the store must outlive that window.
+      pruner.stop();
+      await pruned;
       if (started) await dispatcher.stop();
       await sender.close();
       await store.close();

@@ -6,7 +6,7 @@ import { engines } from './support/postgres.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { createCronofyChannel } from '../src/core/channels.ts';
-import { pruneHistory } from '../src/store/retention.ts';
+import { HistoryPruner, defaultRetention } from '../src/store/retention.ts';
 import { touchEvent } from './support/events.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -42,7 +42,7 @@ for (const engine of engines) {
       await touchEvent(h.service, account, 'e1');
       await h.service.dispatcher.runUntilIdle(); // a change, failing: pending with one attempt
 
-      const removed = await pruneHistory(h.service.store.db, clock.now());
+      const removed = await new HistoryPruner(h.service.store.db).prune(clock.now());
       assert.deepEqual(
         { notifications: removed.notifications, attempts: removed.attempts },
         { notifications: 1, attempts: 1 },
@@ -66,7 +66,7 @@ for (const engine of engines) {
       await touchEvent(h.service, account, 'a2');
       clock.advance(8 * DAY);
       await touchEvent(h.service, account, 'a3');
-      await pruneHistory(h.service.store.db, clock.now());
+      await new HistoryPruner(h.service.store.db).prune(clock.now());
       const left = async (accountId: string) =>
         (
           await h.service.store.db
@@ -77,6 +77,91 @@ for (const engine of engines) {
         ).length;
       assert.equal(await left(account.accountId), 1, 'only the recent change stays');
       assert.equal(await left(other.accountId), 1, 'an old change that is the newest stays');
+    });
+
+    test('passes sweep in small windows, keep what must stay, and catch up over passes', async () => {
+      const db = h.service.store.db;
+      await db.deleteFrom('attempts').execute();
+      await db.deleteFrom('notifications').execute();
+      const channel = await createCronofyChannel(h.service.core, {
+        accountId: account.accountId,
+        clientId: account.clientId,
+        callbackUrl: `${receiver.url}/w`,
+        calendarIds: null,
+        onlyManaged: false,
+      });
+      await db.deleteFrom('notifications').execute();
+      const old = clock.now() - 8 * DAY;
+      // 25 finished notifications with an attempt each, all old, with one pending (old too)
+      // among them and two recent ones at the end.
+      const rows = Array.from({ length: 28 }, (_, i) => ({
+        channel_id: channel.id,
+        kind: 'change',
+        state: i === 3 ? 'pending' : 'delivered',
+        changes_since: null,
+        created_at: i >= 26 ? clock.now() : old + i,
+        due_at: old,
+        attempts: 1,
+        delivered_at: old,
+      }));
+      for (const row of rows) await db.insertInto('notifications').values(row).execute();
+      const ids = (await db.selectFrom('notifications').select('id').orderBy('id').execute()).map(
+        (r) => Number(r.id),
+      );
+      for (const [i, id] of ids.entries()) {
+        await db
+          .insertInto('attempts')
+          .values({
+            notification_id: id,
+            channel_id: channel.id,
+            at: i >= 26 ? clock.now() : old + i,
+            status: 200,
+            error: null,
+            latency_ms: 1,
+            decision: 'delivered',
+          })
+          .execute();
+      }
+
+      // Windows of 4 rows, 2 windows a pass: a pass removes at most 8 rows of a table.
+      const pruner = new HistoryPruner(db, { ...defaultRetention, batch: 4, windowsPerPass: 2 });
+      const first = await pruner.prune(clock.now());
+      assert.deepEqual({ n: first.notifications, a: first.attempts }, { n: 7, a: 8 });
+      let total = first;
+      for (let pass = 0; pass < 10; pass++) {
+        const more = await pruner.prune(clock.now());
+        total = {
+          notifications: total.notifications + more.notifications,
+          attempts: total.attempts + more.attempts,
+          changes: total.changes + more.changes,
+        };
+      }
+      assert.equal(total.notifications, 25, 'every old finished notification went');
+      assert.equal(total.attempts, 26, 'every old attempt went');
+      const left = await db
+        .selectFrom('notifications')
+        .select(['state', 'created_at'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        left.map((r) => r.state),
+        ['pending', 'delivered', 'delivered'],
+      );
+      assert.equal(
+        (await db.selectFrom('attempts').select('id').execute()).length,
+        2,
+        'the recent attempts stay',
+      );
+
+      // Once stopped (the service is closing), a pass touches nothing.
+      clock.advance(8 * DAY);
+      pruner.stop();
+      assert.deepEqual(await pruner.prune(clock.now()), {
+        notifications: 0,
+        attempts: 0,
+        changes: 0,
+      });
+      assert.equal((await db.selectFrom('attempts').select('id').execute()).length, 2);
     });
   });
 }

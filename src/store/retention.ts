@@ -1,74 +1,191 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Db } from './schema.ts';
 
 export interface RetentionPolicy {
   /** Delivered and cancelled notifications, attempts and changes older than this go. */
   readonly keepMs: number;
-  /** Rows removed per table per pass, so a pass never holds the store for long. */
+  /** Rows looked at per statement, so no statement holds the store for long. */
   readonly batch: number;
+  /** Statements per table per pass; a pass that ends before catching up goes on next time. */
+  readonly windowsPerPass: number;
 }
 
 export const defaultRetention: RetentionPolicy = {
   keepMs: 7 * 24 * 60 * 60 * 1000,
-  batch: 5_000,
+  // A window of 500 rows holds the store for a few milliseconds; a pass every minute can
+  // still remove half a million rows a table, far above a busy server's rate.
+  batch: 500,
+  windowsPerPass: 1_000,
 };
+
+type HistoryTable = 'notifications' | 'attempts' | 'changes';
+
+export interface Pruned {
+  notifications: number;
+  attempts: number;
+  changes: number;
+}
+
+/** The rows one window covers: keys after `after`, up to and including `last`. */
+interface Window {
+  readonly after: number;
+  readonly last: number;
+  /** Some row in it is not old yet: every later row is younger still, so the sweep ends. */
+  readonly reachedRecent: boolean;
+  /** Fewer rows than a batch were left: the sweep reached the end of the table. */
+  readonly reachedEnd: boolean;
+}
 
 /**
  * Removes history past its retention: finished notifications, the attempt log and old
- * change-log entries. Pending work is never touched. Returns how many rows went, for the log.
+ * change-log entries; pending work and each account's newest change are never touched.
+ *
+ * History tables grow by a row per delivery, so a pass must never scan one whole: with no
+ * index on the age columns that would hold the store's only connection for seconds at a
+ * million rows. Each table is swept instead in windows of `batch` rows in key order (keys
+ * grow with time), one short statement per window and a turn of the event loop between
+ * them. A sweep ends where rows stop being old and starts over from the oldest on the next
+ * pass; rows it had to keep (still pending, or an account's newest change) are looked at
+ * again then. Rows come out of order by at most the few seconds between an attempt starting
+ * and its outcome being written, which only delays their removal by a pass.
  */
-export async function pruneHistory(
-  db: Db,
-  now: number,
-  policy: RetentionPolicy = defaultRetention,
-): Promise<{ notifications: number; attempts: number; changes: number }> {
-  const before = now - policy.keepMs;
-  const attempts = await db
-    .deleteFrom('attempts')
-    .where(
-      'id',
-      'in',
-      db.selectFrom('attempts').select('id').where('at', '<', before).limit(policy.batch),
-    )
-    .executeTakeFirst();
-  const notifications = await db
-    .deleteFrom('notifications')
-    .where(
-      'id',
-      'in',
-      db
-        .selectFrom('notifications')
-        .select('id')
-        .where('state', 'in', ['delivered', 'cancelled'])
-        .where('created_at', '<', before)
-        .limit(policy.batch),
-    )
-    .executeTakeFirst();
-  // The change log keeps each account's newest entry: it is where the next sync token
-  // starts, however old.
-  const changes = await db
-    .deleteFrom('changes')
-    .where(
-      'seq',
-      'in',
-      db
-        .selectFrom('changes as c')
-        .select('c.seq')
-        .where('c.at', '<', before)
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('changes as newer')
-              .select('newer.seq')
-              .whereRef('newer.account_id', '=', 'c.account_id')
-              .whereRef('newer.seq', '>', 'c.seq'),
-          ),
-        )
-        .limit(policy.batch),
-    )
-    .executeTakeFirst();
-  return {
-    notifications: Number(notifications.numDeletedRows),
-    attempts: Number(attempts.numDeletedRows),
-    changes: Number(changes.numDeletedRows),
-  };
+export class HistoryPruner {
+  readonly #db: Db;
+  readonly #policy: RetentionPolicy;
+  /** Where each sweep goes on from; 0 starts at the oldest row. */
+  readonly #cursor: Record<HistoryTable, number> = { notifications: 0, attempts: 0, changes: 0 };
+  #busy = false;
+  #stopped = false;
+
+  constructor(db: Db, policy: RetentionPolicy = defaultRetention) {
+    this.#db = db;
+    this.#policy = policy;
+  }
+
+  /** Ends a pass under way after its current window; later passes do nothing. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** One pass over each table; a pass still running when the next is due makes that one a no-op. */
+  async prune(now: number): Promise<Pruned> {
+    if (this.#busy) return { notifications: 0, attempts: 0, changes: 0 };
+    this.#busy = true;
+    try {
+      const before = now - this.#policy.keepMs;
+      return {
+        attempts: await this.#sweep('attempts', (w) => this.#attempts(w, before), before),
+        notifications: await this.#sweep(
+          'notifications',
+          (w) => this.#notifications(w, before),
+          before,
+        ),
+        changes: await this.#sweep('changes', (w) => this.#changes(w, before), before),
+      };
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #sweep(
+    table: HistoryTable,
+    remove: (window: Window) => Promise<number>,
+    before: number,
+  ): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < this.#policy.windowsPerPass && !this.#stopped; i++) {
+      const window = await this.#window(table, this.#cursor[table], before);
+      if (!window) {
+        this.#cursor[table] = 0;
+        break;
+      }
+      removed += await remove(window);
+      const done = window.reachedRecent || window.reachedEnd;
+      this.#cursor[table] = done ? 0 : window.last;
+      if (done) break;
+      await turn();
+    }
+    return removed;
+  }
+
+  /** The next `batch` rows after `after` in key order, or undefined past the last row. */
+  async #window(table: HistoryTable, after: number, before: number): Promise<Window | undefined> {
+    const { batch } = this.#policy;
+    const rows =
+      table === 'changes'
+        ? await this.#db
+            .selectFrom('changes')
+            .select(['seq as key', 'at as time'])
+            .where('seq', '>', after)
+            .orderBy('seq')
+            .limit(batch)
+            .execute()
+        : table === 'attempts'
+          ? await this.#db
+              .selectFrom('attempts')
+              .select(['id as key', 'at as time'])
+              .where('id', '>', after)
+              .orderBy('id')
+              .limit(batch)
+              .execute()
+          : await this.#db
+              .selectFrom('notifications')
+              .select(['id as key', 'created_at as time'])
+              .where('id', '>', after)
+              .orderBy('id')
+              .limit(batch)
+              .execute();
+    const last = rows.at(-1);
+    if (!last) return undefined;
+    return {
+      after,
+      last: Number(last.key),
+      reachedRecent: rows.some((r) => Number(r.time) >= before),
+      reachedEnd: rows.length < batch,
+    };
+  }
+
+  async #attempts(w: Window, before: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('attempts')
+      .where('id', '>', w.after)
+      .where('id', '<=', w.last)
+      .where('at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async #notifications(w: Window, before: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('notifications')
+      .where('id', '>', w.after)
+      .where('id', '<=', w.last)
+      .where('state', 'in', ['delivered', 'cancelled'])
+      .where('created_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * The change log keeps each account's newest entry: it is where the next sync token starts,
+   * however old.
+   */
+  async #changes(w: Window, before: number): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('changes')
+      .where('seq', '>', w.after)
+      .where('seq', '<=', w.last)
+      .where('at', '<', before)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('changes as newer')
+            .select('newer.seq')
+            .whereRef('newer.account_id', '=', 'changes.account_id')
+            .whereRef('newer.seq', '>', 'changes.seq'),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }
