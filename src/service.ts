@@ -20,8 +20,7 @@ import { createCronofyFace } from './faces/cronofy/app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
 import { createRootApp } from './http/app.ts';
 
-/** Delivery history is kept for a week (see store/retention.ts); checked every ten minutes. */
-/** Each pass looks at a bounded number of rows per table, so it can run often. */
+/** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
 
 export interface ServiceDeps {
@@ -94,7 +93,6 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   let started = false;
   let pruning: NodeJS.Timeout | undefined;
   const pruner = new HistoryPruner(store.db);
-  let pruned: Promise<void> = Promise.resolve();
   return {
     app,
     core,
@@ -105,7 +103,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       started = true;
       await dispatcher.start();
       pruning = setInterval(() => {
-        pruned = pruner
+        pruner
           .prune(clock.now())
           .then((removed) => logger.debug(removed, 'pruned delivery history'))
           .catch((err: unknown) => logger.error({ err }, 'pruning delivery history failed'));
@@ -115,8 +113,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     async stop() {
       if (pruning) clearInterval(pruning);
       // A pass under way ends after its current window; the store must outlive that window.
-      pruner.stop();
-      await pruned;
+      await pruner.stop();
       if (started) await dispatcher.stop();
       await sender.close();
       await store.close();

@@ -155,13 +155,95 @@ for (const engine of engines) {
 
       // Once stopped (the service is closing), a pass touches nothing.
       clock.advance(8 * DAY);
-      pruner.stop();
+      await pruner.stop();
       assert.deepEqual(await pruner.prune(clock.now()), {
         notifications: 0,
         attempts: 0,
         changes: 0,
       });
       assert.equal((await db.selectFrom('attempts').select('id').execute()).length, 2);
+    });
+
+    test('a kept row is read again only when a sweep restarts from the oldest', async () => {
+      const db = h.service.store.db;
+      await db.deleteFrom('attempts').execute();
+      await db.deleteFrom('notifications').execute();
+      const channel = await createCronofyChannel(h.service.core, {
+        accountId: account.accountId,
+        clientId: account.clientId,
+        callbackUrl: `${receiver.url}/k`,
+        calendarIds: null,
+        onlyManaged: false,
+      });
+      await db.deleteFrom('notifications').execute();
+      const old = clock.now() - 8 * DAY;
+      const row = (state: string, createdAt: number) => ({
+        channel_id: channel.id,
+        kind: state === 'pending' ? 'change' : 'sync',
+        state,
+        changes_since: null,
+        created_at: createdAt,
+        due_at: old,
+        attempts: 1,
+        delivered_at: null,
+      });
+      await db.insertInto('notifications').values(row('pending', old)).execute();
+      for (let i = 1; i < 6; i++) {
+        await db
+          .insertInto('notifications')
+          .values(row('delivered', old + i))
+          .execute();
+      }
+      await db.insertInto('notifications').values(row('delivered', clock.now())).execute();
+      const pruner = new HistoryPruner(db, {
+        ...defaultRetention,
+        batch: 2,
+        windowsPerPass: 10,
+        restartEvery: 3,
+      });
+      assert.equal((await pruner.prune(clock.now())).notifications, 5);
+      // The pending one is delivered at last; sweeps go on past it until they restart.
+      await db
+        .updateTable('notifications')
+        .set({ state: 'delivered' })
+        .where('state', '=', 'pending')
+        .execute();
+      assert.equal((await pruner.prune(clock.now())).notifications, 0);
+      assert.equal((await pruner.prune(clock.now())).notifications, 0);
+      assert.equal(
+        (await pruner.prune(clock.now())).notifications,
+        1,
+        'the fourth pass starts from the oldest again (every third)',
+      );
+    });
+
+    test('stop waits for the pass under way, which ends after its current window', async () => {
+      const db = h.service.store.db;
+      await db.deleteFrom('attempts').execute();
+      const old = clock.now() - 8 * DAY;
+      for (let i = 0; i < 20; i++) {
+        await db
+          .insertInto('attempts')
+          .values({
+            notification_id: i,
+            channel_id: 'chn_stop',
+            at: old + i,
+            status: 200,
+            error: null,
+            latency_ms: 1,
+            decision: 'delivered',
+          })
+          .execute();
+      }
+      const pruner = new HistoryPruner(db, { ...defaultRetention, batch: 3, windowsPerPass: 100 });
+      let settled = false;
+      const pass = pruner.prune(clock.now()).then((r) => {
+        settled = true;
+        return r;
+      });
+      await pruner.stop();
+      assert.ok(settled, 'stop returned only after the pass had ended');
+      assert.equal((await pass).attempts, 3, 'one window, then the pass ended');
     });
   });
 }

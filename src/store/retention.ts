@@ -6,8 +6,13 @@ export interface RetentionPolicy {
   readonly keepMs: number;
   /** Rows looked at per statement, so no statement holds the store for long. */
   readonly batch: number;
-  /** Statements per table per pass; a pass that ends before catching up goes on next time. */
+  /** Windows per table per pass; a pass that ends before catching up goes on next time. */
   readonly windowsPerPass: number;
+  /**
+   * Every this many passes a sweep starts again from the oldest row, for rows it had to keep
+   * before (a notification then pending, an account's newest change then) that may go now.
+   */
+  readonly restartEvery: number;
 }
 
 export const defaultRetention: RetentionPolicy = {
@@ -16,6 +21,7 @@ export const defaultRetention: RetentionPolicy = {
   // still remove half a million rows a table, far above a busy server's rate.
   batch: 500,
   windowsPerPass: 1_000,
+  restartEvery: 60,
 };
 
 type HistoryTable = 'notifications' | 'attempts' | 'changes';
@@ -40,21 +46,24 @@ interface Window {
  * Removes history past its retention: finished notifications, the attempt log and old
  * change-log entries; pending work and each account's newest change are never touched.
  *
- * History tables grow by a row per delivery, so a pass must never scan one whole: with no
+ * History tables grow by a row per delivery, so no statement may scan one whole: with no
  * index on the age columns that would hold the store's only connection for seconds at a
  * million rows. Each table is swept instead in windows of `batch` rows in key order (keys
- * grow with time), one short statement per window and a turn of the event loop between
- * them. A sweep ends where rows stop being old and starts over from the oldest on the next
- * pass; rows it had to keep (still pending, or an account's newest change) are looked at
- * again then. Rows come out of order by at most the few seconds between an attempt starting
- * and its outcome being written, which only delays their removal by a pass.
+ * grow with time): a read of the window by primary key and a delete within it, then a turn
+ * of the event loop. A sweep ends at the window where rows stop being old, and the next pass
+ * goes on from that window, so rows kept behind it (still pending, or an account's newest
+ * change) are not read again on every pass; every `restartEvery` passes a sweep starts from
+ * the oldest row to remove those that may go by then. Rows come out of key order by at most
+ * the seconds between an attempt starting and its outcome being written, which only delays
+ * their removal by a pass.
  */
 export class HistoryPruner {
   readonly #db: Db;
   readonly #policy: RetentionPolicy;
   /** Where each sweep goes on from; 0 starts at the oldest row. */
   readonly #cursor: Record<HistoryTable, number> = { notifications: 0, attempts: 0, changes: 0 };
-  #busy = false;
+  #passes = 0;
+  #running: Promise<Pruned> | undefined;
   #stopped = false;
 
   constructor(db: Db, policy: RetentionPolicy = defaultRetention) {
@@ -62,29 +71,41 @@ export class HistoryPruner {
     this.#policy = policy;
   }
 
-  /** Ends a pass under way after its current window; later passes do nothing. */
-  stop(): void {
+  /**
+   * Ends a pass under way after its current window (later passes do nothing) and settles once
+   * it has: the store may close then.
+   */
+  async stop(): Promise<void> {
     this.#stopped = true;
+    await this.#running?.catch(() => undefined);
   }
 
   /** One pass over each table; a pass still running when the next is due makes that one a no-op. */
-  async prune(now: number): Promise<Pruned> {
-    if (this.#busy) return { notifications: 0, attempts: 0, changes: 0 };
-    this.#busy = true;
-    try {
-      const before = now - this.#policy.keepMs;
-      return {
-        attempts: await this.#sweep('attempts', (w) => this.#attempts(w, before), before),
-        notifications: await this.#sweep(
-          'notifications',
-          (w) => this.#notifications(w, before),
-          before,
-        ),
-        changes: await this.#sweep('changes', (w) => this.#changes(w, before), before),
-      };
-    } finally {
-      this.#busy = false;
+  prune(now: number): Promise<Pruned> {
+    if (this.#running || this.#stopped) {
+      return Promise.resolve({ notifications: 0, attempts: 0, changes: 0 });
     }
+    const pass = this.#pass(now).finally(() => {
+      this.#running = undefined;
+    });
+    this.#running = pass;
+    return pass;
+  }
+
+  async #pass(now: number): Promise<Pruned> {
+    if (this.#passes++ % this.#policy.restartEvery === 0) {
+      this.#cursor.notifications = this.#cursor.attempts = this.#cursor.changes = 0;
+    }
+    const before = now - this.#policy.keepMs;
+    return {
+      attempts: await this.#sweep('attempts', (w) => this.#attempts(w, before), before),
+      notifications: await this.#sweep(
+        'notifications',
+        (w) => this.#notifications(w, before),
+        before,
+      ),
+      changes: await this.#sweep('changes', (w) => this.#changes(w, before), before),
+    };
   }
 
   async #sweep(
@@ -95,13 +116,11 @@ export class HistoryPruner {
     let removed = 0;
     for (let i = 0; i < this.#policy.windowsPerPass && !this.#stopped; i++) {
       const window = await this.#window(table, this.#cursor[table], before);
-      if (!window) {
-        this.#cursor[table] = 0;
-        break;
-      }
+      if (!window) break;
       removed += await remove(window);
+      // Where rows stop being old (or the table ends), the next pass reads this window again.
       const done = window.reachedRecent || window.reachedEnd;
-      this.#cursor[table] = done ? 0 : window.last;
+      this.#cursor[table] = done ? window.after : window.last;
       if (done) break;
       await turn();
     }
