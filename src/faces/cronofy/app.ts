@@ -41,15 +41,14 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
   app.route('/events', eventsRoutes(res));
   app.route('/', accountRoutes(res));
 
-  // The last route, so that routed under the root app a path no route matched (or the face's
-  // bare prefix) still gets the face's own 404; notFound covers the app on its own.
+  // The last route: a path no route matched (the face's bare prefix too) gets the face's own
+  // 404, whether the face stands alone or is routed under the root app.
   const noSuchEndpoint = (c: Context) =>
     c.json(
       { errors: { request: [{ key: 'errors.not_found', description: 'no such endpoint' }] } },
       404,
     );
   app.all('*', noSuchEndpoint);
-  app.notFound(noSuchEndpoint);
   app.onError(createCronofyErrorHandler(options.logger));
   return app;
 }

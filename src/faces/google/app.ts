@@ -42,11 +42,10 @@ export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions)
   app.route('/users/me/settings', settingsRoutes(res));
   app.route('/channels', channelsRoutes(res));
 
-  // The last route, so that routed under the root app a path no route matched (or the face's
-  // bare prefix) still gets the face's own 404; notFound covers the app on its own.
+  // The last route: a path no route matched (the face's bare prefix too) gets the face's own
+  // 404, whether the face stands alone or is routed under the root app.
   const notFound = (c: Context) => c.json(GoogleError.notFound().toJson(), 404);
   app.all('*', notFound);
-  app.notFound(notFound);
   app.onError(createGoogleErrorHandler(options.logger));
   return app;
 }
