@@ -1,4 +1,5 @@
 import { setImmediate as turn } from 'node:timers/promises';
+import { sql } from 'kysely';
 import type { Db } from './schema.ts';
 
 export interface RetentionPolicy {
@@ -25,6 +26,13 @@ export const defaultRetention: RetentionPolicy = {
 };
 
 type HistoryTable = 'notifications' | 'attempts' | 'changes';
+
+/** Each history table's key (grows with time) and the time its rows age from. */
+const COLUMNS: Record<HistoryTable, { readonly key: string; readonly time: string }> = {
+  notifications: { key: 'id', time: 'created_at' },
+  attempts: { key: 'id', time: 'at' },
+  changes: { key: 'seq', time: 'at' },
+};
 
 export interface Pruned {
   notifications: number;
@@ -130,30 +138,14 @@ export class HistoryPruner {
   /** The next `batch` rows after `after` in key order, or undefined past the last row. */
   async #window(table: HistoryTable, after: number, before: number): Promise<Window | undefined> {
     const { batch } = this.#policy;
-    const rows =
-      table === 'changes'
-        ? await this.#db
-            .selectFrom('changes')
-            .select(['seq as key', 'at as time'])
-            .where('seq', '>', after)
-            .orderBy('seq')
-            .limit(batch)
-            .execute()
-        : table === 'attempts'
-          ? await this.#db
-              .selectFrom('attempts')
-              .select(['id as key', 'at as time'])
-              .where('id', '>', after)
-              .orderBy('id')
-              .limit(batch)
-              .execute()
-          : await this.#db
-              .selectFrom('notifications')
-              .select(['id as key', 'created_at as time'])
-              .where('id', '>', after)
-              .orderBy('id')
-              .limit(batch)
-              .execute();
+    const { key, time } = COLUMNS[table];
+    const rows = await this.#db
+      .selectFrom(table)
+      .select([sql.ref<number>(key).as('key'), sql.ref<number>(time).as('time')])
+      .where(sql.ref(key), '>', after)
+      .orderBy(sql.ref(key))
+      .limit(batch)
+      .execute();
     const last = rows.at(-1);
     if (!last) return undefined;
     return {
