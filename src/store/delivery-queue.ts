@@ -184,9 +184,18 @@ async function secretsByClient(
   return out;
 }
 
-/** Due time of a channel's head notification, computed in SQL for set-based updates. */
-const headDueAt = sql<number | null>`(select n.due_at from notifications n
-  where n.channel_id = channels.id and n.state = 'pending' order by n.id limit 1)`;
+/** A channel's head notification (its oldest pending one), as `n`, for set-based updates. */
+const pendingHead = sql`from notifications n
+  where n.channel_id = channels.id and n.state = 'pending' order by n.id limit 1`;
+
+/** Due time of a channel's head notification; null when nothing is queued. */
+const headDueAt = sql<number | null>`(select n.due_at ${pendingHead})`;
+
+/** Due time of a channel's head notification, but not before `notBefore`. */
+function headDueNotBefore(notBefore: number) {
+  return sql<number | null>`(select
+  case when n.due_at < ${notBefore} then ${notBefore} else n.due_at end ${pendingHead})`;
+}
 
 const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
   db.insertInto('attempts').values(rows),
@@ -199,14 +208,6 @@ const markDelivered = prepared((db, notificationIds: number[], now: number) =>
     .where('id', 'in', notificationIds)
     .where('state', '=', 'sending'),
 );
-
-/** Due time of a channel's head notification, but not before `notBefore`. */
-function headDueNotBefore(notBefore: number) {
-  return sql<
-    number | null
-  >`(select case when n.due_at < ${notBefore} then ${notBefore} else n.due_at end
-  from notifications n where n.channel_id = channels.id and n.state = 'pending' order by n.id limit 1)`;
-}
 
 /**
  * Frees channels whose head was delivered, under the lease their claim took. The channel
