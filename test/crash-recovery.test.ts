@@ -68,16 +68,19 @@ function delivered(n: Committed): boolean {
   });
 }
 
-test('every committed notification is delivered after a kill -9 mid-backlog', async () => {
-  const setup = await createService(loadConfig({ dataDir, dev: true }, {}), {
+/** An account (of a new client) written into a data directory by a service that then stops. */
+async function seedAccount(dir: string, clientName: string, email: string) {
+  const setup = await createService(loadConfig({ dataDir: dir, dev: true }, {}), {
     logger: createLogger('silent'),
   });
-  const client = await createClient(setup.core, 'crash test');
-  const account = await createAccount(setup.core, {
-    clientId: client.clientId,
-    email: 'c@example.com',
-  });
+  const client = await createClient(setup.core, clientName);
+  const account = await createAccount(setup.core, { clientId: client.clientId, email });
   await setup.stop();
+  return { account };
+}
+
+test('every committed notification is delivered after a kill -9 mid-backlog', async () => {
+  const { account } = await seedAccount(dataDir, 'crash test', 'c@example.com');
 
   // A slow receiver and a narrow pipe to it keep a backlog in the outbox.
   receiver.reply = { status: 200, delayMs: 40 };
@@ -133,15 +136,7 @@ for (const thread of ['0', '1']) {
   test(`serve stops cleanly on SIGTERM once it has delivered (CALPUSH_SENDER_THREAD=${thread})`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'calpush-term-'));
     try {
-      const setup = await createService(loadConfig({ dataDir: dir, dev: true }, {}), {
-        logger: createLogger('silent'),
-      });
-      const client = await createClient(setup.core, 'term test');
-      const account = await createAccount(setup.core, {
-        clientId: client.clientId,
-        email: 't@example.com',
-      });
-      await setup.stop();
+      const { account } = await seedAccount(dir, 'term test', 't@example.com');
       const server = await ChildServer.start(dir, {
         CALPUSH_RATE_LIMIT: '0',
         CALPUSH_SENDER_THREAD: thread,

@@ -35,16 +35,20 @@ after(async () => {
 
 const change = (eventId: string) => touchEvent(h.service, account, eventId);
 
-test('a receiver that does not answer in time counts as a failure and is retried', async () => {
-  receiver.requests.length = 0;
-  receiver.reply = 'hang';
-  const ch = await createCronofyChannel(h.service.core, {
+/** A Cronofy channel of the test account on the receiver, hearing every change. */
+const channelAt = (path: string) =>
+  createCronofyChannel(h.service.core, {
     accountId: account.accountId,
     clientId: account.clientId,
-    callbackUrl: `${receiver.url}/slow`,
+    callbackUrl: `${receiver.url}${path}`,
     calendarIds: null,
     onlyManaged: false,
   });
+
+test('a receiver that does not answer in time counts as a failure and is retried', async () => {
+  receiver.requests.length = 0;
+  receiver.reply = 'hang';
+  const ch = await channelAt('/slow');
   const attempt = await waitForAttempt(ch.id);
   assert.equal(attempt.status, null);
   assert.match(attempt.error ?? '', /timed out after 300 ms/);
@@ -61,13 +65,7 @@ test('one request at a time per channel, in order, with changes coalesced behind
     setTimeout(() => open--, 50);
     return { status: 200, delayMs: 50 };
   };
-  await createCronofyChannel(h.service.core, {
-    accountId: account.accountId,
-    clientId: account.clientId,
-    callbackUrl: `${receiver.url}/ordered`,
-    calendarIds: null,
-    onlyManaged: false,
-  });
+  await channelAt('/ordered');
   await receiver.waitFor((r) => r.some((x) => x.path === '/ordered'));
   for (let i = 0; i < 10; i++) await change(`o${i}`);
   const lastWrite = Date.now();
@@ -98,13 +96,7 @@ test('one request at a time per channel, in order, with changes coalesced behind
 test('after a delivery the next notification waits for the quiet interval, then goes out on its own', async () => {
   receiver.requests.length = 0;
   receiver.reply = { status: 200 };
-  await createCronofyChannel(h.service.core, {
-    accountId: account.accountId,
-    clientId: account.clientId,
-    callbackUrl: `${receiver.url}/quiet`,
-    calendarIds: null,
-    onlyManaged: false,
-  });
+  await channelAt('/quiet');
   await receiver.waitFor((r) => r.some((x) => x.path === '/quiet'));
   await change('q1');
   await receiver.waitFor((r) => r.filter((x) => x.path === '/quiet').length >= 2);

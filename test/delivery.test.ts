@@ -49,6 +49,13 @@ for (const engine of engines) {
       });
 
     const change = (eventId: string) => touchEvent(h.service, account, eventId);
+    /** What the receiver got, in order: each notification's type and changes_since. */
+    const notifications = () =>
+      (receiver.bodies() as { notification: { type: string; changes_since?: string } }[]).map(
+        (b) => b.notification,
+      );
+    /** An instant as Cronofy prints it: UTC, whole seconds. */
+    const cronofyTime = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
     /** Lets a delivered channel's quiet interval pass, then delivers what is due. */
     const afterQuiet = async () => {
       clock.advance(QUIET);
@@ -160,17 +167,12 @@ for (const engine of engines) {
       await change('c');
       await h.service.dispatcher.runUntilIdle();
       await afterQuiet();
-      const bodies = receiver.bodies() as {
-        notification: { type: string; changes_since?: string };
-      }[];
+      const sent = notifications();
       assert.deepEqual(
-        bodies.map((b) => b.notification.type),
+        sent.map((n) => n.type),
         ['verification', 'change'],
       );
-      assert.equal(
-        bodies[1]!.notification.changes_since,
-        new Date(first).toISOString().replace('.000Z', 'Z'),
-      );
+      assert.equal(sent[1]!.changes_since, cronofyTime(first));
     });
 
     test('a change that arrives while a retry is pending merges into it', async () => {
@@ -185,15 +187,12 @@ for (const engine of engines) {
       receiver.reply = { status: 200 };
       clock.advance(HOUR);
       await h.service.dispatcher.runUntilIdle();
-      const bodies = receiver.bodies() as {
-        notification: { type: string; changes_since?: string };
-      }[];
+      const sent = notifications();
       assert.deepEqual(
-        bodies.map((b) => b.notification.type),
+        sent.map((n) => n.type),
         ['verification', 'change', 'change'],
       );
-      const expected = new Date(first).toISOString().replace('.000Z', 'Z');
-      assert.equal(bodies[2]!.notification.changes_since, expected);
+      assert.equal(sent[2]!.changes_since, cronofyTime(first));
       // Both tries carry the same notification id, so a receiver can drop duplicates.
       assert.equal(
         receiver.requests[1]!.headers['calpush-notification-id'],
@@ -216,17 +215,12 @@ for (const engine of engines) {
       assert.equal(receiver.requests.length, 1);
       clock.advance(1);
       await h.service.dispatcher.runUntilIdle();
-      const bodies = receiver.bodies() as {
-        notification: { type: string; changes_since?: string };
-      }[];
+      const sent = notifications();
       assert.deepEqual(
-        bodies.map((b) => b.notification.type),
+        sent.map((n) => n.type),
         ['verification', 'change'],
       );
-      assert.equal(
-        bodies[1]!.notification.changes_since,
-        new Date(burstStart).toISOString().replace('.000Z', 'Z'),
-      );
+      assert.equal(sent[1]!.changes_since, cronofyTime(burstStart));
 
       // A change right after a delivery goes out one interval after that delivery.
       const delivered = clock.now();

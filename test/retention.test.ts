@@ -79,18 +79,25 @@ for (const engine of engines) {
       assert.equal(await left(other.accountId), 1, 'an old change that is the newest stays');
     });
 
-    test('passes sweep in small windows, keep what must stay, and catch up over passes', async () => {
+    /** A new channel on an empty history: no attempts, and not even its verification queued. */
+    async function channelWithoutHistory(path: string) {
       const db = h.service.store.db;
       await db.deleteFrom('attempts').execute();
       await db.deleteFrom('notifications').execute();
       const channel = await createCronofyChannel(h.service.core, {
         accountId: account.accountId,
         clientId: account.clientId,
-        callbackUrl: `${receiver.url}/w`,
+        callbackUrl: `${receiver.url}${path}`,
         calendarIds: null,
         onlyManaged: false,
       });
       await db.deleteFrom('notifications').execute();
+      return channel;
+    }
+
+    test('passes sweep in small windows, keep what must stay, and catch up over passes', async () => {
+      const db = h.service.store.db;
+      const channel = await channelWithoutHistory('/w');
       const old = clock.now() - 8 * DAY;
       // 25 finished notifications with an attempt each, all old, with one pending (old too)
       // among them and two recent ones at the end.
@@ -166,16 +173,7 @@ for (const engine of engines) {
 
     test('a kept row is read again only when a sweep restarts from the oldest', async () => {
       const db = h.service.store.db;
-      await db.deleteFrom('attempts').execute();
-      await db.deleteFrom('notifications').execute();
-      const channel = await createCronofyChannel(h.service.core, {
-        accountId: account.accountId,
-        clientId: account.clientId,
-        callbackUrl: `${receiver.url}/k`,
-        calendarIds: null,
-        onlyManaged: false,
-      });
-      await db.deleteFrom('notifications').execute();
+      const channel = await channelWithoutHistory('/k');
       const old = clock.now() - 8 * DAY;
       const row = (state: string, createdAt: number) => ({
         channel_id: channel.id,
