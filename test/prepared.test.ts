@@ -80,6 +80,17 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.equal((await metaIn(store.db, ['rolled'], '%')).rows.length, 0);
     });
 
+    test('a read outside a transaction never sees a write still in progress', async () => {
+      const trx = await store.db.startTransaction().execute();
+      await insertMeta(trx, [{ key: 'in-progress', value: 'x-p' }]);
+      // Inside the transaction its own write is visible at once …
+      assert.equal((await metaIn(trx, ['in-progress'], '%')).rows.length, 1);
+      // … while a read outside it waits for the connection and sees only what committed.
+      const outside = metaIn(store.db, ['in-progress'], '%');
+      await trx.rollback().execute();
+      assert.equal((await outside).rows.length, 0);
+    });
+
     test('refuses a build that inlines its argument into the SQL text', () => {
       const inlined = prepared((db, key: string) =>
         db.selectFrom('meta').select('value').where('key', '=', sql.lit(key)),

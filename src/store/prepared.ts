@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type { Executor } from './schema.ts';
+import { directConnection, runDirect } from './sqlite/direct-statements.ts';
 
 /** Where an argument's value goes: its index, then indexes into arrays and keys of objects. */
 type Path = readonly (number | string)[];
@@ -83,6 +84,10 @@ export function prepared<A extends unknown[], R>(
       shapes.set(shape, compiled);
     }
     const parameters = compiled.slots.map((s) => ('path' in s ? resolve(args, s.path) : s.value));
+    // In a SQLite transaction the statement runs on the connection at once: the executor's
+    // connection hand-off and result plumbing cost more than the small statements it runs.
+    const direct = directConnection(db);
+    if (direct) return Promise.try(() => runDirect<R>(direct, compiled.query.sql, parameters));
     return db.executeQuery<R>({ ...compiled.query, parameters });
   };
 }

@@ -1,5 +1,6 @@
-import type { Transaction } from 'kysely';
+import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database, Db } from './schema.ts';
+import { directConnection } from './sqlite/direct-statements.ts';
 
 export type WriteFn<T> = (trx: Transaction<Database>) => Promise<T>;
 
@@ -38,15 +39,15 @@ export function groupCommit(db: Db, maxBatch = 64): Write {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     const trx = await db.startTransaction().execute();
     try {
+      const scopes = savepoints(trx);
       for (const [i, job] of batch.entries()) {
-        const name = `w${i}`;
-        const sp = await trx.savepoint(name).execute();
+        const scope = await scopes.open(`w${i}`);
         try {
-          const value = await job.fn(sp);
-          await sp.releaseSavepoint(name).execute();
+          const value = await job.fn(scope.trx);
+          await scope.release();
           outcomes.push({ ok: true, value });
         } catch (error) {
-          await sp.rollbackToSavepoint(name).execute();
+          await scope.rollback();
           outcomes.push({ ok: false, error });
         }
       }
@@ -79,4 +80,43 @@ export function groupCommit(db: Db, maxBatch = 64): Write {
       // Wait one turn of the event loop so requests that arrived together commit together.
       setImmediate(() => void drain());
     });
+}
+
+interface Savepoint {
+  readonly trx: Transaction<Database>;
+  readonly release: () => Promise<unknown>;
+  readonly rollback: () => Promise<unknown>;
+}
+
+/**
+ * Savepoints inside a shared transaction. On SQLite they are plain statements on the
+ * connection the transaction holds: through the builder each one cost a connection hand-off
+ * and two of them wrap every grouped write.
+ */
+function savepoints(trx: ControlledTransaction<Database>): {
+  open: (name: string) => Promise<Savepoint>;
+} {
+  const direct = directConnection(trx);
+  if (direct) {
+    return {
+      open: (name) => {
+        direct.raw.exec(`savepoint ${name}`);
+        return Promise.resolve({
+          trx,
+          release: () => Promise.resolve(direct.raw.exec(`release ${name}`)),
+          rollback: () => Promise.resolve(direct.raw.exec(`rollback to ${name}; release ${name}`)),
+        });
+      },
+    };
+  }
+  return {
+    open: async (name) => {
+      const sp = await trx.savepoint(name).execute();
+      return {
+        trx: sp,
+        release: () => sp.releaseSavepoint(name).execute(),
+        rollback: () => sp.rollbackToSavepoint(name).execute(),
+      };
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { MigrationContext } from '../migrations/context.ts';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
+import { registerSqliteConnection } from './direct-statements.ts';
 
 export const sqliteMigrationContext: MigrationContext = {
   autoId: (table, name = 'id') =>
@@ -16,6 +17,7 @@ export function openSqlite(dataDir: string) {
   const file = join(dataDir, 'calpush.sqlite');
   const database = new NodeSqliteDatabase(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  registerSqliteConnection(db, database);
   // The store is closed once the checkpoint thread has let go of the file as well.
   return { db, location: file, closed: () => database.stopped };
 }
