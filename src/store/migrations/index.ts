@@ -4,6 +4,7 @@ import type { MigrationContext } from './context.ts';
 import * as initial from './001-initial.ts';
 import * as claimIndex from './002-claim-index.ts';
 import * as quietUntil from './003-quiet-until.ts';
+import * as dropEventsUpdatedIndex from './004-drop-events-updated-index.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -14,6 +15,7 @@ const modules: Record<string, MigrationModule> = {
   '001-initial': initial,
   '002-claim-index': claimIndex,
   '003-quiet-until': quietUntil,
+  '004-drop-events-updated-index': dropEventsUpdatedIndex,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {
