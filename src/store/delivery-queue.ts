@@ -7,6 +7,7 @@ import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
 import { chunks } from './outbox.ts';
 import { lockChannels } from './channel-locks.ts';
+import { liveState, liveStateOf } from './live-notifications.ts';
 import { closeChannels } from '../core/channels.ts';
 
 export interface ClaimOptions {
@@ -72,7 +73,7 @@ const markHeadsSending = prepared((db, channelIds: string[]) =>
         .selectFrom('notifications')
         .select((e) => e.fn.min('id').as('id'))
         .where('channel_id', 'in', channelIds)
-        .where('state', 'in', ['pending', 'sending'])
+        .where(liveState)
         .groupBy('channel_id'),
     )
     .returningAll(),
@@ -186,7 +187,8 @@ async function secretsByClient(
 
 /** A channel's head notification (its oldest pending one), as `n`, for set-based updates. */
 const pendingHead = sql`from notifications n
-  where n.channel_id = channels.id and n.state = 'pending' order by n.id limit 1`;
+  where n.channel_id = channels.id and ${liveStateOf('n')} and n.state = 'pending'
+  order by n.id limit 1`;
 
 /** Due time of a channel's head notification; null when nothing is queued. */
 const headDueAt = sql<number | null>`(select n.due_at ${pendingHead})`;
@@ -280,7 +282,7 @@ export async function recordCompletions(
         .deleteFrom('notifications')
         .where('channel_id', '=', c.delivery.channel.id)
         .where('kind', '=', c.delivery.kind)
-        .where('state', '=', 'pending')
+        .where('state', '=', sql.lit('pending'))
         .execute();
       await trx
         .updateTable('notifications')
@@ -322,22 +324,23 @@ function byLease<T>(items: readonly T[], leaseOf: (item: T) => number): Map<numb
  * the meantime merges into it, as after a failed attempt. With no ids, every head in flight.
  */
 async function requeueSending(trx: Executor, notificationIds?: readonly number[]): Promise<void> {
+  // Driven from the heads going back, so only their channels' queues are read.
+  let sending = trx
+    .selectFrom('notifications')
+    .select(['channel_id', 'kind'])
+    .where(liveState)
+    .where('state', '=', 'sending');
+  if (notificationIds) sending = sending.where('id', 'in', [...notificationIds]);
   const merged = trx
     .deleteFrom('notifications')
-    .where('state', '=', 'pending')
-    .where((eb) => {
-      let sending = eb
-        .selectFrom('notifications as s')
-        .select('s.id')
-        .where('s.state', '=', 'sending')
-        .whereRef('s.channel_id', '=', 'notifications.channel_id')
-        .whereRef('s.kind', '=', 'notifications.kind');
-      if (notificationIds) sending = sending.where('s.id', 'in', [...notificationIds]);
-      return eb.exists(sending);
-    });
+    .where('state', '=', sql.lit('pending'))
+    .where((eb) =>
+      eb(eb.refTuple('channel_id', 'kind'), 'in', sending.$asTuple('channel_id', 'kind')),
+    );
   let requeue = trx
     .updateTable('notifications')
     .set({ state: 'pending' })
+    .where(liveState)
     .where('state', '=', 'sending');
   if (notificationIds) requeue = requeue.where('id', 'in', [...notificationIds]);
   await merged.execute();

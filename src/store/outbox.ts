@@ -3,6 +3,7 @@ import { lockChannels } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
+import { liveState } from './live-notifications.ts';
 import type { NotificationKind } from '../domain/notification.ts';
 
 /** SQLite caps bound parameters per statement; batches stay well under it on every engine. */
@@ -81,7 +82,7 @@ export async function cancelQueued(trx: Executor, channelIds: readonly string[])
       .updateTable('notifications')
       .set({ state: 'cancelled' })
       .where('channel_id', 'in', ids)
-      .where('state', 'in', ['pending', 'sending'])
+      .where(liveState)
       .execute();
   }
 }
