@@ -2,7 +2,9 @@
  * The load generator for API writes, in its own process: autocannon POSTs managed-event
  * upserts (`POST /v1/calendars/{id}/events`) spread over the given accounts, each upsert
  * with a fresh event_id. argv[2] is JSON { url, connections, seconds, targets: [{token,
- * calendarId}] | null }; null targets send the same body to `url` itself (the baseline).
+ * calendarId}] | null, read?: true }; null targets send the same body to `url` itself (the
+ * baseline). With `read`, each request is instead an authenticated `GET /v1/account`: the
+ * cost of the HTTP stack and authentication alone, with no write behind it.
  * Prints autocannon's result as one JSON line.
  */
 import autocannon from 'autocannon';
@@ -16,6 +18,7 @@ interface Args {
   readonly connections: number;
   readonly seconds: number;
   readonly targets: readonly Target[] | null;
+  readonly read?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -40,7 +43,7 @@ const result = await autocannon({
   duration: args.seconds,
   requests: [
     {
-      method: 'POST',
+      method: args.read ? 'GET' : 'POST',
       setupRequest: (req) => {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         let path = new URL(args.url).pathname;
@@ -51,6 +54,7 @@ const result = await autocannon({
             path = `/v1/calendars/${t.calendarId}/events`;
           }
         }
+        if (args.read) return { ...req, path: '/v1/account', headers };
         return { ...req, path, headers, body: body() };
       },
     },

@@ -201,6 +201,18 @@ try {
         note,
       ),
     );
+    ctx.report(
+      figure(
+        '5 API writes',
+        'reads/s (HTTP ceiling)',
+        '/s',
+        r.reads.rps,
+        r.base.rps,
+        null,
+        null,
+        `authenticated GET /v1/account on the same server: the HTTP stack and authentication alone; non-2xx ${r.reads.non2xx}`,
+      ),
+    );
   }
   if (want(6)) {
     console.log('6 footprint: idle server over many live channels (rows inserted)');

@@ -3,7 +3,9 @@
  * process, spread over accounts that each have channels watching (so every upsert also
  * queues notifications, which the server delivers meanwhile). The per-account rate limit is
  * switched off (CALPUSH_RATE_LIMIT=0). Baseline: the same load generator with the same body
- * against the receiver (a bare Node HTTP server, no persistence).
+ * against the receiver (a bare Node HTTP server, no persistence). For reference, the same
+ * server then answers authenticated reads (`GET /v1/account`) under the same load: the
+ * ceiling of its HTTP stack and authentication, which no store change can lift.
  */
 import type { BenchContext } from '../context.ts';
 import { runScript } from '../context.ts';
@@ -29,7 +31,9 @@ export const API_CONNECTIONS = 16;
 const ACCOUNTS = 100;
 const CHANNELS_PER_ACCOUNT = 2;
 
-export async function apiWrites(ctx: BenchContext): Promise<{ api: LoadResult; base: LoadResult }> {
+export async function apiWrites(
+  ctx: BenchContext,
+): Promise<{ api: LoadResult; base: LoadResult; reads: LoadResult }> {
   const seconds = Math.max(2, Math.round(15 * ctx.scale));
   const dir = ctx.scratch('api');
   const b = await openBenchStore(dir);
@@ -73,6 +77,15 @@ export async function apiWrites(ctx: BenchContext): Promise<{ api: LoadResult; b
   ctx.log(
     `  server CPU during the load: ${(server.cpuSeconds() - cpu0).toFixed(1)} s over ${seconds} s`,
   );
+  const reads = JSON.parse(
+    await runScript('./load-api.ts', {
+      url: server.url,
+      connections: API_CONNECTIONS,
+      seconds: Math.max(2, Math.round(seconds / 3)),
+      targets,
+      read: true,
+    }),
+  ) as LoadResult;
   await server.stop();
   const base = JSON.parse(
     await runScript('./load-api.ts', {
@@ -82,5 +95,5 @@ export async function apiWrites(ctx: BenchContext): Promise<{ api: LoadResult; b
       targets: null,
     }),
   ) as LoadResult;
-  return { api, base };
+  return { api, base, reads };
 }
