@@ -11,7 +11,7 @@ import {
   releaseAllLeases,
   releaseClaims,
 } from '../src/store/delivery-queue.ts';
-import { directConnection } from '../src/store/sqlite/direct-statements.ts';
+import { directConnection, inTransaction } from '../src/store/sqlite/direct-statements.ts';
 
 let h: Harness | undefined;
 afterEach(() => h?.close());
@@ -23,9 +23,7 @@ test('no statement of the delivery queue reads the notification history', async 
   const clock = new ManualClock();
   h = await startHarness({ clock });
   const db = h.service.store.db;
-  const connection = await db
-    .transaction()
-    .execute((trx) => Promise.resolve(directConnection(trx)));
+  const connection = await inTransaction(db, (trx) => Promise.resolve(directConnection(trx)));
   assert.ok(connection);
   const statements = new Set<string>();
   const prepare = connection.prepare.bind(connection);

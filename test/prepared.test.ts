@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { Store } from '../src/store/store.ts';
-import type { MetaTable } from '../src/store/schema.ts';
+import type { Executor, MetaTable } from '../src/store/schema.ts';
 import { openStore } from '../src/store/store.ts';
 import { prepared } from '../src/store/prepared.ts';
+import { inTransaction, markEnded, markOpen } from '../src/store/sqlite/direct-statements.ts';
 import { createTestDatabase } from './support/postgres.ts';
 
 const insertMeta = prepared((db, rows: Insertable<MetaTable>[]) =>
@@ -72,7 +73,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     test('runs inside a transaction and rolls back with it', async () => {
       await assert.rejects(
-        store.db.transaction().execute(async (trx) => {
+        inTransaction(store.db, async (trx) => {
           await insertMeta(trx, [{ key: 'rolled', value: 'x-r' }]);
           throw new Error('roll back');
         }),
@@ -82,13 +83,37 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     test('a read outside a transaction never sees a write still in progress', async () => {
       const trx = await store.db.startTransaction().execute();
+      markOpen(trx);
       await insertMeta(trx, [{ key: 'in-progress', value: 'x-p' }]);
       // Inside the transaction its own write is visible at once …
       assert.equal((await metaIn(trx, ['in-progress'], '%')).rows.length, 1);
       // … while a read outside it waits for the connection and sees only what committed.
       const outside = metaIn(store.db, ['in-progress'], '%');
+      markEnded(trx);
       await trx.rollback().execute();
       assert.equal((await outside).rows.length, 0);
+    });
+
+    test('a transaction used after it ended is refused, never run in whichever holds the connection', async () => {
+      let ended: Executor | undefined;
+      await inTransaction(store.db, async (trx) => {
+        ended = trx;
+        await insertMeta(trx, [{ key: 'inside', value: 'x-i' }]);
+      });
+      assert.ok(ended);
+      const other = await store.db.startTransaction().execute();
+      markOpen(other);
+      await assert.rejects(insertMeta(ended, [{ key: 'late', value: 'x-l' }]), /already committed/);
+      markEnded(other);
+      await other.commit().execute();
+      await assert.rejects(
+        insertMeta(ended, [{ key: 'later', value: 'x-l' }]),
+        /already committed/,
+      );
+      assert.deepEqual(
+        (await metaIn(store.db, ['inside', 'late', 'later'], '%')).rows.map((r) => r.key),
+        ['inside'],
+      );
     });
 
     test('refuses a build that inlines its argument into the SQL text', () => {

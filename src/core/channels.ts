@@ -7,6 +7,7 @@ import { newId } from './ids.ts';
 import { checkCallbackUrl, originOf } from './callback-url.ts';
 import { cancelQueued, enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
+import { inTransaction } from '../store/sqlite/direct-statements.ts';
 
 export const CRONOFY_CHANNELS_PER_ACCOUNT = 128;
 export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
@@ -287,9 +288,7 @@ export async function closeChannel(
   channelId: string,
   reason: string,
 ): Promise<void> {
-  await res.db
-    .transaction()
-    .execute((trx) => closeChannels(trx, [channelId], reason, res.clock.now()));
+  await inTransaction(res.db, (trx) => closeChannels(trx, [channelId], reason, res.clock.now()));
   res.notifyClosed([channelId]);
 }
 

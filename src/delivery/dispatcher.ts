@@ -16,6 +16,7 @@ import {
   releaseClaims,
 } from '../store/delivery-queue.ts';
 import { closeExpired } from '../core/channels.ts';
+import { inTransaction } from '../store/sqlite/direct-statements.ts';
 
 export interface DispatcherLimits {
   readonly maxInFlight: number;
@@ -428,7 +429,7 @@ export class Dispatcher {
   async #closeExpired(): Promise<void> {
     try {
       const { db, clock } = this.#deps;
-      const closed = await db.transaction().execute((trx) => closeExpired(trx, clock.now()));
+      const closed = await inTransaction(db, (trx) => closeExpired(trx, clock.now()));
       this.abortChannels(closed);
     } catch (err) {
       this.#deps.logger.error({ err }, 'closing expired channels failed');

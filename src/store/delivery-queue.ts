@@ -8,6 +8,7 @@ import type { Completion, Delivery } from '../delivery/delivery.ts';
 import { chunks } from './outbox.ts';
 import { lockChannels } from './channel-locks.ts';
 import { liveState, liveStateOf } from './live-notifications.ts';
+import { inTransaction } from './sqlite/direct-statements.ts';
 import { closeChannels } from '../core/channels.ts';
 
 export interface ClaimOptions {
@@ -86,7 +87,7 @@ const markHeadsSending = prepared((db, channelIds: string[]) =>
  */
 export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
   const leaseUntil = opts.now + opts.leaseMs;
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     // One statement picks and leases the channels: a set-based UPDATE … RETURNING, not a
     // SELECT and then an UPDATE by an id list (half the statements, no id list to bind).
     // The lease also moves the channel's due time to the lease's end: in-flight channels leave
@@ -242,7 +243,7 @@ export async function recordCompletions(
   quietMs = 0,
 ): Promise<void> {
   if (completions.length === 0) return;
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
     for (const batch of chunks(completions, 100)) {
       await insertAttempts(
@@ -354,7 +355,7 @@ async function requeueSending(trx: Executor, notificationIds?: readonly number[]
  */
 export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Promise<void> {
   if (deliveries.length === 0) return;
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await lockChannels(trx, [...new Set(deliveries.map((d) => d.channel.id))].sort());
     for (const batch of chunks(deliveries)) {
       await requeueSending(
@@ -379,7 +380,7 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
 
 /** After a crash nobody holds a lease: a single-node store frees them all at start. */
 export async function releaseAllLeases(db: Db): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await requeueSending(trx);
     await trx
       .updateTable('channels')

@@ -1,6 +1,7 @@
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type { Executor } from './schema.ts';
 import { directConnection, runDirect } from './sqlite/direct-statements.ts';
+import type { NodeSqliteDatabase } from './sqlite/node-sqlite-database.ts';
 
 /** Where an argument's value goes: its index, then indexes into arrays and keys of objects. */
 type Path = readonly (number | string)[];
@@ -87,7 +88,21 @@ export function prepared<A extends unknown[], R>(
     // In a SQLite transaction the statement runs on the connection at once: the executor's
     // connection hand-off and result plumbing cost more than the small statements it runs.
     const direct = directConnection(db);
-    if (direct) return Promise.try(() => runDirect<R>(direct, compiled.query.sql, parameters));
+    if (direct) return runDirectAsync<R>(direct, compiled.query.sql, parameters);
     return db.executeQuery<R>({ ...compiled.query, parameters });
   };
+}
+
+/** As a statement through the builder: a failure rejects the returned promise, never throws. */
+function runDirectAsync<R>(
+  database: NodeSqliteDatabase,
+  sql: string,
+  parameters: readonly unknown[],
+): Promise<QueryResult<R>> {
+  try {
+    return Promise.resolve(runDirect<R>(database, sql, parameters));
+  } catch (error) {
+    // node:sqlite throws Error objects; anything else is wrapped so callers always get one.
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }

@@ -1,6 +1,11 @@
 import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database, Db } from './schema.ts';
-import { directConnection } from './sqlite/direct-statements.ts';
+import {
+  directConnection,
+  inTransaction,
+  markEnded,
+  markOpen,
+} from './sqlite/direct-statements.ts';
 
 export type WriteFn<T> = (trx: Transaction<Database>) => Promise<T>;
 
@@ -15,7 +20,7 @@ interface Job {
 
 /** One transaction per write: what a store with concurrent writers (PostgreSQL) wants. */
 export function separateWrites(db: Db): Write {
-  return (fn) => db.transaction().execute(fn);
+  return (fn) => inTransaction(db, fn);
 }
 
 /**
@@ -33,11 +38,12 @@ export function groupCommit(db: Db, maxBatch = 64): Write {
   async function runBatch(batch: Job[]): Promise<void> {
     const only = batch.length === 1 ? batch[0] : undefined;
     if (only) {
-      await db.transaction().execute(only.fn).then(only.resolve, only.reject);
+      await inTransaction(db, only.fn).then(only.resolve, only.reject);
       return;
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     const trx = await db.startTransaction().execute();
+    markOpen(trx);
     try {
       const scopes = savepoints(trx);
       for (const [i, job] of batch.entries()) {
@@ -51,8 +57,10 @@ export function groupCommit(db: Db, maxBatch = 64): Write {
           outcomes.push({ ok: false, error });
         }
       }
+      markEnded(trx);
       await trx.commit().execute();
     } catch (error) {
+      markEnded(trx);
       await trx
         .rollback()
         .execute()
