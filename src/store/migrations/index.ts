@@ -4,8 +4,7 @@ import type { MigrationContext } from './context.ts';
 import * as initial from './001-initial.ts';
 import * as claimIndex from './002-claim-index.ts';
 import * as quietUntil from './003-quiet-until.ts';
-import * as dropEventsUpdatedIndex from './004-drop-events-updated-index.ts';
-import * as liveNotificationsIndex from './005-live-notifications-index.ts';
+import * as liveNotificationsIndex from './004-live-notifications-index.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -16,8 +15,7 @@ const modules: Record<string, MigrationModule> = {
   '001-initial': initial,
   '002-claim-index': claimIndex,
   '003-quiet-until': quietUntil,
-  '004-drop-events-updated-index': dropEventsUpdatedIndex,
-  '005-live-notifications-index': liveNotificationsIndex,
+  '004-live-notifications-index': liveNotificationsIndex,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {
