@@ -10,12 +10,14 @@ import type { ChannelsTable } from '../src/store/schema.ts';
 import type { ChannelInterest } from '../src/domain/channel-matching.ts';
 import { openStore } from '../src/store/store.ts';
 import { separateWrites } from '../src/store/write-batcher.ts';
+import type { Write } from '../src/store/write-batcher.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { loadTokenSealer } from '../src/core/token-sealer.ts';
 import { createClient } from '../src/core/clients.ts';
+import { createAccount } from '../src/core/accounts.ts';
 import { recordChange } from '../src/core/change-log.ts';
 import { chunks } from '../src/store/outbox.ts';
-import { activeChannelRow } from '../src/core/channels.ts';
+import { activeChannelRow, createCronofyChannel } from '../src/core/channels.ts';
 
 export interface BenchStore {
   readonly store: Store;
@@ -24,11 +26,11 @@ export interface BenchStore {
   readonly clientSecret: string;
 }
 
-export async function openBenchStore(dataDir: string): Promise<BenchStore> {
-  const store = await openStore({ dataDir });
-  const core: CoreResources = {
+/** The core over a bench store, writing through `write`; nothing is delivered from it. */
+export async function benchCore(store: Store, write: Write): Promise<CoreResources> {
+  return {
     db: store.db,
-    write: separateWrites(store.db),
+    write,
     clock: systemClock,
     dev: true,
     publicUrl: 'http://127.0.0.1',
@@ -36,8 +38,52 @@ export async function openBenchStore(dataDir: string): Promise<BenchStore> {
     notifyQueued: () => {},
     notifyClosed: () => {},
   };
+}
+
+export async function openBenchStore(dataDir: string): Promise<BenchStore> {
+  const store = await openStore({ dataDir });
+  const core = await benchCore(store, separateWrites(store.db));
   const { clientId, clientSecret } = await createClient(core, 'bench');
   return { store, core, clientId, clientSecret };
+}
+
+export interface WatchedAccount {
+  readonly accountId: string;
+  readonly calendarId: string;
+  readonly token: string;
+}
+
+/**
+ * Accounts created through the core, each watched by `channelsPerAccount` Cronofy channels on
+ * all its calendars; `callbackUrl` names each channel's endpoint by account and channel.
+ */
+export async function createWatchedAccounts(
+  b: BenchStore,
+  opts: {
+    readonly accounts: number;
+    readonly channelsPerAccount: number;
+    readonly tag: string;
+    readonly callbackUrl: (account: number, channel: number) => string;
+  },
+): Promise<WatchedAccount[]> {
+  const out: WatchedAccount[] = [];
+  for (let i = 0; i < opts.accounts; i++) {
+    const acc = await createAccount(b.core, {
+      clientId: b.clientId,
+      email: `${opts.tag}${i}@bench.invalid`,
+    });
+    for (let c = 0; c < opts.channelsPerAccount; c++) {
+      await createCronofyChannel(b.core, {
+        accountId: acc.accountId,
+        clientId: b.clientId,
+        callbackUrl: opts.callbackUrl(i, c),
+        calendarIds: null,
+        onlyManaged: false,
+      });
+    }
+    out.push({ accountId: acc.accountId, calendarId: acc.calendarId, token: acc.accessToken });
+  }
+  return out;
 }
 
 /** Bare accounts (no token, profile or calendar): enough for channels and change-log rows. */

@@ -10,15 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openBenchStore } from './setup.ts';
+import { benchCore, createWatchedAccounts, openBenchStore } from './setup.ts';
 import { openStore } from '../src/store/store.ts';
 import { groupCommit } from '../src/store/write-batcher.ts';
-import { systemClock } from '../src/domain/clock.ts';
-import { loadTokenSealer } from '../src/core/token-sealer.ts';
-import { createAccount } from '../src/core/accounts.ts';
-import { createCronofyChannel } from '../src/core/channels.ts';
 import { upsertManagedEvent } from '../src/core/events.ts';
-import type { CoreResources } from '../src/core/resources.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,33 +30,16 @@ const CALLERS = 16;
 const dir = mkdtempSync(join(tmpdir(), 'calpush-writes-'));
 try {
   const b = await openBenchStore(dir);
-  const targets: { accountId: string; calendarId: string }[] = [];
-  for (let i = 0; i < accounts; i++) {
-    const acc = await createAccount(b.core, { clientId: b.clientId, email: `w${i}@bench.invalid` });
-    for (let c = 0; c < channels; c++) {
-      await createCronofyChannel(b.core, {
-        accountId: acc.accountId,
-        clientId: b.clientId,
-        callbackUrl: `http://127.0.0.1:9/w-${i}x${c}`,
-        calendarIds: null,
-        onlyManaged: false,
-      });
-    }
-    targets.push({ accountId: acc.accountId, calendarId: acc.calendarId });
-  }
+  const targets = await createWatchedAccounts(b, {
+    accounts,
+    channelsPerAccount: channels,
+    tag: 'w',
+    callbackUrl: (i, c) => `http://127.0.0.1:9/w-${i}x${c}`,
+  });
   await b.store.close();
 
   const store = await openStore({ dataDir: dir });
-  const core: CoreResources = {
-    db: store.db,
-    write: groupCommit(store.db),
-    clock: systemClock,
-    dev: true,
-    publicUrl: 'http://127.0.0.1',
-    tokens: await loadTokenSealer(store.db),
-    notifyQueued: () => {},
-    notifyClosed: () => {},
-  };
+  const core = await benchCore(store, groupCommit(store.db));
   const fields = {
     summary: 'Bench event',
     description: 'Written by the benchmark',

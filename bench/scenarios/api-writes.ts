@@ -11,10 +11,7 @@ import type { BenchContext } from '../context.ts';
 import { runScript } from '../context.ts';
 import { sleep } from '../clock.ts';
 import { BenchServer } from '../server.ts';
-import { openBenchStore } from '../setup.ts';
-import type { ApiTarget } from '../api-client.ts';
-import { createAccount } from '../../src/core/accounts.ts';
-import { createCronofyChannel } from '../../src/core/channels.ts';
+import { createWatchedAccounts, openBenchStore } from '../setup.ts';
 
 export interface LoadResult {
   readonly rps: number;
@@ -37,20 +34,12 @@ export async function apiWrites(
   const seconds = Math.max(2, Math.round(15 * ctx.scale));
   const dir = ctx.scratch('api');
   const b = await openBenchStore(dir);
-  const targets: ApiTarget[] = [];
-  for (let i = 0; i < ACCOUNTS; i++) {
-    const acc = await createAccount(b.core, { clientId: b.clientId, email: `a${i}@bench.invalid` });
-    for (let c = 0; c < CHANNELS_PER_ACCOUNT; c++) {
-      await createCronofyChannel(b.core, {
-        accountId: acc.accountId,
-        clientId: b.clientId,
-        callbackUrl: `${ctx.receiver.okUrl}/ok/api-${i}x${c}`,
-        calendarIds: null,
-        onlyManaged: false,
-      });
-    }
-    targets.push({ token: acc.accessToken, calendarId: acc.calendarId });
-  }
+  const targets = await createWatchedAccounts(b, {
+    accounts: ACCOUNTS,
+    channelsPerAccount: CHANNELS_PER_ACCOUNT,
+    tag: 'a',
+    callbackUrl: (i, c) => `${ctx.receiver.okUrl}/ok/api-${i}x${c}`,
+  });
   await b.store.close();
   ctx.log(
     `  set-up: ${ACCOUNTS} accounts × ${CHANNELS_PER_ACCOUNT} channels created through the core; ` +

@@ -13,12 +13,9 @@ import type { BenchContext } from '../context.ts';
 import { runScript } from '../context.ts';
 import { percentile, sleep, wallNow } from '../clock.ts';
 import { BenchServer } from '../server.ts';
-import { openBenchStore } from '../setup.ts';
+import { createWatchedAccounts, openBenchStore } from '../setup.ts';
 import { openStore } from '../../src/store/store.ts';
 import { ApiClient } from '../api-client.ts';
-import type { ApiTarget } from '../api-client.ts';
-import { createAccount } from '../../src/core/accounts.ts';
-import { createCronofyChannel } from '../../src/core/channels.ts';
 
 export interface LatencyResult {
   readonly p50: number;
@@ -65,20 +62,13 @@ export async function latency(ctx: BenchContext): Promise<LatencyResult> {
   const seconds = 30 * ctx.scale;
   const dir = ctx.scratch('lat');
   const b = await openBenchStore(dir);
-  const targets: ApiTarget[] = [];
-  const accountIndex = new Map<string, number>();
-  for (let i = 0; i < channels; i++) {
-    const acc = await createAccount(b.core, { clientId: b.clientId, email: `l${i}@bench.invalid` });
-    await createCronofyChannel(b.core, {
-      accountId: acc.accountId,
-      clientId: b.clientId,
-      callbackUrl: `${ctx.receiver.okUrl}/ok/lat-${i}`,
-      calendarIds: null,
-      onlyManaged: false,
-    });
-    accountIndex.set(acc.accountId, i);
-    targets.push({ token: acc.accessToken, calendarId: acc.calendarId });
-  }
+  const targets = await createWatchedAccounts(b, {
+    accounts: channels,
+    channelsPerAccount: 1,
+    tag: 'l',
+    callbackUrl: (i) => `${ctx.receiver.okUrl}/ok/lat-${i}`,
+  });
+  const accountIndex = new Map(targets.map((t, i) => [t.accountId, i]));
   await b.store.close();
   ctx.log(`  set-up: ${channels} accounts and channels created through the core`);
 
