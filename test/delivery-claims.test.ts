@@ -2,10 +2,10 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Harness } from './support/harness.ts';
-import { createTestAccount, startHarness } from './support/harness.ts';
+import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { closeChannel, createCronofyChannel } from '../src/core/channels.ts';
+import { closeChannel } from '../src/core/channels.ts';
 import { claimDue, recordCompletions } from '../src/store/delivery-queue.ts';
 
 let h: Harness | undefined;
@@ -20,14 +20,7 @@ test('closing a channel whose claim waits for a slot of its origin stops it', as
   receiver.reply = (r) => (r.path === '/a' ? { status: 200, delayMs: 300 } : { status: 200 });
   h = await startHarness({ env: { CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN: '1' } });
   const account = await createTestAccount(h.service);
-  const make = (path: string) =>
-    createCronofyChannel(h!.service.core, {
-      accountId: account.accountId,
-      clientId: account.clientId,
-      callbackUrl: `${receiver!.url}${path}`,
-      calendarIds: null,
-      onlyManaged: false,
-    });
+  const make = (path: string) => watchAccount(h!.service, account, `${receiver!.url}${path}`);
   await make('/a');
   const b = await make('/b');
   // One claim takes both channels; only /a fits the origin's single slot.
@@ -45,13 +38,7 @@ test('an outcome releases a channel only under the lease its claim took', async 
   const clock = new ManualClock();
   h = await startHarness({ clock });
   const account = await createTestAccount(h.service);
-  const channel = await createCronofyChannel(h.service.core, {
-    accountId: account.accountId,
-    clientId: account.clientId,
-    callbackUrl: 'http://127.0.0.1:9/x',
-    calendarIds: null,
-    onlyManaged: false,
-  });
+  const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/x');
   const db = h.service.store.db;
   const opts = { limit: 10, leaseMs: 60_000, excludeOrigins: [] };
   const [first] = await claimDue(db, { ...opts, now: clock.now() });
@@ -88,13 +75,7 @@ test('a claim that waits past half its lease goes back unsent: no channel is eve
     for (const c of batch) recorded.push(c.delivery.channel.id);
   });
   for (let i = 0; i < 5; i++) {
-    await createCronofyChannel(h.service.core, {
-      accountId: account.accountId,
-      clientId: account.clientId,
-      callbackUrl: `${receiver.url}/c${i}`,
-      calendarIds: null,
-      onlyManaged: false,
-    });
+    await watchAccount(h.service, account, `${receiver.url}/c${i}`);
   }
   // Every channel's first attempt times out and is recorded (the retries come seconds later).
   while (new Set(recorded).size < 5) await once(h.service.dispatcher.events, 'recorded');

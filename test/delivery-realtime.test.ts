@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Completion } from '../src/delivery/delivery.ts';
 import type { Harness, TestAccount } from './support/harness.ts';
-import { createTestAccount, startHarness } from './support/harness.ts';
+import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
-import { createCronofyChannel } from '../src/core/channels.ts';
 import { touchEvent } from './support/events.ts';
 
 // These run the dispatcher in the background on the real clock, as `calpush serve` does, with
@@ -36,14 +35,7 @@ after(async () => {
 const change = (eventId: string) => touchEvent(h.service, account, eventId);
 
 /** A Cronofy channel of the test account on the receiver, hearing every change. */
-const channelAt = (path: string) =>
-  createCronofyChannel(h.service.core, {
-    accountId: account.accountId,
-    clientId: account.clientId,
-    callbackUrl: `${receiver.url}${path}`,
-    calendarIds: null,
-    onlyManaged: false,
-  });
+const channelAt = (path: string) => watchAccount(h.service, account, `${receiver.url}${path}`);
 
 test('a receiver that does not answer in time counts as a failure and is retried', async () => {
   receiver.requests.length = 0;

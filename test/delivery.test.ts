@@ -2,7 +2,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import type { Harness, TestAccount } from './support/harness.ts';
-import { createTestAccount, startHarness } from './support/harness.ts';
+import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { engines } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
@@ -39,14 +39,7 @@ for (const engine of engines) {
     });
     afterEach(() => h.close());
 
-    const channel = (path = '/hook') =>
-      createCronofyChannel(h.service.core, {
-        accountId: account.accountId,
-        clientId: account.clientId,
-        callbackUrl: `${receiver.url}${path}`,
-        calendarIds: null,
-        onlyManaged: false,
-      });
+    const channel = (path = '/hook') => watchAccount(h.service, account, `${receiver.url}${path}`);
 
     const change = (eventId: string) => touchEvent(h.service, account, eventId);
     /** What the receiver got, in order: each notification's type and changes_since. */

@@ -1,9 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Harness } from './support/harness.ts';
-import { addAccount, createTestAccount, startHarness } from './support/harness.ts';
+import { addAccount, createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
-import { createCronofyChannel } from '../src/core/channels.ts';
 import { touchEvent } from './support/events.ts';
 
 let h: Harness;
@@ -26,26 +25,14 @@ after(async () => {
 test('an endpoint that never answers does not hold up other channels', async () => {
   const owner = await createTestAccount(h.service, 'dead@example.com');
   for (let i = 0; i < 100; i++) {
-    await createCronofyChannel(h.service.core, {
-      accountId: owner.accountId,
-      clientId: owner.clientId,
-      callbackUrl: `${dead.url}/d/${i}`,
-      calendarIds: null,
-      onlyManaged: false,
-    });
+    await watchAccount(h.service, owner, `${dead.url}/d/${i}`);
   }
   await dead.waitForCount(8);
 
   const user = await addAccount(h.service, owner.clientId, 'alive@example.com');
   const channels = 20;
   for (let i = 0; i < channels; i++) {
-    await createCronofyChannel(h.service.core, {
-      accountId: user.accountId,
-      clientId: user.clientId,
-      callbackUrl: `${healthy.url}/h/${i}`,
-      calendarIds: null,
-      onlyManaged: false,
-    });
+    await watchAccount(h.service, user, `${healthy.url}/h/${i}`);
   }
   for (let round = 0; round < 5; round++) {
     await touchEvent(h.service, user, `e${round}`);

@@ -1,9 +1,9 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Harness } from './support/harness.ts';
-import { createTestAccount, startHarness } from './support/harness.ts';
+import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { closeChannel, createCronofyChannel } from '../src/core/channels.ts';
+import { closeChannel } from '../src/core/channels.ts';
 import { upsertManagedEvent } from '../src/core/events.ts';
 import {
   claimDue,
@@ -34,13 +34,7 @@ test('no statement of the delivery queue reads the notification history', async 
 
   const account = await createTestAccount(h.service);
   const target = { accountId: account.accountId, calendarId: account.calendarId };
-  const channel = await createCronofyChannel(h.service.core, {
-    accountId: account.accountId,
-    clientId: account.clientId,
-    callbackUrl: 'http://127.0.0.1:9/x',
-    calendarIds: null,
-    onlyManaged: false,
-  });
+  const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/x');
   const opts = { limit: 10, leaseMs: 60_000, excludeOrigins: [] };
   const claim = () => claimDue(db, { ...opts, now: clock.now() });
   const attempt = () => ({ at: clock.now(), status: 200, error: null, latencyMs: 1 });

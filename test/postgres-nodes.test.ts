@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Harness } from './support/harness.ts';
-import { addAccount, createTestAccount, startHarness } from './support/harness.ts';
+import { addAccount, createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import type { TestDatabase } from './support/postgres.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { Receiver } from './support/receiver.ts';
-import { createCronofyChannel } from '../src/core/channels.ts';
 import { touchEvent } from './support/events.ts';
 
 let database: TestDatabase;
@@ -38,13 +37,7 @@ test('two nodes on one PostgreSQL database share the work without sending anythi
   for (let i = 0; i < channels; i++) {
     const account = accounts[i % 2]!;
     const node = i % 2 === 0 ? nodeA : nodeB;
-    await createCronofyChannel(node.service.core, {
-      accountId: account.accountId,
-      clientId: account.clientId,
-      callbackUrl: `${receiver.url}/n/${i}`,
-      calendarIds: null,
-      onlyManaged: false,
-    });
+    await watchAccount(node.service, account, `${receiver.url}/n/${i}`);
   }
   for (const [i, account] of accounts.entries()) {
     const node = i === 0 ? nodeB : nodeA;

@@ -1,11 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Harness, TestAccount } from './support/harness.ts';
-import { createTestAccount, startHarness } from './support/harness.ts';
+import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { engines } from './support/postgres.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { createCronofyChannel } from '../src/core/channels.ts';
 import { HistoryPruner, defaultRetention } from '../src/store/retention.ts';
 import { touchEvent } from './support/events.ts';
 
@@ -29,13 +28,7 @@ for (const engine of engines) {
     });
 
     test('old delivery history is pruned, pending work never', async () => {
-      await createCronofyChannel(h.service.core, {
-        accountId: account.accountId,
-        clientId: account.clientId,
-        callbackUrl: `${receiver.url}/r`,
-        calendarIds: null,
-        onlyManaged: false,
-      });
+      await watchAccount(h.service, account, `${receiver.url}/r`);
       await h.service.dispatcher.runUntilIdle(); // verification delivered, one attempt
       clock.advance(8 * DAY);
       receiver.reply = { status: 500 };
@@ -84,13 +77,7 @@ for (const engine of engines) {
       const db = h.service.store.db;
       await db.deleteFrom('attempts').execute();
       await db.deleteFrom('notifications').execute();
-      const channel = await createCronofyChannel(h.service.core, {
-        accountId: account.accountId,
-        clientId: account.clientId,
-        callbackUrl: `${receiver.url}${path}`,
-        calendarIds: null,
-        onlyManaged: false,
-      });
+      const channel = await watchAccount(h.service, account, `${receiver.url}${path}`);
       await db.deleteFrom('notifications').execute();
       return channel;
     }

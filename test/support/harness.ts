@@ -11,6 +11,7 @@ import { createService } from '../../src/service.ts';
 import { createLogger } from '../../src/log.ts';
 import { createClient } from '../../src/core/clients.ts';
 import { createAccount } from '../../src/core/accounts.ts';
+import { createCronofyChannel } from '../../src/core/channels.ts';
 import type { TestEngine } from './postgres.ts';
 import { createTestDatabase } from './postgres.ts';
 
@@ -111,6 +112,21 @@ export async function createTestAccount(
   const client = await createClient(service.core, 'test app');
   const account = await createAccount(service.core, { clientId: client.clientId, email });
   return { ...client, ...account };
+}
+
+/** A Cronofy channel on every calendar of the account, application-managed events included. */
+export function watchAccount(
+  service: Service,
+  account: Pick<TestAccount, 'accountId' | 'clientId'>,
+  callbackUrl: string,
+) {
+  return createCronofyChannel(service.core, {
+    accountId: account.accountId,
+    clientId: account.clientId,
+    callbackUrl,
+    calendarIds: null,
+    onlyManaged: false,
+  });
 }
 
 export async function addAccount(
