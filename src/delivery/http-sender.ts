@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
-import { Agent } from 'undici';
+// The Agent's own module: the package entry loads all of undici (fetch, WebSocket, cache,
+// mocks), ~12 MB of resident memory the sender never uses.
+import Agent from 'undici/lib/dispatcher/agent.js';
 import type { Dispatcher } from 'undici';
 import { isPublicAddress } from '../domain/address-policy.ts';
 import { safeLookup } from './safe-lookup.ts';
