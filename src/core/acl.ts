@@ -1,4 +1,5 @@
 import type { CoreResources } from './resources.ts';
+import { writeNow } from './resources.ts';
 import type { AclRulesTable } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
 import { ownedCalendar } from './calendars.ts';
@@ -45,9 +46,8 @@ export async function putAclRule(
       reason: 'required',
     });
   }
-  const now = res.clock.now();
   const id = aclRuleId(input.scopeType, input.scopeValue);
-  const row = await res.write(async (trx) => {
+  const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
@@ -88,8 +88,7 @@ export async function deleteAclRule(
   calendarId: string,
   ruleId: string,
 ): Promise<void> {
-  const now = res.clock.now();
-  await res.write(async (trx) => {
+  await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, accountId, calendarId);
     const current = await trx
       .selectFrom('acl_rules')

@@ -1,4 +1,5 @@
 import type { CoreResources } from './resources.ts';
+import { writeNow } from './resources.ts';
 import type { CalendarsTable, Executor } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -54,8 +55,7 @@ export async function createCalendar(
   accountId: string,
   input: CalendarInput,
 ): Promise<CalendarRow> {
-  const now = res.clock.now();
-  const row = await res.write(async (trx) => {
+  const row = await writeNow(res, async (trx, now) => {
     const profiles = await trx
       .selectFrom('profiles')
       .select(['id'])
@@ -110,8 +110,7 @@ export async function updateCalendar(
   calendarId: string,
   patch: CalendarPatch,
 ): Promise<CalendarRow> {
-  const now = res.clock.now();
-  const row = await res.write(async (trx) => {
+  const row = await writeNow(res, async (trx, now) => {
     const current = await ownedCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
@@ -141,8 +140,7 @@ export async function deleteCalendar(
   accountId: string,
   calendarId: string,
 ): Promise<void> {
-  const now = res.clock.now();
-  await res.write(async (trx) => {
+  await writeNow(res, async (trx, now) => {
     const current = await ownedCalendar(trx, accountId, calendarId);
     if (current.is_primary === 1) {
       throw new CoreError('invalid', 'the primary calendar cannot be deleted', {

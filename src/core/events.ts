@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { CoreResources } from './resources.ts';
+import { writeNow } from './resources.ts';
 import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
 import { eventTimeProblem, instantOf } from '../domain/event-time.ts';
@@ -191,8 +192,7 @@ export async function upsertManagedEvent(
   fields: EventFields,
 ): Promise<EventRow> {
   checkEventFields(fields);
-  const now = res.clock.now();
-  const row = await res.write(async (trx) => {
+  const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (current) return rewriteEventRow(trx, current, { ...fields, status: 'confirmed' }, now);
@@ -215,8 +215,7 @@ export async function deleteManagedEvent(
   target: WriteTarget,
   externalId: string,
 ): Promise<void> {
-  const now = res.clock.now();
-  const changed = await res.write(async (trx) => {
+  const changed = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (!current || current.deleted === 1) return false;
@@ -243,8 +242,7 @@ export async function insertEvent(
   identity: { uid?: string | undefined; icalUid?: string | undefined } = {},
 ): Promise<EventRow> {
   checkEventFields(fields);
-  const now = res.clock.now();
-  const row = await res.write(async (trx) => {
+  const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const uid = identity.uid ?? newEventUid();
     if (identity.uid) {
@@ -274,8 +272,7 @@ export async function updateEvent(
   uid: string,
   change: (current: EventFields) => EventFields,
 ): Promise<EventRow> {
-  const now = res.clock.now();
-  const row = await res.write(async (trx) => {
+  const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     const fields = change(fieldsOf(current));
@@ -291,8 +288,7 @@ export async function deleteEvent(
   target: WriteTarget,
   uid: string,
 ): Promise<void> {
-  const now = res.clock.now();
-  await res.write(async (trx) => {
+  await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     if (current.deleted === 1) {

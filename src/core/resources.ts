@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.ts';
-import type { Db } from '../store/schema.ts';
+import type { Transaction } from 'kysely';
+import type { Database, Db } from '../store/schema.ts';
 import type { Write } from '../store/write-batcher.ts';
 import type { TokenSealer } from './token-sealer.ts';
 
@@ -19,4 +20,17 @@ export interface CoreResources {
   readonly notifyClosed: (channelIds: readonly string[]) => void;
   /** Seals and opens the opaque page and sync tokens both faces hand out. */
   readonly tokens: TokenSealer;
+}
+
+/**
+ * Runs a write that records a change, giving it the time it runs at. Taken before the
+ * write, the time would include the wait for the store (a group commit under load): a
+ * change could then carry an earlier time than one that committed before it, and a reader
+ * asking for changes since that earlier one's time would never see it.
+ */
+export function writeNow<T>(
+  res: Pick<CoreResources, 'write' | 'clock'>,
+  fn: (trx: Transaction<Database>, now: number) => Promise<T>,
+): Promise<T> {
+  return res.write((trx) => fn(trx, res.clock.now()));
 }
