@@ -19,7 +19,11 @@ afterEach(() => h?.close());
 /** Indexes that hold only queued notifications: scanning one never reads the history. */
 const QUEUE_INDEXES = ['notifications_live', 'notifications_coalesce'];
 
-test('no statement of the delivery queue reads the notification history', async () => {
+/**
+ * A channel's life through the queue (verification, a change, a retry, a claim handed back,
+ * a restart, a close), recording the text of every statement the store prepared.
+ */
+async function runQueueCycle() {
   const clock = new ManualClock();
   h = await startHarness({ clock });
   const db = h.service.store.db;
@@ -80,7 +84,11 @@ test('no statement of the delivery queue reads the notification history', async 
   await releaseAllLeases(db);
   await change('e3');
   await closeChannel(h.service.core, channel.id, 'closed by client');
+  return { connection, statements };
+}
 
+test('no statement of the delivery queue reads the notification history', async () => {
+  const { connection, statements } = await runQueueCycle();
   const readsOfHistory: string[] = [];
   let queueStatements = 0;
   for (const text of statements) {
@@ -107,4 +115,17 @@ test('no statement of the delivery queue reads the notification history', async 
   }
   assert.ok(queueStatements >= 8, `the cycle ran the queue's statements (${queueStatements})`);
   assert.deepEqual(readsOfHistory, []);
+});
+
+test('no statement of the cycle binds a value SQLite plans with', async () => {
+  // A bare bound LIMIT, or a state compared with a bound parameter (checked against the
+  // partial indexes' conditions), makes SQLite prepare the statement again at every run.
+  const { statements } = await runQueueCycle();
+  const replanned = [...statements].filter(
+    (text) =>
+      /\blimit \?(?!\s*\+)/i.test(text) ||
+      /\b(where|and|or) \(?"?state"? (=|in|<>|!=) \(?\?/i.test(text),
+  );
+  assert.ok(statements.size >= 20, `the cycle ran (${statements.size} statements)`);
+  assert.deepEqual(replanned, []);
 });

@@ -8,6 +8,7 @@ import type { ChannelInterest } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
 import { prepared } from '../store/prepared.ts';
+import { ACTIVE } from '../store/channel-states.ts';
 
 export type CalendarRow = CalendarsTable;
 
@@ -154,7 +155,7 @@ export async function deleteCalendar(
       .selectFrom('channels')
       .select('id')
       .where('account_id', '=', accountId)
-      .where('state', '=', 'active')
+      .where('state', '=', ACTIVE)
       .execute();
     await lockChannels(trx, watchers.map((c) => c.id).sort());
     const seq = await recordChange(
@@ -184,7 +185,7 @@ async function enqueueNotExists(
     .select(['id', 'interest_json'])
     .where('account_id', '=', accountId)
     .where('dialect', '=', 'google')
-    .where('state', '=', 'active')
+    .where('state', '=', ACTIVE)
     .execute();
   const ids = channels
     .filter((c) => {

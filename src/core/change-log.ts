@@ -5,6 +5,7 @@ import { prepared } from '../store/prepared.ts';
 import type { ChangeFact, ChannelInterest } from '../domain/channel-matching.ts';
 import { channelHears } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
+import { ACTIVE } from '../store/channel-states.ts';
 
 export interface Change extends ChangeFact {
   readonly accountId: string;
@@ -33,7 +34,7 @@ const liveChannelsOf = prepared((db, accountId: string) =>
     .selectFrom('channels')
     .select(['id', 'dialect', 'interest_json'])
     .where('account_id', '=', accountId)
-    .where('state', '=', 'active'),
+    .where('state', '=', ACTIVE),
 );
 
 /**

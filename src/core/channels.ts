@@ -8,6 +8,8 @@ import { checkCallbackUrl, originOf } from './callback-url.ts';
 import { cancelQueued, enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
 import { inTransaction } from '../store/sqlite/direct-statements.ts';
+import { boundLimit } from '../store/bound-limit.ts';
+import { ACTIVE } from '../store/channel-states.ts';
 
 export const CRONOFY_CHANNELS_PER_ACCOUNT = 128;
 export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
@@ -126,7 +128,7 @@ export async function createCronofyChannel(
       .selectAll()
       .where('account_id', '=', input.accountId)
       .where('client_id', '=', input.clientId)
-      .where('state', '=', 'active')
+      .where('state', '=', ACTIVE)
       .where('request_key', '=', requestKey)
       .executeTakeFirst();
     if (existing) return { channel: toChannelView(existing), created: false };
@@ -136,7 +138,7 @@ export async function createCronofyChannel(
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .where('account_id', '=', input.accountId)
       .where('dialect', '=', 'cronofy')
-      .where('state', '=', 'active')
+      .where('state', '=', ACTIVE)
       .executeTakeFirstOrThrow();
     if (Number(count) >= CRONOFY_CHANNELS_PER_ACCOUNT) {
       throw new CoreError(
@@ -235,7 +237,7 @@ export async function createGoogleChannel(
       .select('id')
       .where('client_id', '=', input.clientId)
       .where('public_id', '=', input.publicId)
-      .where('state', '=', 'active')
+      .where('state', '=', ACTIVE)
       .executeTakeFirst();
     if (clash) {
       throw new CoreError('conflict', `channel id ${input.publicId} is not unique`, {
@@ -260,7 +262,7 @@ export async function listChannels(
     .where('account_id', '=', filter.accountId)
     .where('client_id', '=', filter.clientId)
     .where('dialect', '=', filter.dialect)
-    .where('state', '=', 'active')
+    .where('state', '=', ACTIVE)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', res.clock.now())]))
     .orderBy('created_at')
     .execute();
@@ -271,7 +273,7 @@ export async function findChannel(
   res: CoreResources,
   where: { id?: string; clientId?: string; publicId?: string },
 ): Promise<ChannelView | undefined> {
-  let query = res.db.selectFrom('channels').selectAll().where('state', '=', 'active');
+  let query = res.db.selectFrom('channels').selectAll().where('state', '=', ACTIVE);
   if (where.id !== undefined) query = query.where('id', '=', where.id);
   if (where.clientId !== undefined) query = query.where('client_id', '=', where.clientId);
   if (where.publicId !== undefined) query = query.where('public_id', '=', where.publicId);
@@ -310,7 +312,7 @@ export async function closeChannels(
       lease_until: null,
     })
     .where('id', 'in', channelIds)
-    .where('state', '=', 'active')
+    .where('state', '=', ACTIVE)
     .execute();
   await cancelQueued(trx, channelIds);
 }
@@ -320,9 +322,9 @@ export async function closeExpired(trx: Executor, now: number): Promise<string[]
   const expired = await trx
     .selectFrom('channels')
     .select('id')
-    .where('state', '=', 'active')
+    .where('state', '=', ACTIVE)
     .where('expires_at', '<=', now)
-    .limit(1000)
+    .limit(boundLimit(1000))
     .execute();
   await closeChannels(
     trx,

@@ -9,6 +9,7 @@ import { newEventUid } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { ownedCalendar } from './calendars.ts';
 import { prepared } from '../store/prepared.ts';
+import { boundLimit } from '../store/bound-limit.ts';
 
 export type EventRow = Omit<EventsTable, 'id'> & { id: number };
 
@@ -341,7 +342,7 @@ export async function queryEvents(
   const rows = await eventFilter(res, q)
     .selectAll()
     .orderBy('id')
-    .limit(q.limit + 1)
+    .limit(boundLimit(q.limit + 1))
     .execute();
   const more = rows.length > q.limit;
   return { rows: more ? rows.slice(0, q.limit) : rows, more };

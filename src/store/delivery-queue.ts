@@ -7,9 +7,11 @@ import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
 import { chunks } from './outbox.ts';
 import { lockChannels } from './channel-locks.ts';
-import { liveState, liveStateOf } from './live-notifications.ts';
+import { SENDING, liveState, liveStateOf } from './live-notifications.ts';
 import { inTransaction } from './sqlite/direct-statements.ts';
 import { closeChannels } from '../core/channels.ts';
+import { boundLimit } from './bound-limit.ts';
+import { ACTIVE } from './channel-states.ts';
 
 export interface ClaimOptions {
   readonly now: number;
@@ -49,9 +51,9 @@ function leaseDueQuery(lockRows: boolean) {
         .where('queue_due_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .where('state', '=', 'active');
+        .where('state', '=', ACTIVE);
       if (excludeOrigins.length > 0) due = due.where('origin', 'not in', excludeOrigins);
-      due = due.orderBy('queue_due_at').limit(limit);
+      due = due.orderBy('queue_due_at').limit(boundLimit(limit));
       if (lockRows) due = due.forUpdate().skipLocked();
       return db
         .updateTable('channels')
@@ -209,7 +211,7 @@ const markDelivered = prepared((db, notificationIds: number[], now: number) =>
     .updateTable('notifications')
     .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
     .where('id', 'in', notificationIds)
-    .where('state', '=', 'sending'),
+    .where('state', '=', SENDING),
 );
 
 /**
@@ -228,7 +230,7 @@ const releaseDelivered = prepared(
         queue_due_at: headDueNotBefore(quietUntil),
       })
       .where('id', 'in', channelIds)
-      .where('state', '=', 'active')
+      .where('state', '=', ACTIVE)
       .where('lease_until', '=', leaseUntil),
 );
 
@@ -289,13 +291,13 @@ export async function recordCompletions(
         .updateTable('notifications')
         .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
         .where('id', '=', c.delivery.notificationId)
-        .where('state', '=', 'sending')
+        .where('state', '=', SENDING)
         .execute();
       await trx
         .updateTable('channels')
         .set({ lease_until: null, failing_since: c.failingSince, queue_due_at: headDueAt })
         .where('id', '=', c.delivery.channel.id)
-        .where('state', '=', 'active')
+        .where('state', '=', ACTIVE)
         .where('lease_until', '=', c.delivery.leaseUntil)
         .execute();
     }
@@ -330,7 +332,7 @@ async function requeueSending(trx: Executor, notificationIds?: readonly number[]
     .selectFrom('notifications')
     .select(['channel_id', 'kind'])
     .where(liveState)
-    .where('state', '=', 'sending');
+    .where('state', '=', SENDING);
   if (notificationIds) sending = sending.where('id', 'in', [...notificationIds]);
   const merged = trx
     .deleteFrom('notifications')
@@ -342,7 +344,7 @@ async function requeueSending(trx: Executor, notificationIds?: readonly number[]
     .updateTable('notifications')
     .set({ state: 'pending' })
     .where(liveState)
-    .where('state', '=', 'sending');
+    .where('state', '=', SENDING);
   if (notificationIds) requeue = requeue.where('id', 'in', [...notificationIds]);
   await merged.execute();
   await requeue.execute();

@@ -12,3 +12,10 @@ export const liveState = sql<boolean>`state in ('pending', 'sending')`;
 export function liveStateOf(alias: string) {
   return sql<boolean>`${sql.ref(`${alias}.state`)} in ('pending', 'sending')`;
 }
+
+/**
+ * `'sending'` as a literal for comparisons with `notifications.state`: compared with a bound
+ * parameter, the state is checked against the partial indexes' conditions when SQLite plans,
+ * and the statement is prepared again every time it runs.
+ */
+export const SENDING = sql.lit('sending');

@@ -1,6 +1,7 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Db } from './schema.ts';
+import { boundLimit } from './bound-limit.ts';
 
 export interface RetentionPolicy {
   /** Delivered and cancelled notifications, attempts and changes older than this go. */
@@ -144,7 +145,7 @@ export class HistoryPruner {
       .select([sql.ref<number>(key).as('key'), sql.ref<number>(time).as('time')])
       .where(sql.ref(key), '>', after)
       .orderBy(sql.ref(key))
-      .limit(batch)
+      .limit(boundLimit(batch))
       .execute();
     const last = rows.at(-1);
     if (!last) return undefined;
