@@ -31,11 +31,15 @@ export class StoreError extends Error {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const engine: Engine = options.databaseUrl ? 'postgres' : 'sqlite';
-  const { db, location, closed } = options.databaseUrl
+  const opened = options.databaseUrl
     ? openPostgres(options.databaseUrl)
     : openSqlite(options.dataDir);
+  const { db, location, closed } = opened;
   try {
     await migrate(db, engine === 'postgres' ? postgresMigrationContext : sqliteMigrationContext);
+    // Settings that suit the running service but not the migrations (SQLite: see
+    // keepTemporariesInMemory).
+    opened.migrated();
   } catch (err) {
     await db.destroy();
     await closed();

@@ -32,5 +32,10 @@ export function openPostgres(url: string) {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   parsed.password = '';
-  return { db, location: parsed.toString(), closed: () => Promise.resolve() };
+  return {
+    db,
+    location: parsed.toString(),
+    closed: () => Promise.resolve(),
+    migrated: () => undefined,
+  };
 }

@@ -53,11 +53,6 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     this.raw.exec('PRAGMA synchronous = NORMAL');
     this.raw.exec('PRAGMA foreign_keys = ON');
     this.raw.exec('PRAGMA busy_timeout = 5000');
-    // Statement journals (every savepoint of the group commit, every multi-row statement
-    // in a transaction) stay in memory instead of spilling to a temporary file each: on
-    // disk they cost an open, writes and an unlink per transaction, and a write to a new
-    // file can wait on the filesystem's journal behind a checkpoint's sync.
-    this.raw.exec('PRAGMA temp_store = MEMORY');
     // Checkpoints (and their disk sync) run in a background thread; the main connection
     // only checkpoints itself if that thread falls far behind (20,000 pages of WAL).
     this.raw.exec('PRAGMA wal_autocheckpoint = 20000');
@@ -71,6 +66,16 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     this.stopped = new Promise((resolve) => checkpointer.once('exit', () => resolve()));
     // Losing the helper only means the main connection checkpoints on its own again.
     this.#checkpointer.on('error', () => undefined);
+  }
+
+  /**
+   * Statement journals (every savepoint of the group commit, every multi-row statement in a
+   * transaction) stay in memory instead of spilling to a temporary file each: on disk they
+   * cost an open, writes and an unlink per transaction. Set once the migrations have run:
+   * their index builds sort whole tables, which belongs on disk, not in memory.
+   */
+  keepTemporariesInMemory(): void {
+    this.raw.exec('PRAGMA temp_store = MEMORY');
   }
 
   prepare(sql: string): SqliteStatement {

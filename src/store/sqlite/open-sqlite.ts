@@ -19,5 +19,10 @@ export function openSqlite(dataDir: string) {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   registerSqliteConnection(db, database);
   // The store is closed once the checkpoint thread has let go of the file as well.
-  return { db, location: file, closed: () => database.stopped };
+  return {
+    db,
+    location: file,
+    closed: () => database.stopped,
+    migrated: () => database.keepTemporariesInMemory(),
+  };
 }
