@@ -1,5 +1,6 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { constants } from 'node:sqlite';
 import type { Harness } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { ManualClock } from '../src/domain/clock.ts';
@@ -21,7 +22,9 @@ const QUEUE_INDEXES = ['notifications_live', 'notifications_coalesce'];
 
 /**
  * A channel's life through the queue (verification, a change, a retry, a claim handed back,
- * a restart, a close), recording the text of every statement the store prepared.
+ * a restart, a close), recording the text of every statement the store prepared, and every
+ * time SQLite compiled a statement again while running it (its authorizer is called at each
+ * compilation: outside our own prepare or exec, that is a statement prepared again).
  */
 async function runQueueCycle() {
   const clock = new ManualClock();
@@ -30,11 +33,38 @@ async function runQueueCycle() {
   const connection = await inTransaction(db, (trx) => Promise.resolve(directConnection(trx)));
   assert.ok(connection);
   const statements = new Set<string>();
+  const recompiled: string[] = [];
+  let compiling = 0;
   const prepare = connection.prepare.bind(connection);
   connection.prepare = (text) => {
     statements.add(text);
-    return prepare(text);
+    compiling++;
+    try {
+      return prepare(text);
+    } finally {
+      compiling--;
+    }
   };
+  const exec = connection.raw.exec.bind(connection.raw);
+  connection.raw.exec = (text) => {
+    compiling++;
+    try {
+      exec(text);
+    } finally {
+      compiling--;
+    }
+  };
+  let recording = false;
+  connection.raw.setAuthorizer((action, first, second) => {
+    if (recording && compiling === 0) {
+      recompiled.push(`action ${action} on ${first ?? ''} ${second ?? ''}`);
+    }
+    return constants.SQLITE_OK;
+  });
+  // Setting an authorizer expires every statement already prepared (begin and commit, here):
+  // their next run compiles them once more, which is not what is looked for.
+  await inTransaction(db, () => Promise.resolve());
+  recording = true;
 
   const account = await createTestAccount(h.service);
   const target = { accountId: account.accountId, calendarId: account.calendarId };
@@ -84,7 +114,8 @@ async function runQueueCycle() {
   await releaseAllLeases(db);
   await change('e3');
   await closeChannel(h.service.core, channel.id, 'closed by client');
-  return { connection, statements };
+  connection.raw.setAuthorizer(null);
+  return { connection, statements, recompiled };
 }
 
 test('no statement of the delivery queue reads the notification history', async () => {
@@ -117,15 +148,11 @@ test('no statement of the delivery queue reads the notification history', async 
   assert.deepEqual(readsOfHistory, []);
 });
 
-test('no statement of the cycle binds a value SQLite plans with', async () => {
-  // A bare bound LIMIT, or a state compared with a bound parameter (checked against the
-  // partial indexes' conditions), makes SQLite prepare the statement again at every run.
-  const { statements } = await runQueueCycle();
-  const replanned = [...statements].filter(
-    (text) =>
-      /\blimit \?(?!\s*\+)/i.test(text) ||
-      /\b(where|and|or) \(?"?state"? (=|in|<>|!=) \(?\?/i.test(text),
-  );
+test('no statement of the cycle is prepared again when it runs', async () => {
+  // SQLite prepares a statement again at every run when it planned with a bound value: a
+  // bare LIMIT ?, or a state compared with a parameter where a partial index has an
+  // equality on it (channels' state = 'active', the coalescing index's state = 'pending').
+  const { statements, recompiled } = await runQueueCycle();
   assert.ok(statements.size >= 20, `the cycle ran (${statements.size} statements)`);
-  assert.deepEqual(replanned, []);
+  assert.deepEqual(recompiled, []);
 });

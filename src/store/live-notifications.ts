@@ -15,7 +15,7 @@ export function liveStateOf(alias: string) {
 
 /**
  * `'sending'` as a literal for comparisons with `notifications.state`: compared with a bound
- * parameter, the state is checked against the partial indexes' conditions when SQLite plans,
- * and the statement is prepared again every time it runs.
+ * parameter, the state is checked against the coalescing index's condition (`state =
+ * 'pending'`) when SQLite plans, and the statement is prepared again every time it runs.
  */
 export const SENDING = sql.lit('sending');

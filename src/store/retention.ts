@@ -172,7 +172,7 @@ export class HistoryPruner {
       .deleteFrom('notifications')
       .where('id', '>', w.after)
       .where('id', '<=', w.last)
-      .where('state', 'in', [sql.lit('delivered'), sql.lit('cancelled')])
+      .where('state', 'in', ['delivered', 'cancelled'])
       .where('created_at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
