@@ -26,7 +26,9 @@ export interface CoreResources {
  * Runs a write that records a change, giving it the time it runs at. Taken before the
  * write, the time would include the wait for the store (a group commit under load): a
  * change could then carry an earlier time than one that committed before it, and a reader
- * asking for changes since that earlier one's time would never see it.
+ * asking for changes since that earlier one's time would never see it. On SQLite writes
+ * run one after another, so times follow commit order exactly; on PostgreSQL concurrent
+ * writers still commit in their own order, as before.
  */
 export function writeNow<T>(
   res: Pick<CoreResources, 'write' | 'clock'>,
