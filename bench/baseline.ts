@@ -3,8 +3,10 @@
  * HMAC over the exact bytes, fresh per request) with a pooled undici client and no
  * persistence, against the same receiver. Run as its own process, like the server.
  *
- * argv[2] is JSON: { url, count, concurrency } for a burst, or { url, rate, seconds } for a
- * steady rate (each request carries `x-sent-at` so the receiver measures one-way latency).
+ * argv[2] is JSON: { url, count, concurrency, rounds? } for a burst (with rounds, the same
+ * burst again after each one ends, the last one's start reported: a warmed-up loop), or
+ * { url, rate, seconds } for a steady rate (each request carries `x-sent-at` so the receiver
+ * measures one-way latency).
  */
 import { Agent, request } from 'undici';
 import { hmacHeader } from '../src/delivery/signing.ts';
@@ -15,6 +17,7 @@ interface BurstArgs {
   readonly url: string;
   readonly count: number;
   readonly concurrency: number;
+  readonly rounds?: number;
 }
 interface RateArgs {
   readonly url: string;
@@ -47,13 +50,17 @@ async function post(i: number, stamp: boolean): Promise<void> {
   await res.body.dump();
 }
 
-const startedAt = wallNow();
+let startedAt = wallNow();
 if ('count' in args) {
-  let next = 0;
-  const worker = async () => {
-    while (next < args.count) await post(next++, false);
-  };
-  await Promise.all(Array.from({ length: args.concurrency }, worker));
+  for (let round = 0; round < (args.rounds ?? 1); round++) {
+    startedAt = wallNow();
+    let next = round * args.count;
+    const end = next + args.count;
+    const worker = async () => {
+      while (next < end) await post(next++, false);
+    };
+    await Promise.all(Array.from({ length: args.concurrency }, worker));
+  }
 } else {
   const total = Math.round(args.rate * args.seconds);
   const start = wallNow();

@@ -149,6 +149,18 @@ try {
         r.ms <= 1000,
       ),
     );
+    ctx.report(
+      figure(
+        '3 fan-out',
+        'same, warm (second change)',
+        'ms',
+        r.warmMs,
+        r.warmBaseMs,
+        null,
+        null,
+        "a second change once the first fan-out is delivered, against the raw loop's second burst",
+      ),
+    );
   }
   if (want(4)) {
     console.log('4 isolation: scenario 1 with 10 % of channels on an endpoint that never answers');
