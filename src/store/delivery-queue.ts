@@ -7,7 +7,7 @@ import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
 import { chunks } from './outbox.ts';
 import { lockChannels } from './channel-locks.ts';
-import { SENDING, liveState, liveStateOf } from './live-notifications.ts';
+import { PENDING, SENDING, liveState, liveStateOf } from './live-notifications.ts';
 import { inTransaction } from './sqlite/direct-statements.ts';
 import { closeChannels } from '../core/channels.ts';
 import { boundLimit } from './bound-limit.ts';
@@ -285,7 +285,7 @@ export async function recordCompletions(
         .deleteFrom('notifications')
         .where('channel_id', '=', c.delivery.channel.id)
         .where('kind', '=', c.delivery.kind)
-        .where('state', '=', sql.lit('pending'))
+        .where('state', '=', PENDING)
         .execute();
       await trx
         .updateTable('notifications')
@@ -336,7 +336,7 @@ async function requeueSending(trx: Executor, notificationIds?: readonly number[]
   if (notificationIds) sending = sending.where('id', 'in', [...notificationIds]);
   const merged = trx
     .deleteFrom('notifications')
-    .where('state', '=', sql.lit('pending'))
+    .where('state', '=', PENDING)
     .where((eb) =>
       eb(eb.refTuple('channel_id', 'kind'), 'in', sending.$asTuple('channel_id', 'kind')),
     );

@@ -14,8 +14,10 @@ export function liveStateOf(alias: string) {
 }
 
 /**
- * `'sending'` as a literal for comparisons with `notifications.state`: compared with a bound
- * parameter, the state is checked against the coalescing index's condition (`state =
- * 'pending'`) when SQLite plans, and the statement is prepared again every time it runs.
+ * The queue's states as literals for comparisons with `notifications.state`. Compared with a
+ * bound parameter, the state is checked against the coalescing index's condition (`state =
+ * 'pending'`) when SQLite plans, and the statement is prepared again every time it runs; an
+ * ON CONFLICT target must name that condition itself to match the index.
  */
+export const PENDING = sql.lit('pending');
 export const SENDING = sql.lit('sending');

@@ -1,9 +1,8 @@
-import { sql } from 'kysely';
 import { lockChannels } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
-import { liveState } from './live-notifications.ts';
+import { PENDING, liveState } from './live-notifications.ts';
 import type { NotificationKind } from '../domain/notification.ts';
 
 /** SQLite caps bound parameters per statement; batches stay well under it on every engine. */
@@ -20,7 +19,7 @@ const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
     .insertInto('notifications')
     .values(rows)
     .onConflict((oc) =>
-      oc.columns(['channel_id', 'kind']).where('state', '=', sql.lit('pending')).doNothing(),
+      oc.columns(['channel_id', 'kind']).where('state', '=', PENDING).doNothing(),
     ),
 );
 
