@@ -1,9 +1,10 @@
 /**
- * Delivery-engine micro-benchmark (`node bench/engine.ts [n] [--real]`): the scenario 1
- * backlog drained in-process by the real dispatcher and store, with a sender that answers 200
- * on the next turn of the event loop (or, with --real, an undici sender to an in-process
- * server). Reports CPU per notification, which is steadier than end-to-end rates on a
- * shared machine.
+ * Delivery-engine micro-benchmark (`node bench/engine.ts [n] [--http [--thread]]`): the
+ * scenario 1 backlog drained in-process by the real dispatcher and store, with a sender that
+ * answers 200 on the next turn of the event loop, or with --http the real HTTP client (in its
+ * worker thread with --thread) sending to the bench's receiver in its own process. Reports
+ * this process's CPU per notification, every thread counted, which is steadier than
+ * end-to-end rates on a shared machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,18 +19,28 @@ import { defaultRetryPolicy } from '../src/domain/retry-policy.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { renderCronofyNotification } from '../src/faces/cronofy/notification-renderer.ts';
 import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
+import { createHttpSender } from '../src/delivery/http-sender.ts';
 import type { HttpSender } from '../src/delivery/http-sender.ts';
+import { ThreadedHttpSender } from '../src/delivery/threaded-sender.ts';
+import { ReceiverProcess } from './context.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: {} });
-void values;
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    http: { type: 'boolean', default: false },
+    thread: { type: 'boolean', default: false },
+  },
+});
 const n = Number(positionals[0] ?? 50_000);
 const dir = mkdtempSync(join(tmpdir(), 'calpush-engine-'));
+const receiver = values.http ? await ReceiverProcess.start() : undefined;
 try {
   const b = await openBenchStore(dir);
   const accounts = await insertAccounts(b, n, 'e');
+  const base = receiver?.okUrl ?? 'http://127.0.0.1:9';
   await insertChannels(
     b,
-    accounts.map((accountId, i) => ({ accountId, callbackUrl: `http://127.0.0.1:9/ok/e-${i}` })),
+    accounts.map((accountId, i) => ({ accountId, callbackUrl: `${base}/ok/e-${i}` })),
     'e',
   );
   await recordChanges(b, accounts);
@@ -38,16 +49,34 @@ try {
   const store = await openStore({ dataDir: dir });
   const config = loadConfig({ dataDir: dir, dev: true }, {});
   let sent = 0;
-  const sender: HttpSender = {
-    send: () =>
-      new Promise((resolve) =>
-        setImmediate(() => {
-          sent++;
-          resolve({ status: 200 });
-        }),
-      ),
-    close: async () => {},
+  const senderOptions = {
+    dev: true,
+    timeoutMs: config.delivery.timeoutMs,
+    connectionsPerOrigin: config.delivery.maxInFlightPerOrigin,
   };
+  const http = !receiver
+    ? undefined
+    : values.thread
+      ? new ThreadedHttpSender(senderOptions)
+      : createHttpSender(senderOptions);
+  const sender: HttpSender = http
+    ? {
+        send: (...args) => {
+          sent++;
+          return http.send(...args);
+        },
+        close: () => http.close(),
+      }
+    : {
+        send: () =>
+          new Promise((resolve) =>
+            setImmediate(() => {
+              sent++;
+              resolve({ status: 200 });
+            }),
+          ),
+        close: async () => {},
+      };
   const dispatcher = new Dispatcher({
     db: store.db,
     clock: systemClock,
@@ -74,12 +103,15 @@ try {
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   await dispatcher.stop();
+  await sender.close();
   await store.close();
   const us = (cpu.user + cpu.system) / n;
   console.log(
-    `${n} notifications (${sent} sent): ${wall.toFixed(0)} ms wall, ${us.toFixed(1)} µs CPU each, ` +
+    `${n} notifications (${sent} sent): ${wall.toFixed(0)} ms wall, ${us.toFixed(1)} µs CPU each ` +
+      `(system ${(cpu.system / n).toFixed(1)}), ` +
       `${Math.round((n * 1000) / wall)}/s`,
   );
 } finally {
+  receiver?.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -2,7 +2,8 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Harness } from './support/harness.ts';
-import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
+import { addAccount, createTestAccount, startHarness, watchAccount } from './support/harness.ts';
+import { touchEvent } from './support/events.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { closeChannel } from '../src/core/channels.ts';
@@ -81,4 +82,36 @@ test('a claim that waits past half its lease goes back unsent: no channel is eve
   while (new Set(recorded).size < 5) await once(h.service.dispatcher.events, 'recorded');
   const paths = receiver.requests.map((r) => r.path).sort();
   assert.deepEqual(paths, ['/c0', '/c1', '/c2', '/c3', '/c4']);
+});
+
+test('changes that come just after a claim share the next one, which waits out the spacing', async () => {
+  receiver = await Receiver.start();
+  h = await startHarness({
+    start: true,
+    tune: (c) => ({ ...c, delivery: { ...c.delivery, claimSpacingMs: 300, minIntervalMs: 0 } }),
+  });
+  const first = await createTestAccount(h.service);
+  const accounts: Omit<typeof first, 'clientSecret'>[] = [first];
+  for (let i = 1; i < 4; i++)
+    accounts.push(await addAccount(h.service, first.clientId, `u${i}@example.com`));
+  for (const [i, account] of accounts.entries()) {
+    await watchAccount(h.service, account, `${receiver.url}/c${i}`);
+  }
+  // Each new channel is sent its verification first.
+  await receiver.waitForCount(4);
+  const claims: { at: number; count: number }[] = [];
+  h.service.dispatcher.events.on('claimed', (count) => {
+    if (count > 0) claims.push({ at: performance.now(), count });
+  });
+  await touchEvent(h.service, first, 'e0');
+  while (claims.length === 0) await once(h.service.dispatcher.events, 'claimed');
+  // Written well within the spacing: the claim that follows takes all three.
+  for (const account of accounts.slice(1)) await touchEvent(h.service, account, 'e1');
+  await receiver.waitForCount(8);
+  assert.deepEqual(
+    claims.map((c) => c.count),
+    [1, 3],
+  );
+  const gap = claims[1]!.at - claims[0]!.at;
+  assert.ok(gap >= 250, `the second claim came ${gap.toFixed(0)} ms after the first`);
 });

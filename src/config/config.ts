@@ -32,6 +32,8 @@ const schema = z.object({
       leaseMs: z.number().int().positive(),
       /** After a delivery, a channel's next notification waits this long (bursts coalesce). */
       minIntervalMs: z.number().int().min(0).max(60_000),
+      /** Claims start at least this far apart, so a trickle of changes shares them. */
+      claimSpacingMs: z.number().int().min(0).max(1000),
       /** HTTP client in a worker thread: more delivery headroom, about 25 MB more memory. */
       senderThread: z.boolean(),
     })
@@ -83,6 +85,7 @@ export function loadConfig(
       claimBatch: 256,
       leaseMs: 60_000,
       minIntervalMs: whole(env.CALPUSH_MIN_INTERVAL_MS, 250),
+      claimSpacingMs: 4,
       senderThread: env.CALPUSH_SENDER_THREAD === '1',
     },
     http: { bodyLimitBytes: 256 * 1024 },

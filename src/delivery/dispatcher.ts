@@ -26,6 +26,14 @@ export interface DispatcherLimits {
   readonly timeoutMs: number;
   /** After a delivery, the channel's next notification waits at least this long. */
   readonly minIntervalMs: number;
+  /**
+   * Shortest time from one claim's start to the next. A claim is a transaction whose cost is
+   * mostly fixed (begin, commit, the walk to the head of the due index): under a steady
+   * trickle of changes each would take a single channel, and the claims alone kept the
+   * thread busy. Spaced, the changes that arrive meanwhile share one; when claims are further
+   * apart than this, nothing waits.
+   */
+  readonly claimSpacingMs: number;
 }
 
 export interface DispatcherDeps {
@@ -71,8 +79,14 @@ const WAKE_TIMER_MAX_MS = 10_000;
  * bounded globally and per origin, so an endpoint that hangs only ever holds its own slots.
  */
 export class Dispatcher {
-  /** `recorded` fires after each batch of outcomes is committed (for tests and metrics). */
-  readonly events = new EventEmitter<{ recorded: [readonly Completion[]] }>();
+  /**
+   * `claimed` fires after each claim with the number of deliveries it took, `recorded` after
+   * each batch of outcomes is committed (for tests and metrics).
+   */
+  readonly events = new EventEmitter<{
+    claimed: [number];
+    recorded: [readonly Completion[]];
+  }>();
   readonly #deps: DispatcherDeps;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #perOrigin = new Map<string, number>();
@@ -87,6 +101,8 @@ export class Dispatcher {
   #results: Completion[] = [];
   #pumpChain: Promise<number> = Promise.resolve(0);
   #pumpQueued = false;
+  /** performance.now() when the last claim started. */
+  #lastClaimAt = -Infinity;
   #flushChain: Promise<void> = Promise.resolve();
   #flushQueued = false;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -170,11 +186,14 @@ export class Dispatcher {
   #schedulePump(): void {
     if (this.#pumpQueued || !this.#running) return;
     this.#pumpQueued = true;
-    setImmediate(() => {
+    const run = () => {
       this.#pumpQueued = false;
       if (!this.#running) return;
       this.#pump().catch((err: unknown) => this.#deps.logger.error({ err }, 'claim failed'));
-    });
+    };
+    const wait = this.#lastClaimAt + this.#deps.limits.claimSpacingMs - performance.now();
+    if (wait > 0) setTimeout(run, wait).unref();
+    else setImmediate(run);
   }
 
   /** Aborts requests on the wire for channels that were just closed. */
@@ -224,6 +243,7 @@ export class Dispatcher {
       const excludeOrigins = this.#saturatedOrigins();
       const behind = this.#shortBehind;
       if (behind && [...behind].every((o) => excludeOrigins.includes(o))) break;
+      this.#lastClaimAt = performance.now();
       const deliveries = await claimDue(this.#deps.db, {
         now: this.#deps.clock.now(),
         limit: room,
@@ -232,6 +252,7 @@ export class Dispatcher {
         lockRows: this.#deps.lockClaimedRows,
       });
       total += deliveries.length;
+      this.events.emit('claimed', deliveries.length);
       for (const d of deliveries) this.#dispatch(d);
       if (deliveries.length < room) {
         if (excludeOrigins.length > 0) this.#shortBehind = new Set(excludeOrigins);
