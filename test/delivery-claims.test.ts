@@ -105,8 +105,12 @@ test('changes that come just after a claim share the next one, which waits out t
   });
   await touchEvent(h.service, first, 'e0');
   while (claims.length === 0) await once(h.service.dispatcher.events, 'claimed');
-  // Written well within the spacing: the claim that follows takes all three.
-  for (const account of accounts.slice(1)) await touchEvent(h.service, account, 'e1');
+  // Written well within the spacing, each in a turn of the event loop of its own (so without
+  // the spacing each would be claimed alone): the claim that follows takes all three.
+  for (const account of accounts.slice(1)) {
+    await touchEvent(h.service, account, 'e1');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   await receiver.waitForCount(8);
   assert.deepEqual(
     claims.map((c) => c.count),

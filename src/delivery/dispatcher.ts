@@ -101,7 +101,7 @@ export class Dispatcher {
   #results: Completion[] = [];
   #pumpChain: Promise<number> = Promise.resolve(0);
   #pumpQueued = false;
-  /** performance.now() when the last claim started. */
+  /** When the last claim started (performance.now()): the spacing runs start to start. */
   #lastClaimAt = -Infinity;
   #flushChain: Promise<void> = Promise.resolve();
   #flushQueued = false;
@@ -192,7 +192,8 @@ export class Dispatcher {
       this.#pump().catch((err: unknown) => this.#deps.logger.error({ err }, 'claim failed'));
     };
     const wait = this.#lastClaimAt + this.#deps.limits.claimSpacingMs - performance.now();
-    if (wait > 0) setTimeout(run, wait).unref();
+    // Referenced, like the setImmediate: a claim that is due keeps the process alive.
+    if (wait > 0) setTimeout(run, wait);
     else setImmediate(run);
   }
 
@@ -252,8 +253,9 @@ export class Dispatcher {
         lockRows: this.#deps.lockClaimedRows,
       });
       total += deliveries.length;
-      this.events.emit('claimed', deliveries.length);
       for (const d of deliveries) this.#dispatch(d);
+      // After dispatching: a listener that throws must not strand leased rows unsent.
+      this.events.emit('claimed', deliveries.length);
       if (deliveries.length < room) {
         if (excludeOrigins.length > 0) this.#shortBehind = new Set(excludeOrigins);
         // An armed timer is almost always the earliest: quiet ends only move later, and
