@@ -35,25 +35,22 @@ async function runQueueCycle() {
   const statements = new Set<string>();
   const recompiled: string[] = [];
   let compiling = 0;
+  /** Compilations inside our own prepare or exec are expected, not a statement prepared again. */
+  const ourOwn = <T>(compile: () => T): T => {
+    compiling++;
+    try {
+      return compile();
+    } finally {
+      compiling--;
+    }
+  };
   const prepare = connection.prepare.bind(connection);
   connection.prepare = (text) => {
     statements.add(text);
-    compiling++;
-    try {
-      return prepare(text);
-    } finally {
-      compiling--;
-    }
+    return ourOwn(() => prepare(text));
   };
   const exec = connection.raw.exec.bind(connection.raw);
-  connection.raw.exec = (text) => {
-    compiling++;
-    try {
-      exec(text);
-    } finally {
-      compiling--;
-    }
-  };
+  connection.raw.exec = (text) => ourOwn(() => exec(text));
   let recording = false;
   connection.raw.setAuthorizer((action, first, second) => {
     if (recording && compiling === 0) {
