@@ -2,6 +2,7 @@ import type { Config } from './config/config.ts';
 import type { Clock } from './domain/clock.ts';
 import type { Logger } from './log.ts';
 import type { CoreResources } from './core/resources.ts';
+import { PrincipalCache } from './core/principal-cache.ts';
 import type { Store } from './store/store.ts';
 import { systemClock } from './domain/clock.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
@@ -74,6 +75,10 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     tokens: await loadTokenSealer(store.db),
     notifyQueued: () => dispatcher.wake(),
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
+    principals:
+      config.http.tokenCacheMs > 0
+        ? new PrincipalCache({ ttlMs: config.http.tokenCacheMs, maxEntries: 10_000 })
+        : undefined,
   };
   const rateLimit =
     config.rateLimitPerSecond > 0

@@ -42,7 +42,11 @@ const schema = z.object({
     .refine((d) => d.leaseMs >= 2 * d.timeoutMs + 1000, {
       message: 'leaseMs must be at least twice timeoutMs plus a second',
     }),
-  http: z.object({ bodyLimitBytes: z.number().int().positive() }),
+  http: z.object({
+    bodyLimitBytes: z.number().int().positive(),
+    /** How long a checked bearer token is trusted before the store is asked again; 0: never. */
+    tokenCacheMs: z.number().int().min(0).max(60_000),
+  }),
   /** Requests per second per account on the API faces; 0 turns the limit off. */
   rateLimitPerSecond: z.number().int().min(0),
 });
@@ -88,7 +92,7 @@ export function loadConfig(
       claimSpacingMs: 4,
       senderThread: env.CALPUSH_SENDER_THREAD === '1',
     },
-    http: { bodyLimitBytes: 256 * 1024 },
+    http: { bodyLimitBytes: 256 * 1024, tokenCacheMs: whole(env.CALPUSH_TOKEN_CACHE_MS, 1000) },
     rateLimitPerSecond: whole(env.CALPUSH_RATE_LIMIT, 1000),
   };
   const parsed = schema.safeParse(raw);

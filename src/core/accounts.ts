@@ -114,9 +114,15 @@ export async function authenticate(
   bearer: string | undefined,
 ): Promise<Principal> {
   if (!bearer) throw new CoreError('unauthorized', 'missing bearer token');
-  const [row] = (await principalByTokenHash(res.db, hashToken(bearer))).rows;
+  const tokenHash = hashToken(bearer);
+  const now = res.clock.now();
+  const known = res.principals?.get(tokenHash, now);
+  if (known) return known;
+  const [row] = (await principalByTokenHash(res.db, tokenHash)).rows;
   if (!row) throw new CoreError('unauthorized', 'invalid or revoked access token');
-  return row;
+  const principal = { accountId: row.accountId, clientId: row.clientId };
+  res.principals?.set(tokenHash, principal, now);
+  return principal;
 }
 
 export interface AccountView {
@@ -133,18 +139,18 @@ export interface AccountView {
   }[];
 }
 
+const accountById = prepared((db, accountId: string) =>
+  db.selectFrom('accounts').selectAll().where('id', '=', accountId),
+);
+
+const profilesOfAccount = prepared((db, accountId: string) =>
+  db.selectFrom('profiles').selectAll().where('account_id', '=', accountId).orderBy('created_at'),
+);
+
 export async function getAccount(res: CoreResources, accountId: string): Promise<AccountView> {
-  const account = await res.db
-    .selectFrom('accounts')
-    .selectAll()
-    .where('id', '=', accountId)
-    .executeTakeFirstOrThrow();
-  const profiles = await res.db
-    .selectFrom('profiles')
-    .selectAll()
-    .where('account_id', '=', accountId)
-    .orderBy('created_at')
-    .execute();
+  const [account] = (await accountById(res.db, accountId)).rows;
+  if (!account) throw new CoreError('not_found', `no account ${accountId}`);
+  const profiles = (await profilesOfAccount(res.db, accountId)).rows;
   return {
     id: account.id,
     clientId: account.client_id,

@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import type { Database, Db } from '../store/schema.ts';
 import type { Write } from '../store/write-batcher.ts';
 import type { TokenSealer } from './token-sealer.ts';
+import type { PrincipalCache } from './principal-cache.ts';
 
 /** What every core operation needs, passed as one object (no globals, no singletons). */
 export interface CoreResources {
@@ -20,6 +21,8 @@ export interface CoreResources {
   readonly notifyClosed: (channelIds: readonly string[]) => void;
   /** Seals and opens the opaque page and sync tokens both faces hand out. */
   readonly tokens: TokenSealer;
+  /** Recently checked bearer tokens; without it every request looks its token up. */
+  readonly principals?: PrincipalCache | undefined;
 }
 
 /**
