@@ -2,7 +2,7 @@ import type { Config } from './config/config.ts';
 import type { Clock } from './domain/clock.ts';
 import type { Logger } from './log.ts';
 import type { CoreResources } from './core/resources.ts';
-import { PrincipalCache } from './core/principal-cache.ts';
+import { MAX_CACHED_TOKENS, PrincipalCache } from './core/principal-cache.ts';
 import type { Store } from './store/store.ts';
 import { systemClock } from './domain/clock.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
@@ -77,7 +77,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
     principals:
       config.http.tokenCacheMs > 0
-        ? new PrincipalCache({ ttlMs: config.http.tokenCacheMs, maxEntries: 10_000 })
+        ? new PrincipalCache({ ttlMs: config.http.tokenCacheMs, maxEntries: MAX_CACHED_TOKENS })
         : undefined,
   };
   const rateLimit =

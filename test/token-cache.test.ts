@@ -53,9 +53,23 @@ test('an unknown token is not remembered: once it exists it works at once', asyn
 });
 
 test('with the cache off, a removed token is refused on the next request', async () => {
-  h = await startHarness({ env: { CALPUSH_TOKEN_CACHE_MS: '0' } });
+  h = await startHarness({ clock: new ManualClock(), env: { CALPUSH_TOKEN_CACHE_MS: '0' } });
   const account = await createTestAccount(h.service);
   assert.equal((await whoAmI(h, account.accessToken)).status, 200);
   fromOutside(h, 'delete from access_tokens where token_hash = ?', hashToken(account.accessToken));
   assert.equal((await whoAmI(h, account.accessToken)).status, 401);
+});
+
+test('each cached token speaks for its own account', async () => {
+  h = await startHarness({ clock: new ManualClock() });
+  const a = await createTestAccount(h.service, 'a@example.com');
+  const b = await createTestAccount(h.service, 'b@example.com');
+  const idOf = async (token: string) => {
+    const res = await whoAmI(h!, token);
+    return ((await res.json()) as { account: { account_id: string } }).account.account_id;
+  };
+  for (let round = 0; round < 2; round++) {
+    assert.equal(await idOf(a.accessToken), a.accountId);
+    assert.equal(await idOf(b.accessToken), b.accountId);
+  }
 });

@@ -30,3 +30,12 @@ test('when full, the entry checked longest ago goes first', () => {
   assert.deepEqual(cache.get('hash-a', 5), alice);
   assert.deepEqual(cache.get('hash-c', 5), bob);
 });
+
+test('storing a token again while full replaces it and evicts nothing else', () => {
+  const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 2 });
+  cache.set('hash-a', alice, 1);
+  cache.set('hash-b', bob, 2);
+  cache.set('hash-b', bob, 3);
+  assert.deepEqual(cache.get('hash-a', 4), alice);
+  assert.deepEqual(cache.get('hash-b', 4), bob);
+});
