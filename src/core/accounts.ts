@@ -120,9 +120,8 @@ export async function authenticate(
   if (known) return known;
   const [row] = (await principalByTokenHash(res.db, tokenHash)).rows;
   if (!row) throw new CoreError('unauthorized', 'invalid or revoked access token');
-  const principal = { accountId: row.accountId, clientId: row.clientId };
-  res.principals?.set(tokenHash, principal, now);
-  return principal;
+  res.principals?.set(tokenHash, row, now);
+  return row;
 }
 
 export interface AccountView {
