@@ -1,14 +1,17 @@
 /**
- * calpush benchmark suite: `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--cpu-prof DIR]`.
+ * calpush benchmark suite:
+ * `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--repeat N] [--cpu-prof DIR]`.
  * Starts a real `calpush serve --dev` per scenario and a webhook receiver in another process,
  * pairs every figure with the raw limit measured in the same run, prints one line per figure,
- * a summary table, and writes the figures as JSON to --out.
+ * a summary table, and writes the figures as JSON to --out. With --repeat, every scenario runs
+ * N times in rounds and the summary holds the rounds' medians.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Figure } from './context.ts';
+import { foldRounds } from './aggregate.ts';
 import { ReceiverProcess, scratchDir } from './context.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { latency } from './scenarios/latency.ts';
@@ -23,15 +26,22 @@ const { values } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 });
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) {
+  console.error('--repeat takes a whole number of rounds from 1 to 9');
+  process.exit(2);
+}
 const quick = values.quick;
 const only = values.only ? new Set(values.only.split(',').map(Number)) : null;
 const want = (n: number) => only === null || only.has(n);
 const cpuProfDir = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
-const figures: Figure[] = [];
+/** The figures of each round so far; `report` adds to the last one. */
+const rounds: Figure[][] = [];
 const fmt = (v: number | null, digits = 0) =>
   v === null || Number.isNaN(v)
     ? '-'
@@ -48,7 +58,7 @@ const ctx: BenchContext = {
   scratch: (name) => scratchDir(workDir, name),
   log: (line) => console.log(line),
   report(f) {
-    figures.push(f);
+    rounds.at(-1)?.push(f);
     const base =
       f.baseline === null ? '' : ` (baseline ${fmt(f.baseline, 1)}, ratio ${fmt(f.ratio, 2)})`;
     const verdict = f.pass === null ? '' : f.pass ? ' PASS' : ' MISS';
@@ -87,7 +97,7 @@ console.log(
   `calpush bench (${quick ? 'quick, 1/10 size' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
     `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 );
-try {
+async function runScenarios(): Promise<void> {
   let scenario1: number | null = null;
   let rawLimit: number | null = null;
   if (want(1) || want(4)) {
@@ -275,23 +285,52 @@ try {
       ),
     );
   }
+}
+
+try {
+  for (let round = 1; round <= repeat; round++) {
+    if (repeat > 1) console.log(`\nRound ${round} of ${repeat}`);
+    rounds.push([]);
+    await runScenarios();
+  }
 } finally {
   receiver.stop();
   rmSync(workDir, { recursive: true, force: true });
 }
 
 const seconds = (performance.now() - started) / 1000;
-console.log(`\nSummary (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s)`);
+const figures = foldRounds(rounds);
+const folded = repeat > 1;
+console.log(
+  `\nSummary (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s` +
+    (folded ? `, medians of ${repeat} rounds` : '') +
+    ')',
+);
+const verdict = (f: (typeof figures)[number]) => {
+  if (f.pass === null) return '';
+  const word = f.pass ? 'pass' : 'MISS';
+  return folded ? `${word} ${f.passes ?? 0}/${f.rounds.length}` : word;
+};
 const rows = [
-  ['scenario', 'figure', 'calpush', 'baseline', 'ratio', 'target', 'result'],
+  [
+    'scenario',
+    'figure',
+    'calpush',
+    'baseline',
+    'ratio',
+    ...(folded ? ['rounds (ratio, else value)'] : []),
+    'target',
+    'result',
+  ],
   ...figures.map((f) => [
     f.scenario,
     f.name,
     `${fmt(f.value, 1)} ${f.unit}`.trim(),
     fmt(f.baseline, 1),
     fmt(f.ratio, 2),
+    ...(folded ? [f.rounds.map((v) => fmt(v, f.ratio === null ? 1 : 2)).join(' / ')] : []),
     f.target ?? '',
-    f.pass === null ? '' : f.pass ? 'pass' : 'MISS',
+    verdict(f),
   ]),
 ];
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -309,7 +348,9 @@ if (values.out) {
           memory: totalmem(),
           node: process.version,
         },
+        ...(folded ? { repeat } : {}),
         figures,
+        ...(folded ? { rounds } : {}),
       },
       null,
       2,
