@@ -41,9 +41,15 @@ export async function fanout(
     ctx.receiver.reset();
     const sentAt = wallNow();
     const status = await api.upsertEvent({ token: acc.accessToken, calendarId: acc.calendarId });
+    const answeredAt = wallNow();
     if (status !== 202) throw new Error(`upsert answered ${status}`);
     const s = await ctx.receiver.expect('fan', n, 60_000);
     if (s.count < n) ctx.log(`  ${label}only ${s.count} of ${n} arrived`);
+    // Where the time goes: the write that queues n notifications, then the delivery.
+    ctx.log(
+      `  ${label}upsert answered after ${answeredAt - sentAt} ms, first arrival after ` +
+        `${s.first - sentAt} ms, last after ${s.last - sentAt} ms`,
+    );
     return s.last - sentAt;
   };
   const ms = await fanOut('');
