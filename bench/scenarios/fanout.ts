@@ -47,8 +47,8 @@ export async function fanout(
     if (s.count < n) ctx.log(`  ${label}only ${s.count} of ${n} arrived`);
     // Where the time goes: the write that queues n notifications, then the delivery.
     ctx.log(
-      `  ${label}upsert answered after ${answeredAt - sentAt} ms, first arrival after ` +
-        `${s.first - sentAt} ms, last after ${s.last - sentAt} ms`,
+      `  ${label}upsert answered after ${Math.round(answeredAt - sentAt)} ms, first arrival ` +
+        `after ${Math.round(s.first - sentAt)} ms, last after ${Math.round(s.last - sentAt)} ms`,
     );
     return s.last - sentAt;
   };
