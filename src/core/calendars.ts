@@ -4,11 +4,11 @@ import type { CalendarsTable, Executor } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
-import type { ChannelInterest } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
 import { prepared } from '../store/prepared.ts';
 import { ACTIVE } from '../store/channel-states.ts';
+import { parseStoredInterest } from '../store/stored-interest.ts';
 
 export type CalendarRow = CalendarsTable;
 
@@ -189,7 +189,7 @@ async function enqueueNotExists(
     .execute();
   const ids = channels
     .filter((c) => {
-      const interest = JSON.parse(c.interest_json) as ChannelInterest;
+      const interest = parseStoredInterest(c.interest_json);
       return (
         interest.dialect === 'google' &&
         interest.resource.kind !== 'calendarList' &&

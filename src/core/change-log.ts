@@ -2,10 +2,11 @@ import { PostgresAdapter, sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { ChangesTable, Executor } from '../store/schema.ts';
 import { prepared } from '../store/prepared.ts';
-import type { ChangeFact, ChannelInterest } from '../domain/channel-matching.ts';
+import type { ChangeFact } from '../domain/channel-matching.ts';
 import { channelHears } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
 import { ACTIVE } from '../store/channel-states.ts';
+import { parseStoredInterest } from '../store/stored-interest.ts';
 
 export interface Change extends ChangeFact {
   readonly accountId: string;
@@ -59,7 +60,7 @@ export async function recordChange(trx: Executor, change: Change, now: number): 
   const cronofy: string[] = [];
   const google: string[] = [];
   for (const channel of channels) {
-    const interest = JSON.parse(channel.interest_json) as ChannelInterest;
+    const interest = parseStoredInterest(channel.interest_json);
     if (!channelHears(interest, change)) continue;
     (interest.dialect === 'cronofy' ? cronofy : google).push(channel.id);
   }

@@ -10,6 +10,7 @@ import { lockChannels } from '../store/channel-locks.ts';
 import { inTransaction } from '../store/sqlite/direct-statements.ts';
 import { boundLimit } from '../store/bound-limit.ts';
 import { ACTIVE } from '../store/channel-states.ts';
+import { parseStoredInterest } from '../store/stored-interest.ts';
 
 export const CRONOFY_CHANNELS_PER_ACCOUNT = 128;
 export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
@@ -40,7 +41,7 @@ export function toChannelView(row: ChannelsTable): ChannelView {
     clientId: row.client_id,
     accountId: row.account_id,
     callbackUrl: row.callback_url,
-    interest: JSON.parse(row.interest_json) as ChannelInterest,
+    interest: parseStoredInterest(row.interest_json),
     resourceId: row.resource_id,
     resourceUri: row.resource_uri,
     token: row.token,

@@ -2,7 +2,6 @@ import { SqliteAdapter, sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { AttemptsTable, Db, Executor } from './schema.ts';
 import { prepared } from './prepared.ts';
-import type { ChannelInterest } from '../domain/channel-matching.ts';
 import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
 import { chunks } from './outbox.ts';
@@ -12,6 +11,7 @@ import { inTransaction } from './sqlite/direct-statements.ts';
 import { closeChannels } from '../core/channels.ts';
 import { boundLimit } from './bound-limit.ts';
 import { ACTIVE } from './channel-states.ts';
+import { parseStoredInterest } from './stored-interest.ts';
 
 export interface ClaimOptions {
   readonly now: number;
@@ -134,7 +134,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
           clientId: c.client_id,
           callbackUrl: c.callback_url,
           origin: c.origin,
-          interest: JSON.parse(c.interest_json) as ChannelInterest,
+          interest: parseStoredInterest(c.interest_json),
           resourceId: c.resource_id,
           resourceUri: c.resource_uri,
           token: c.token,

@@ -1,0 +1,30 @@
+import type { ChannelInterest } from '../domain/channel-matching.ts';
+
+/** Distinct interests kept parsed; beyond it the cache starts over. */
+const MAX_INTERESTS = 1000;
+const parsed = new Map<string, ChannelInterest>();
+
+/**
+ * A channel's interest from its stored JSON. Channels share a handful of distinct texts
+ * (every channel of a calendar, every unfiltered Cronofy channel), while each change parses
+ * the interest of every channel of its account and each claim that of every channel it
+ * takes: 10,000 parses for one fan-out. Parsed once per text, and frozen, since every caller
+ * now holds the same object.
+ */
+export function parseStoredInterest(json: string): ChannelInterest {
+  let interest = parsed.get(json);
+  if (!interest) {
+    interest = deepFreeze(JSON.parse(json) as ChannelInterest);
+    if (parsed.size >= MAX_INTERESTS) parsed.clear();
+    parsed.set(json, interest);
+  }
+  return interest;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
