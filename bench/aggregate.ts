@@ -10,12 +10,15 @@ import type { Figure } from './context.ts';
 export interface FoldedFigure extends Figure {
   /** The rounds' ratios, or their values for a figure without a baseline, in round order. */
   readonly rounds: readonly number[];
-  /** Rounds whose figure met its target (null when it has none). */
+  /** Rounds whose figure met its target (null when it has none), of `judged`. */
   readonly passes: number | null;
+  /** Rounds that gave the figure a verdict. */
+  readonly judged: number;
 }
 
+/** The median of the finite values; NaN when there is none. */
 export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   if (sorted.length === 0) return Number.NaN;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -28,9 +31,10 @@ const keyOf = (f: Figure) => `${f.scenario}\u0000${f.name}`;
 /**
  * One figure per scenario and name, in the order of their first appearance. The value and
  * the baseline are the rounds' medians; the ratio is the median of the rounds' own ratios
- * (each round's calpush run against its own baseline), not the ratio of the medians. A
- * figure passes when more than half of the rounds that measured it passed: for a threshold
- * on the value or the ratio, that is the median's verdict.
+ * (each round's calpush run against its own baseline), not the ratio of the medians. Rounds
+ * that lack a baseline, ratio or verdict are left out of that median or count. A figure
+ * passes when more than half of the rounds that judged it passed: for an odd number of
+ * rounds and a plain threshold on the value or the ratio, that is the median's verdict.
  */
 export function foldRounds(rounds: readonly (readonly Figure[])[]): FoldedFigure[] {
   const byKey = new Map<string, Figure[]>();
@@ -47,15 +51,18 @@ export function foldRounds(rounds: readonly (readonly Figure[])[]): FoldedFigure
     const baselines = present(runs.map((f) => f.baseline));
     const ratios = present(runs.map((f) => f.ratio));
     const verdicts = present(runs.map((f) => f.pass));
-    const passes = verdicts.length === runs.length ? verdicts.filter(Boolean).length : null;
+    const passes = verdicts.length > 0 ? verdicts.filter(Boolean).length : null;
+    const notes = [...new Set(present(runs.map((f) => f.note ?? null)))];
     return {
       ...first,
       value: median(runs.map((f) => f.value)),
-      baseline: baselines.length === runs.length ? median(baselines) : null,
-      ratio: ratios.length === runs.length ? median(ratios) : null,
-      pass: passes === null ? null : passes * 2 > runs.length,
+      baseline: baselines.length > 0 ? median(baselines) : null,
+      ratio: ratios.length > 0 ? median(ratios) : null,
+      pass: passes === null ? null : passes * 2 > verdicts.length,
       rounds: ratios.length === runs.length ? ratios : runs.map((f) => f.value),
       passes,
+      judged: verdicts.length,
+      ...(notes.length > 0 ? { note: notes.join(' | ') } : {}),
     };
   });
 }

@@ -309,7 +309,7 @@ console.log(
 const verdict = (f: (typeof figures)[number]) => {
   if (f.pass === null) return '';
   const word = f.pass ? 'pass' : 'MISS';
-  return folded ? `${word} ${f.passes ?? 0}/${f.rounds.length}` : word;
+  return folded ? `${word} ${f.passes ?? 0}/${f.judged}` : word;
 };
 const rows = [
   [
@@ -350,7 +350,7 @@ if (values.out) {
         },
         ...(folded ? { repeat } : {}),
         figures,
-        ...(folded ? { rounds } : {}),
+        ...(folded ? { roundFigures: rounds } : {}),
       },
       null,
       2,

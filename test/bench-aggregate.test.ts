@@ -72,3 +72,45 @@ test('figures keep their first order; those without a baseline fold their values
   assert.equal(bytes?.pass, null);
   assert.deepEqual(bytes?.rounds, [380, 390, 385]);
 });
+
+test('figures of the same name in different scenarios stay apart', () => {
+  const p99 = (scenario: string, value: number): Figure => ({
+    scenario,
+    name: 'p99',
+    unit: 'ms',
+    value,
+    baseline: 1,
+    ratio: value,
+    target: '≤ 20 ms',
+    pass: value <= 20,
+  });
+  const folded = foldRounds([[p99('2 latency', 10), p99('5 API writes', 30)]]);
+  assert.deepEqual(
+    folded.map((f) => [f.scenario, f.value, f.pass]),
+    [
+      ['2 latency', 10, true],
+      ['5 API writes', 30, false],
+    ],
+  );
+});
+
+test('a round that could not measure a figure is left out of its median and count', () => {
+  const unmeasured: Figure = { ...rate(0, 10_000), value: Number.NaN, ratio: null, pass: null };
+  const [f] = foldRounds([[rate(8_000, 10_000)], [unmeasured], [rate(6_000, 10_000)]]);
+  assert.equal(f?.value, 7_000);
+  assert.equal(f?.ratio, 0.7);
+  assert.equal(f?.passes, 1);
+  assert.equal(f?.judged, 2);
+  assert.equal(f?.pass, false);
+  // Not every round has a ratio: the rounds list their values instead.
+  assert.deepEqual(f?.rounds, [8_000, Number.NaN, 6_000]);
+  // NaN anywhere in the list: the median is the same.
+  assert.equal(median([Number.NaN, 3, 1]), 2);
+  assert.equal(median([3, 1, Number.NaN]), 2);
+});
+
+test("every round's distinct note is kept", () => {
+  const noted = (note: string): Figure => ({ ...rate(7_000, 10_000), note });
+  const [f] = foldRounds([[noted('0 errors')], [noted('2 errors')], [noted('0 errors')]]);
+  assert.equal(f?.note, '0 errors | 2 errors');
+});

@@ -1,18 +1,26 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ChildServer } from './support/child-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'calpush-malloc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const linuxOnly = { skip: process.platform !== 'linux' && 'glibc settings apply on Linux only' };
-const unset = { MALLOC_ARENA_MAX: undefined, MALLOC_TRIM_THRESHOLD_: undefined };
+const unset = {
+  MALLOC_ARENA_MAX: undefined,
+  MALLOC_TRIM_THRESHOLD_: undefined,
+  GLIBC_TUNABLES: undefined,
+  CALPUSH_ALLOCATOR_SET: undefined,
+};
 
 /** The environment the server process runs with now, from /proc. */
-function environmentOf(server: ChildServer): Map<string, string> {
+function environmentOf(server: { readonly process: ChildProcess }): Map<string, string> {
   const raw = readFileSync(`/proc/${server.process.pid}/environ`, 'utf8');
   return new Map(
     raw
@@ -23,7 +31,7 @@ function environmentOf(server: ChildServer): Map<string, string> {
 }
 
 test('serve restarts itself in place with two trimmed malloc arenas', linuxOnly, async () => {
-  const server = await ChildServer.start(join(dir, 'a'), { ...unset, GLIBC_TUNABLES: undefined });
+  const server = await ChildServer.start(join(dir, 'a'), unset);
   try {
     // The pid spawned is the one serving: the settings came by exec, not by a child process.
     const env = environmentOf(server);
@@ -36,13 +44,54 @@ test('serve restarts itself in place with two trimmed malloc arenas', linuxOnly,
   }
 });
 
-test("an operator's own allocator settings are left as they are", linuxOnly, async () => {
-  const server = await ChildServer.start(join(dir, 'b'), { ...unset, MALLOC_ARENA_MAX: '4' });
+/** Starts serve with `env` and gives the allocator settings it ended up running with. */
+async function settingsUnder(name: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const server = await ChildServer.start(join(dir, name), { ...unset, ...env });
   try {
-    const env = environmentOf(server);
-    assert.equal(env.get('MALLOC_ARENA_MAX'), '4');
-    assert.equal(env.has('MALLOC_TRIM_THRESHOLD_'), false);
+    const seen = environmentOf(server);
+    return ['MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_', 'GLIBC_TUNABLES']
+      .filter((k) => seen.has(k))
+      .map((k) => `${k}=${seen.get(k)}`);
   } finally {
     await server.kill('SIGTERM');
+  }
+}
+
+test("an operator's own allocator settings are left as they are", linuxOnly, async () => {
+  assert.deepEqual(await settingsUnder('b', { MALLOC_ARENA_MAX: '4' }), ['MALLOC_ARENA_MAX=4']);
+  assert.deepEqual(await settingsUnder('c', { MALLOC_TRIM_THRESHOLD_: '65536' }), [
+    'MALLOC_TRIM_THRESHOLD_=65536',
+  ]);
+  assert.deepEqual(await settingsUnder('d', { GLIBC_TUNABLES: 'glibc.malloc.arena_max=3' }), [
+    'GLIBC_TUNABLES=glibc.malloc.arena_max=3',
+  ]);
+});
+
+test('a restarted server never restarts again', linuxOnly, async () => {
+  // As after a restart whose settings the loader dropped (secure mode): no loop.
+  assert.deepEqual(await settingsUnder('e', { CALPUSH_ALLOCATOR_SET: '1' }), []);
+});
+
+test('a server forked with an IPC channel keeps it: no restart', linuxOnly, async () => {
+  const bin = fileURLToPath(new URL('../bin/calpush.js', import.meta.url));
+  const child = fork(bin, ['serve', '--dev', '--port', '0', '--data', join(dir, 'f')], {
+    env: { ...process.env, ...unset, CALPUSH_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('listening on')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    assert.equal(environmentOf({ process: child }).has('MALLOC_ARENA_MAX'), false);
+    assert.equal(child.connected, true);
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
   }
 });

@@ -46,10 +46,12 @@ export async function fanout(
     const s = await ctx.receiver.expect('fan', n, 60_000);
     if (s.count < n) ctx.log(`  ${label}only ${s.count} of ${n} arrived`);
     // Where the time goes: the write that queues n notifications, then the delivery.
-    ctx.log(
-      `  ${label}upsert answered after ${Math.round(answeredAt - sentAt)} ms, first arrival ` +
-        `after ${Math.round(s.first - sentAt)} ms, last after ${Math.round(s.last - sentAt)} ms`,
-    );
+    if (s.count > 0) {
+      ctx.log(
+        `  ${label}upsert answered after ${Math.round(answeredAt - sentAt)} ms, first arrival ` +
+          `after ${Math.round(s.first - sentAt)} ms, last after ${Math.round(s.last - sentAt)} ms`,
+      );
+    }
     return s.last - sentAt;
   };
   const ms = await fanOut('');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStoredInterest } from './stored-interest.ts';
+import { MAX_INTERESTS, parseStoredInterest } from './stored-interest.ts';
 
 test('one parsed interest per stored text, frozen all the way down', () => {
   const text = JSON.stringify({ dialect: 'cronofy', calendarIds: ['cal_a'], onlyManaged: false });
@@ -23,4 +23,14 @@ test('different texts stay apart', () => {
   assert.notEqual(events, acl);
   assert.ok(events.dialect === 'google' && events.resource.kind === 'events');
   assert.ok(Object.isFrozen(events.dialect === 'google' ? events.resource : null));
+});
+
+test('the cache is bounded: past its size it starts over', () => {
+  const text = (i: number) =>
+    JSON.stringify({ dialect: 'google', resource: { kind: 'events', calendarId: `cal_${i}` } });
+  const first = parseStoredInterest(text(0));
+  for (let i = 1; i <= MAX_INTERESTS; i++) parseStoredInterest(text(i));
+  const again = parseStoredInterest(text(0));
+  assert.notEqual(again, first);
+  assert.deepEqual(again, first);
 });

@@ -1,7 +1,10 @@
 import type { ChannelInterest } from '../domain/channel-matching.ts';
 
-/** Distinct interests kept parsed; beyond it the cache starts over. */
-const MAX_INTERESTS = 1000;
+/**
+ * Distinct interests kept parsed (one per watched calendar at most, ~150 bytes each);
+ * beyond it the cache starts over.
+ */
+export const MAX_INTERESTS = 10_000;
 const parsed = new Map<string, ChannelInterest>();
 
 /**
