@@ -8,8 +8,10 @@
 import type { Figure } from './context.ts';
 
 export interface FoldedFigure extends Figure {
-  /** The rounds' ratios, or their values for a figure without a baseline, in round order. */
-  readonly rounds: readonly number[];
+  /** Each round's value, in round order. */
+  readonly values: readonly number[];
+  /** Each round's ratio (null where it had none), in round order. */
+  readonly ratios: readonly (number | null)[];
   /** Rounds whose figure met its target (null when it has none), of `judged`. */
   readonly passes: number | null;
   /** Rounds that gave the figure a verdict. */
@@ -59,7 +61,8 @@ export function foldRounds(rounds: readonly (readonly Figure[])[]): FoldedFigure
       baseline: baselines.length > 0 ? median(baselines) : null,
       ratio: ratios.length > 0 ? median(ratios) : null,
       pass: passes === null ? null : passes * 2 > verdicts.length,
-      rounds: ratios.length === runs.length ? ratios : runs.map((f) => f.value),
+      values: runs.map((f) => f.value),
+      ratios: runs.map((f) => f.ratio),
       passes,
       judged: verdicts.length,
       ...(notes.length > 0 ? { note: notes.join(' | ') } : {}),

@@ -318,7 +318,7 @@ const rows = [
     'calpush',
     'baseline',
     'ratio',
-    ...(folded ? ['rounds (ratio, else value)'] : []),
+    ...(folded ? ['rounds: calpush', 'rounds: ratio'] : []),
     'target',
     'result',
   ],
@@ -328,7 +328,12 @@ const rows = [
     `${fmt(f.value, 1)} ${f.unit}`.trim(),
     fmt(f.baseline, 1),
     fmt(f.ratio, 2),
-    ...(folded ? [f.rounds.map((v) => fmt(v, f.ratio === null ? 1 : 2)).join(' / ')] : []),
+    ...(folded
+      ? [
+          f.values.map((v) => fmt(v, 1)).join(' / '),
+          f.ratios.some((r) => r !== null) ? f.ratios.map((r) => fmt(r, 2)).join(' / ') : '',
+        ]
+      : []),
     f.target ?? '',
     verdict(f),
   ]),
