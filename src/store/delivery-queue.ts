@@ -12,6 +12,7 @@ import { closeChannels } from '../core/channels.ts';
 import { boundLimit } from './bound-limit.ts';
 import { ACTIVE } from './channel-states.ts';
 import { parseStoredInterest } from './stored-interest.ts';
+import { padToPowerOfTwo, powerOfTwoRuns } from './list-lengths.ts';
 
 export interface ClaimOptions {
   readonly now: number;
@@ -105,7 +106,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     );
     if (channels.length === 0) return [];
     const channelIds = channels.map((c) => c.id);
-    const { rows: heads } = await markHeadsSending(trx, channelIds);
+    const { rows: heads } = await markHeadsSending(trx, padToPowerOfTwo(channelIds));
     const headByChannel = new Map(heads.map((n) => [n.channel_id, n]));
     const idle = channelIds.filter((id) => !headByChannel.has(id));
     if (idle.length > 0) {
@@ -247,7 +248,7 @@ export async function recordCompletions(
   if (completions.length === 0) return;
   await inTransaction(db, async (trx) => {
     await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
-    for (const batch of chunks(completions, 100)) {
+    for (const batch of powerOfTwoRuns(completions, 128)) {
       await insertAttempts(
         trx,
         batch.map((c) => ({
@@ -263,15 +264,11 @@ export async function recordCompletions(
     }
     const delivered = completions.filter((c) => c.kind === 'delivered');
     for (const batch of chunks(delivered)) {
-      await markDelivered(
-        trx,
-        batch.map((c) => c.delivery.notificationId),
-        now,
-      );
+      await markDelivered(trx, padToPowerOfTwo(batch.map((c) => c.delivery.notificationId)), now);
       for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
         await releaseDelivered(
           trx,
-          leased.map((c) => c.delivery.channel.id),
+          padToPowerOfTwo(leased.map((c) => c.delivery.channel.id)),
           leaseUntil,
           now + quietMs,
         );

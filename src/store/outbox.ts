@@ -2,6 +2,7 @@ import { lockChannels } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
+import { padToPowerOfTwo, powerOfTwoRuns } from './list-lengths.ts';
 import { PENDING, liveState } from './live-notifications.ts';
 import type { NotificationKind } from '../domain/notification.ts';
 
@@ -57,20 +58,22 @@ export async function enqueue(
 ): Promise<void> {
   for (const ids of chunks([...channelIds].sort())) {
     await lockChannels(trx, ids);
-    await insertPending(
-      trx,
-      ids.map((channelId) => ({
-        channel_id: channelId,
-        kind,
-        state: 'pending',
-        changes_since: changesSince,
-        created_at: now,
-        due_at: now,
-        attempts: 0,
-        delivered_at: null,
-      })),
-    );
-    await scheduleIdle(trx, ids, now);
+    for (const run of powerOfTwoRuns(ids, 256)) {
+      await insertPending(
+        trx,
+        run.map((channelId) => ({
+          channel_id: channelId,
+          kind,
+          state: 'pending',
+          changes_since: changesSince,
+          created_at: now,
+          due_at: now,
+          attempts: 0,
+          delivered_at: null,
+        })),
+      );
+    }
+    await scheduleIdle(trx, padToPowerOfTwo(ids), now);
   }
 }
 
