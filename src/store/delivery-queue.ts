@@ -12,7 +12,7 @@ import { closeChannels } from '../core/channels.ts';
 import { boundLimit } from './bound-limit.ts';
 import { ACTIVE } from './channel-states.ts';
 import { parseStoredInterest } from './stored-interest.ts';
-import { padToPowerOfTwo, powerOfTwoRuns } from './list-lengths.ts';
+import { insertRuns, padToPowerOfTwo } from './list-lengths.ts';
 
 export interface ClaimOptions {
   readonly now: number;
@@ -101,7 +101,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
       trx,
       opts.now,
       leaseUntil,
-      [...opts.excludeOrigins],
+      padToPowerOfTwo(opts.excludeOrigins),
       opts.limit,
     );
     if (channels.length === 0) return [];
@@ -179,7 +179,7 @@ async function secretsByClient(
 ): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const ids of chunks(clientIds)) {
-    const { rows } = await secretsOf(trx, ids);
+    const { rows } = await secretsOf(trx, padToPowerOfTwo(ids));
     for (const row of rows) {
       const list = out.get(row.client_id) ?? [];
       list.push(row.secret);
@@ -248,7 +248,7 @@ export async function recordCompletions(
   if (completions.length === 0) return;
   await inTransaction(db, async (trx) => {
     await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
-    for (const batch of powerOfTwoRuns(completions, 128)) {
+    for (const batch of insertRuns(trx, completions, 128)) {
       await insertAttempts(
         trx,
         batch.map((c) => ({

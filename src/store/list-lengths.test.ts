@@ -26,4 +26,5 @@ test('rows are cut into power-of-two runs, longest first, none over the cap', ()
     [128, 128, 32, 8, 4],
   );
   assert.deepEqual(powerOfTwoRuns([], 128), []);
+  assert.throws(() => powerOfTwoRuns(rows, 100), RangeError);
 });

@@ -1,10 +1,13 @@
+import { SqliteAdapter } from 'kysely';
+import type { Executor } from './schema.ts';
+
 /**
  * A statement's text grows with the lists bound into it (`id in (?, ?, …)`, a multi-row
  * VALUES), so each length is a statement of its own: compiled by the SQL builder, prepared
  * by SQLite and kept in both caches, each holding its own program. 256 lengths of one
  * release statement held 14.6 MB in SQLite alone, and a server's first scenario 1 drain
- * prepared ~400 of them. Lists are bound at power-of-two lengths instead: at most nine per
- * statement up to 256 items.
+ * prepared ~400 of them. Lists are bound at power-of-two lengths instead: one length per
+ * power of two, nine up to 256 items, ten up to 512.
  */
 
 /** The next power of two at or above `n` (n ≥ 1). */
@@ -14,7 +17,7 @@ function ceilPowerOfTwo(n: number): number {
 
 /**
  * `items` padded to a power-of-two length with copies of the last one. Only for lists whose
- * repeats change nothing: the right side of `IN`.
+ * repeats change nothing: the right side of `IN` or `NOT IN` (of values that are never null).
  */
 export function padToPowerOfTwo<T>(items: readonly T[]): T[] {
   const padded = [...items];
@@ -31,6 +34,7 @@ export function padToPowerOfTwo<T>(items: readonly T[]): T[] {
  * (64, 32, 4).
  */
 export function powerOfTwoRuns<T>(items: readonly T[], max: number): T[][] {
+  if (!Number.isInteger(Math.log2(max))) throw new RangeError(`run cap ${max} is no power of two`);
   const runs: T[][] = [];
   let start = 0;
   while (start < items.length) {
@@ -38,5 +42,17 @@ export function powerOfTwoRuns<T>(items: readonly T[], max: number): T[][] {
     runs.push(items.slice(start, start + size));
     start += size;
   }
+  return runs;
+}
+
+/**
+ * Rows to insert in one statement each run: power-of-two runs on SQLite, where statement
+ * texts are prepared and kept; elsewhere runs of `max`, since PostgreSQL does not keep the
+ * texts and each more statement is one more round trip while the rows' locks are held.
+ */
+export function insertRuns<T>(db: Executor, items: readonly T[], max: number): T[][] {
+  if (db.getExecutor().adapter instanceof SqliteAdapter) return powerOfTwoRuns(items, max);
+  const runs: T[][] = [];
+  for (let i = 0; i < items.length; i += max) runs.push(items.slice(i, i + max));
   return runs;
 }

@@ -2,7 +2,7 @@ import { lockChannels } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
-import { padToPowerOfTwo, powerOfTwoRuns } from './list-lengths.ts';
+import { insertRuns, padToPowerOfTwo } from './list-lengths.ts';
 import { PENDING, liveState } from './live-notifications.ts';
 import type { NotificationKind } from '../domain/notification.ts';
 
@@ -58,7 +58,7 @@ export async function enqueue(
 ): Promise<void> {
   for (const ids of chunks([...channelIds].sort())) {
     await lockChannels(trx, ids);
-    for (const run of powerOfTwoRuns(ids, 256)) {
+    for (const run of insertRuns(trx, ids, 256)) {
       await insertPending(
         trx,
         run.map((channelId) => ({
