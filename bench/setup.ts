@@ -16,7 +16,7 @@ import { loadTokenSealer } from '../src/core/token-sealer.ts';
 import { createClient } from '../src/core/clients.ts';
 import { createAccount } from '../src/core/accounts.ts';
 import { recordChange } from '../src/core/change-log.ts';
-import { chunks } from '../src/store/outbox.ts';
+import { chunks } from '../src/store/list-lengths.ts';
 import { activeChannelRow, createCronofyChannel } from '../src/core/channels.ts';
 
 export interface BenchStore {

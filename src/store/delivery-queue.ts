@@ -4,7 +4,6 @@ import type { AttemptsTable, Db, Executor } from './schema.ts';
 import { prepared } from './prepared.ts';
 import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
-import { chunks } from './outbox.ts';
 import { lockChannels } from './channel-locks.ts';
 import { PENDING, SENDING, liveState, liveStateOf } from './live-notifications.ts';
 import { inTransaction } from './sqlite/direct-statements.ts';
@@ -12,7 +11,7 @@ import { closeChannels } from '../core/channels.ts';
 import { boundLimit } from './bound-limit.ts';
 import { ACTIVE } from './channel-states.ts';
 import { parseStoredInterest } from './stored-interest.ts';
-import { insertRuns, padToPowerOfTwo } from './list-lengths.ts';
+import { chunks, insertRuns, padToPowerOfTwo } from './list-lengths.ts';
 
 export interface ClaimOptions {
   readonly now: number;

@@ -10,6 +10,16 @@ import type { Executor } from './schema.ts';
  * power of two, nine up to 256 items, ten up to 512.
  */
 
+/** SQLite caps bound parameters per statement; batches stay well under it on every engine. */
+export const CHUNK = 400;
+
+/** `items` in consecutive batches of `size`, the last one shorter. */
+export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** The next power of two at or above `n` (n ≥ 1). */
 function ceilPowerOfTwo(n: number): number {
   return 2 ** Math.ceil(Math.log2(n));
@@ -52,7 +62,5 @@ export function powerOfTwoRuns<T>(items: readonly T[], max: number): T[][] {
  */
 export function insertRuns<T>(db: Executor, items: readonly T[], max: number): T[][] {
   if (db.getExecutor().adapter instanceof SqliteAdapter) return powerOfTwoRuns(items, max);
-  const runs: T[][] = [];
-  for (let i = 0; i < items.length; i += max) runs.push(items.slice(i, i + max));
-  return runs;
+  return chunks(items, max);
 }

@@ -2,18 +2,9 @@ import { lockChannels } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
-import { insertRuns, padToPowerOfTwo } from './list-lengths.ts';
+import { chunks, insertRuns, padToPowerOfTwo } from './list-lengths.ts';
 import { PENDING, liveState } from './live-notifications.ts';
 import type { NotificationKind } from '../domain/notification.ts';
-
-/** SQLite caps bound parameters per statement; batches stay well under it on every engine. */
-export const CHUNK = 400;
-
-export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
   db
