@@ -1,11 +1,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ChildServer } from './support/child-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'calpush-malloc-'));
@@ -20,7 +17,7 @@ const unset = {
 };
 
 /** The environment the server process runs with now, from /proc. */
-function environmentOf(server: { readonly process: ChildProcess }): Map<string, string> {
+function environmentOf(server: ChildServer): Map<string, string> {
   const raw = readFileSync(`/proc/${server.process.pid}/environ`, 'utf8');
   return new Map(
     raw
@@ -72,26 +69,12 @@ test('a restarted server never restarts again', linuxOnly, async () => {
   assert.deepEqual(await settingsUnder('e', { CALPUSH_ALLOCATOR_SET: '1' }), []);
 });
 
-test('a server forked with an IPC channel keeps it: no restart', linuxOnly, async () => {
-  const bin = fileURLToPath(new URL('../bin/calpush.js', import.meta.url));
-  const child = fork(bin, ['serve', '--dev', '--port', '0', '--data', join(dir, 'f')], {
-    env: { ...process.env, ...unset, CALPUSH_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+test('a server started with an IPC channel keeps it: no restart', linuxOnly, async () => {
+  const server = await ChildServer.start(join(dir, 'f'), unset, { ipc: true });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('listening on')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-    });
-    assert.equal(environmentOf({ process: child }).has('MALLOC_ARENA_MAX'), false);
-    assert.equal(child.connected, true);
+    assert.equal(environmentOf(server).has('MALLOC_ARENA_MAX'), false);
+    assert.equal(server.process.connected, true);
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await server.kill('SIGTERM');
   }
 });

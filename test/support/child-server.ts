@@ -10,6 +10,8 @@ export interface ChildServerOptions {
   readonly logLevel?: string;
   /** Sees the child's stderr as it comes. */
   readonly onStderr?: (chunk: Buffer) => void;
+  /** An IPC channel to the child, as `fork` gives one. */
+  readonly ipc?: boolean;
 }
 
 /** A real `calpush serve --dev` in a child process, as users run it (tests and benchmark). */
@@ -40,7 +42,10 @@ export class ChildServer {
         '--log-level',
         options.logLevel ?? 'warn',
       ],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? (['ipc'] as const) : [])],
+      },
     );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
