@@ -197,7 +197,7 @@ export async function upsertManagedEvent(
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (current) return rewriteEventRow(trx, current, { ...fields, status: 'confirmed' }, now);
-    const uid = newEventUid();
+    const uid = newEventUid(now);
     return insertEventRow(
       trx,
       target,
@@ -245,7 +245,7 @@ export async function insertEvent(
   checkEventFields(fields);
   const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
-    const uid = identity.uid ?? newEventUid();
+    const uid = identity.uid ?? newEventUid(now);
     if (identity.uid) {
       if (await findEvent(trx, target.calendarId, { uid })) {
         throw new CoreError('conflict', 'The requested identifier already exists.', {

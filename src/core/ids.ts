@@ -27,9 +27,26 @@ export function newId(prefix: string): string {
   return `${prefix}_${randomBase32(20)}`;
 }
 
-/** Event ids serve both faces, so they follow Google's alphabet: no underscore. */
-export function newEventUid(): string {
-  return `evt${randomBase32(23)}`;
+/** `ms` as 9 base32hex digits (45 bits, until the year 3084): sorts as the time does. */
+function timeBase32(ms: number): string {
+  let out = '';
+  let rest = Math.max(0, Math.floor(ms));
+  for (let i = 0; i < 9; i++) {
+    out = base32hex[rest % 32] + out;
+    rest = Math.floor(rest / 32);
+  }
+  return out;
+}
+
+/**
+ * Event ids serve both faces, so they follow Google's alphabet: no underscore. They start
+ * with their creation time, so a calendar's new events land at the end of its id index
+ * instead of on a random page of it: a store with more events than its page cache holds
+ * would otherwise read a page back from the file for almost every new event. The 14 random
+ * characters (70 bits) keep ids unguessable and distinct within a millisecond.
+ */
+export function newEventUid(now: number = Date.now()): string {
+  return `evt${timeBase32(now)}${randomBase32(14)}`;
 }
 
 export function newSecret(prefix: string): string {
