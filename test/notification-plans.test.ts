@@ -145,6 +145,22 @@ test('no statement of the delivery queue reads the notification history', async 
   assert.deepEqual(readsOfHistory, []);
 });
 
+test('the start-up hand-back of leases finds them through the due index, not a table scan', async () => {
+  // A scan would read every channel row of a large idle store into the page cache at start.
+  const { connection, statements } = await runQueueCycle();
+  const handBack = [...statements].filter((text) =>
+    /^update "channels" set "lease_until" = \?, "queue_due_at" = \(select[\s\S]*"lease_until" is not null$/.test(
+      text,
+    ),
+  );
+  assert.equal(handBack.length, 1, 'the cycle restarted once');
+  const plan = connection.raw.prepare(`explain query plan ${handBack[0]!}`).all() as {
+    detail: string;
+  }[];
+  const onChannels = plan.map((p) => p.detail).filter((d) => /^(SCAN|SEARCH) channels\b/.test(d));
+  assert.deepEqual(onChannels, ['SEARCH channels USING INDEX channels_queue_due (queue_due_at>?)']);
+});
+
 test('no statement of the cycle is prepared again when it runs', async () => {
   // SQLite prepares a statement again at every run when it planned with a bound value: a
   // bare LIMIT ?, or a state compared with a parameter where a partial index has an

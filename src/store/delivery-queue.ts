@@ -376,13 +376,18 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
   });
 }
 
-/** After a crash nobody holds a lease: a single-node store frees them all at start. */
+/**
+ * After a crash nobody holds a lease: a single-node store frees them all at start. A leased
+ * channel is always due (at its lease's end), so the due index finds them: read through the
+ * table, a large idle store would fill the page cache with channel rows at every start.
+ */
 export async function releaseAllLeases(db: Db): Promise<void> {
   await inTransaction(db, async (trx) => {
     await requeueSending(trx);
     await trx
       .updateTable('channels')
       .set({ lease_until: null, queue_due_at: headDueAt })
+      .where('queue_due_at', 'is not', null)
       .where('lease_until', 'is not', null)
       .execute();
   });

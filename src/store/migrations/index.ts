@@ -5,6 +5,7 @@ import * as initial from './001-initial.ts';
 import * as claimIndex from './002-claim-index.ts';
 import * as quietUntil from './003-quiet-until.ts';
 import * as liveNotificationsIndex from './004-live-notifications-index.ts';
+import * as leasesInDueIndex from './005-leases-in-due-index.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -16,6 +17,7 @@ const modules: Record<string, MigrationModule> = {
   '002-claim-index': claimIndex,
   '003-quiet-until': quietUntil,
   '004-live-notifications-index': liveNotificationsIndex,
+  '005-leases-in-due-index': leasesInDueIndex,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {
