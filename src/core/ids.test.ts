@@ -14,6 +14,10 @@ test('event ids sort by their creation time, so new ones land at the end of the 
   const times = [0, 1, 31, 32, 1_000, Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 1, 2 ** 44];
   const uids = times.map((t) => newEventUid(t));
   assert.deepEqual([...uids].sort(), uids);
+  // Past the 45 bits the prefix stays at its largest instead of wrapping to a small one.
+  assert.ok(newEventUid(2 ** 45) > newEventUid(2 ** 45 - 2));
+  assert.equal(newEventUid(2 ** 46).slice(0, 12), newEventUid(2 ** 45 - 1).slice(0, 12));
+  assert.throws(() => newEventUid(Number.NaN), RangeError);
 });
 
 test('event ids made in the same millisecond differ', () => {

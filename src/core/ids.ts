@@ -27,10 +27,14 @@ export function newId(prefix: string): string {
   return `${prefix}_${randomBase32(20)}`;
 }
 
+const TIME_LIMIT = 2 ** 45;
+
 /** `ms` as 9 base32hex digits (45 bits, until the year 3084): sorts as the time does. */
 function timeBase32(ms: number): string {
+  if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${ms}`);
   let out = '';
-  let rest = Math.max(0, Math.floor(ms));
+  // Clamped, not wrapped: a time past the range must not sort before earlier ones.
+  let rest = Math.min(Math.max(0, Math.floor(ms)), TIME_LIMIT - 1);
   for (let i = 0; i < 9; i++) {
     out = base32hex[rest % 32] + out;
     rest = Math.floor(rest / 32);
