@@ -49,7 +49,7 @@ function timeBase32(ms: number): string {
  * would otherwise read a page back from the file for almost every new event. The 14 random
  * characters (70 bits) keep ids unguessable and distinct within a millisecond.
  */
-export function newEventUid(now: number = Date.now()): string {
+export function newEventUid(now: number): string {
   return `evt${timeBase32(now)}${randomBase32(14)}`;
 }
 
