@@ -6,7 +6,7 @@
  * argv[2] is JSON: { url, count, concurrency, rounds? } for a burst (with rounds, the same
  * burst again after each one ends, the last one's start reported: a warmed-up loop), or
  * { url, rate, seconds } for a steady rate (each request carries `x-sent-at` so the receiver
- * measures one-way latency).
+ * measures one-way latency). Prints { startedAt, endedAt, cpuUs }.
  */
 import { Agent, request } from 'undici';
 import { hmacHeader } from '../src/delivery/signing.ts';
@@ -51,9 +51,11 @@ async function post(i: number, stamp: boolean): Promise<void> {
 }
 
 let startedAt = wallNow();
+let cpuAtStart = process.cpuUsage();
 if ('count' in args) {
   for (let round = 0; round < (args.rounds ?? 1); round++) {
     startedAt = wallNow();
+    cpuAtStart = process.cpuUsage();
     let next = round * args.count;
     const end = next + args.count;
     const worker = async () => {
@@ -73,5 +75,8 @@ if ('count' in args) {
   }
   await Promise.all(pending);
 }
+const endedAt = wallNow();
+const cpu = process.cpuUsage(cpuAtStart);
 await agent.close();
-process.stdout.write(JSON.stringify({ startedAt, endedAt: wallNow() }) + '\n');
+// CPU over the span reported (the last round's): what `ceiling.ts` compares per request.
+process.stdout.write(JSON.stringify({ startedAt, endedAt, cpuUs: cpu.user + cpu.system }) + '\n');

@@ -75,6 +75,11 @@ export class ReceiverProcess {
     });
   }
 
+  /** The receiver's process id (its CPU time is read from /proc). */
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
   reset(): void {
     this.#child.send({ op: 'reset' } satisfies ReceiverCommand);
   }

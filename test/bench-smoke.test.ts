@@ -35,3 +35,15 @@ test('the benchmark runs every scenario in --quick mode and writes its figures',
   assert.deepEqual([...scenarios].sort(), ['1', '2', '3', '4', '5', '6', '7']);
   for (const f of figures) assert.ok(Number.isFinite(f.value), `${f.scenario}: ${f.value}`);
 });
+
+// The same for the ceiling tool's three loops (raw, calpush's sender alone, the engine).
+test('the ceiling tool runs its three loops and reports a rate for each', async () => {
+  const script = fileURLToPath(new URL('../bench/ceiling.ts', import.meta.url));
+  const { stdout } = await run(process.execPath, [script, '2000', '--rounds', '1'], {
+    timeout: 120_000,
+  });
+  for (const loop of ['raw', 'sender', 'engine']) {
+    const line = stdout.split('\n').find((l) => l.trim().startsWith(`${loop} `));
+    assert.match(line ?? '', /[\d,]+\/s \([\d.]+ of raw\), [\d.]+ µs CPU per notification/);
+  }
+});
