@@ -32,6 +32,16 @@ export class RequestHandle {
     if (this.#reason) abort(this.#reason);
   }
 
+  /**
+   * The request is over: nothing is left to abort. The abort closure holds the HTTP client's
+   * whole request (its headers, body and response) and the handle outlives it in the
+   * dispatcher's records; dropping it lets all of that die young instead of being copied by
+   * every minor GC and promoted (scenario 1: 12 MB promoted per scavenge, 3 MB with this).
+   */
+  detach(): void {
+    this.#abort = undefined;
+  }
+
   get reason(): Error | undefined {
     return this.#reason;
   }
@@ -111,9 +121,11 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
             // Nobody reads a receiver's answer body; it is dropped as it arrives.
           },
           onResponseEnd() {
+            handle.detach();
             resolve({ status, retryAfter });
           },
           onResponseError(_controller, err) {
+            handle.detach();
             resolve({ error: describe(handle.reason ?? err) });
           },
         };
