@@ -17,22 +17,50 @@ function bindable(parameters: ReadonlyArray<unknown>): SqlValue[] {
   });
 }
 
+/**
+ * Rows as plain objects built in column order. node:sqlite makes each row a null-prototype
+ * object, which V8 keeps in dictionary mode: every property read is a hash lookup, and rows
+ * are read field by field on every path (a claim reads twelve columns per channel, an event
+ * list twenty per event). Fetched as arrays and copied into objects of one shape per
+ * statement, the rows are fast objects, and fetching and reading them costs half as much.
+ */
+function rowMaker(names: readonly string[]): ((values: readonly unknown[]) => unknown) | null {
+  // A column named __proto__ would set the copy's prototype instead of a property.
+  if (names.includes('__proto__')) return null;
+  return (values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+    return row;
+  };
+}
+
 class CachedStatement implements SqliteStatement {
   readonly reader: boolean;
   readonly #stmt: StatementSync;
+  readonly #makeRow: ((values: readonly unknown[]) => unknown) | null;
   constructor(stmt: StatementSync) {
     this.#stmt = stmt;
-    this.reader = stmt.columns().length > 0;
+    const names = stmt.columns().map((c) => c.name);
+    this.reader = names.length > 0;
+    this.#makeRow = this.reader ? rowMaker(names) : null;
+    if (this.#makeRow) stmt.setReturnArrays(true);
   }
   all(parameters: ReadonlyArray<unknown>): unknown[] {
-    return this.#stmt.all(...bindable(parameters));
+    const rows: unknown[] = this.#stmt.all(...bindable(parameters));
+    const makeRow = this.#makeRow;
+    if (!makeRow) return rows;
+    for (let i = 0; i < rows.length; i++) rows[i] = makeRow(rows[i] as unknown[]);
+    return rows;
   }
   run(parameters: ReadonlyArray<unknown>) {
     const { changes, lastInsertRowid } = this.#stmt.run(...bindable(parameters));
     return { changes, lastInsertRowid };
   }
-  iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
-    return this.#stmt.iterate(...bindable(parameters));
+  *iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    const makeRow = this.#makeRow;
+    for (const row of this.#stmt.iterate(...bindable(parameters))) {
+      yield makeRow ? makeRow(row as unknown as unknown[]) : row;
+    }
   }
 }
 
