@@ -68,3 +68,15 @@ test('a handle lets go of its request after an abort', async () => {
   await collect();
   assert.equal(handle.attached?.deref(), undefined);
 });
+
+test('a handle aborted before its request starts stops it and lets go', async () => {
+  receiver.reply = { status: 200 };
+  const handle = new WatchedHandle();
+  const before = receiver.requests.length;
+  handle.abort(new Error('channel closed'));
+  const result = await sender.send(`${receiver.url}/hook`, {}, '{}', handle);
+  assert.equal(result.error, 'channel closed');
+  assert.equal(receiver.requests.length, before, 'an aborted request went out');
+  await collect();
+  assert.equal(handle.attached?.deref(), undefined);
+});

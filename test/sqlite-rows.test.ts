@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { DatabaseSync } from 'node:sqlite';
 import { sql } from 'kysely';
 import type { Store } from '../src/store/store.ts';
 import { openStore } from '../src/store/store.ts';
@@ -83,6 +84,21 @@ test('a column named __proto__ stays a column, not the prototype', async () => {
   assert.ok(row);
   assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 1);
   assert.equal(row.two, 2);
+});
+
+test('a select * follows a schema another connection changed', async () => {
+  const other = new DatabaseSync(join(dir, 'calpush.sqlite'));
+  try {
+    other.exec(`create table scratch (a, b, c); insert into scratch values (1, 2, 3)`);
+    const read = async () => (await sql`select * from scratch`.execute(store.db)).rows;
+    assert.deepEqual(await read(), [{ a: 1, b: 2, c: 3 }]);
+    other.exec(`alter table scratch add column d default 4`);
+    assert.deepEqual(await read(), [{ a: 1, b: 2, c: 3, d: 4 }]);
+    other.exec(`alter table scratch drop column b`);
+    assert.deepEqual(await read(), [{ a: 1, c: 3, d: 4 }]);
+  } finally {
+    other.close();
+  }
 });
 
 test('a repeated column name keeps the last value, as node:sqlite does', async () => {

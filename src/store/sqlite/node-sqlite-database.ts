@@ -17,18 +17,22 @@ function bindable(parameters: ReadonlyArray<unknown>): SqlValue[] {
   });
 }
 
+type RowMaker = (values: readonly unknown[]) => unknown;
+
 /**
  * Rows as plain objects built in column order. node:sqlite makes each row a null-prototype
- * object, which V8 keeps in dictionary mode: every property read is a hash lookup, and rows
- * are read field by field on every path (a claim reads twelve columns per channel, an event
- * list twenty per event). Fetched as arrays and copied into objects of one shape per
- * statement, the rows are fast objects, and fetching and reading them costs half as much.
+ * object, which V8 keeps in dictionary mode: every property read is a hash lookup, and the
+ * hot paths read their rows field by field. Fetched as arrays and copied into objects of
+ * one shape per statement, the rows are ordinary fast objects (docs/performance.md).
  */
-function rowMaker(names: readonly string[]): ((values: readonly unknown[]) => unknown) | null {
-  // A column named __proto__ would set the copy's prototype instead of a property.
-  if (names.includes('__proto__')) return null;
+function rowMaker(names: readonly string[]): RowMaker {
+  // On a plain object a column named __proto__ would set the prototype instead of a
+  // property: such rows keep node:sqlite's null prototype.
+  const plain = !names.includes('__proto__');
   return (values) => {
-    const row: Record<string, unknown> = {};
+    const row: Record<string, unknown> = plain
+      ? {}
+      : (Object.create(null) as Record<string, unknown>);
     for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
     return row;
   };
@@ -37,18 +41,33 @@ function rowMaker(names: readonly string[]): ((values: readonly unknown[]) => un
 class CachedStatement implements SqliteStatement {
   readonly reader: boolean;
   readonly #stmt: StatementSync;
-  readonly #makeRow: ((values: readonly unknown[]) => unknown) | null;
+  #width = 0;
+  #makeRow: RowMaker = (values) => values;
   constructor(stmt: StatementSync) {
     this.#stmt = stmt;
-    const names = stmt.columns().map((c) => c.name);
-    this.reader = names.length > 0;
-    this.#makeRow = this.reader ? rowMaker(names) : null;
-    if (this.#makeRow) stmt.setReturnArrays(true);
+    this.#describe();
+    this.reader = this.#width > 0;
+    if (this.reader) stmt.setReturnArrays(true);
+  }
+  #describe(): void {
+    const names = this.#stmt.columns().map((c) => c.name);
+    this.#width = names.length;
+    this.#makeRow = rowMaker(names);
+  }
+  /**
+   * The names for a row of this width. SQLite prepares a statement again when another
+   * connection changed the schema, and a `select *` then returns the columns of the new
+   * table: a width that changed means the names did. (A rename keeps the width; this store's
+   * migrations only add columns and indexes, and they run before the statements are cached.)
+   */
+  #rowMaker(width: number): RowMaker {
+    if (width !== this.#width) this.#describe();
+    return this.#makeRow;
   }
   all(parameters: ReadonlyArray<unknown>): unknown[] {
     const rows: unknown[] = this.#stmt.all(...bindable(parameters));
-    const makeRow = this.#makeRow;
-    if (!makeRow) return rows;
+    if (!this.reader || rows.length === 0) return rows;
+    const makeRow = this.#rowMaker((rows[0] as unknown[]).length);
     for (let i = 0; i < rows.length; i++) rows[i] = makeRow(rows[i] as unknown[]);
     return rows;
   }
@@ -57,9 +76,9 @@ class CachedStatement implements SqliteStatement {
     return { changes, lastInsertRowid };
   }
   *iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
-    const makeRow = this.#makeRow;
     for (const row of this.#stmt.iterate(...bindable(parameters))) {
-      yield makeRow ? makeRow(row as unknown as unknown[]) : row;
+      if (!this.reader) yield row;
+      else yield this.#rowMaker((row as unknown as unknown[]).length)(row as unknown as unknown[]);
     }
   }
 }
@@ -112,6 +131,11 @@ export class NodeSqliteDatabase implements SqliteDatabase {
    */
   keepTemporariesInMemory(): void {
     this.raw.exec('PRAGMA temp_store = MEMORY');
+  }
+
+  /** After the migrations: statements prepared on the old tables are not kept. */
+  forgetStatements(): void {
+    this.#cache.clear();
   }
 
   prepare(sql: string): SqliteStatement {

@@ -23,6 +23,9 @@ export function openSqlite(dataDir: string) {
     db,
     location: file,
     closed: () => database.stopped,
-    migrated: () => database.keepTemporariesInMemory(),
+    migrated: () => {
+      database.keepTemporariesInMemory();
+      database.forgetStatements();
+    },
   };
 }
