@@ -12,11 +12,8 @@
  * these figures say which, and how much the store and dispatcher may cost before a rate
  * falls under 0.7 of the raw one.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ReceiverProcess, runScript } from './context.ts';
+import { ReceiverProcess, runProcess, runScript } from './context.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -26,12 +23,6 @@ const n = Number(positionals[0] ?? 50_000);
 const rounds = Number(values.rounds);
 const CONCURRENCY = 128;
 
-/** utime + stime of a process, in µs. */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
 interface Result {
   readonly rate: number;
   readonly cpuUs: number;
@@ -40,7 +31,7 @@ interface Result {
 
 async function loop(receiver: ReceiverProcess, script: string, tag: string): Promise<Result> {
   receiver.reset();
-  const before = cpuOf(receiver.pid);
+  const before = receiver.cpuSeconds();
   const out = await runScript(script, {
     url: `${receiver.okUrl}/ok/${tag}`,
     count: n,
@@ -51,24 +42,15 @@ async function loop(receiver: ReceiverProcess, script: string, tag: string): Pro
   return {
     rate: (s.count * 1000) / (s.last - s.first),
     cpuUs: cpuUs / n,
-    receiverUs: (cpuOf(receiver.pid) - before) / n,
+    receiverUs: ((receiver.cpuSeconds() - before) * 1e6) / n,
   };
 }
 
-function engine(): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const file = fileURLToPath(new URL('./engine.ts', import.meta.url));
-    const child = spawn(process.execPath, [file, String(n), '--http'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => {
-      const m = /([\d.]+) µs CPU each.*?(\d+)\/s/.exec(out);
-      if (code !== 0 || !m) reject(new Error(`engine.ts exited with ${code}: ${out}`));
-      else resolve({ rate: Number(m[2]), cpuUs: Number(m[1]) });
-    });
-  });
+async function engine(): Promise<Result> {
+  const out = await runProcess('./engine.ts', [String(n), '--http']);
+  const m = /([\d.]+) µs CPU each.*?(\d+)\/s/.exec(out);
+  if (!m) throw new Error(`engine.ts printed no figures: ${out}`);
+  return { rate: Number(m[2]), cpuUs: Number(m[1]) };
 }
 
 const line = (name: string, r: Result, raw: Result) =>

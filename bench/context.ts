@@ -1,7 +1,7 @@
 /** What every scenario gets: the receiver, the scale, a scratch directory and a reporter. */
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arrival, PrefixStats, ReceiverCommand, ReceiverMessage } from './receiver.ts';
@@ -75,9 +75,9 @@ export class ReceiverProcess {
     });
   }
 
-  /** The receiver's process id (its CPU time is read from /proc). */
-  get pid(): number {
-    return this.#child.pid ?? 0;
+  /** CPU seconds the receiver has used so far. */
+  cpuSeconds(): number {
+    return cpuSecondsOf(this.#child.pid ?? 0);
   }
 
   reset(): void {
@@ -128,10 +128,22 @@ export function scratchDir(workDir: string, name: string): string {
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-/** Runs a bench helper script in its own Node process; resolves with its stdout. */
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs a bench helper script with one JSON argument; resolves with its stdout. */
 export function runScript(file: string, arg: unknown): Promise<string> {
+  return runProcess(file, [JSON.stringify(arg)]);
+}
+
+/** Runs a bench script in its own Node process; resolves with its stdout. */
+export function runProcess(file: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here(file), JSON.stringify(arg)], {
+    const child = spawn(process.execPath, [here(file), ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

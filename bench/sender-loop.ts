@@ -7,7 +7,8 @@
  */
 import { createHttpSender, RequestHandle } from '../src/delivery/http-sender.ts';
 import { renderCronofyNotification } from '../src/faces/cronofy/notification-renderer.ts';
-import { NOTIFICATION_ID_HEADER } from '../src/delivery/dispatcher.ts';
+import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
+import { requestFor } from '../src/delivery/dispatcher.ts';
 import type { Delivery } from '../src/delivery/delivery.ts';
 import { wallNow } from './clock.ts';
 
@@ -24,6 +25,8 @@ const sender = createHttpSender({
   timeoutMs: 5000,
   connectionsPerOrigin: args.concurrency,
 });
+
+const renderers = { cronofy: renderCronofyNotification, google: renderGoogleNotification };
 
 function delivery(i: number): Delivery {
   return {
@@ -52,18 +55,8 @@ function delivery(i: number): Delivery {
 
 async function send(i: number): Promise<void> {
   const d = delivery(i);
-  const rendered = renderCronofyNotification(d);
-  const headers = {
-    ...rendered.headers,
-    [NOTIFICATION_ID_HEADER]: `ntf_${i}`,
-    'user-agent': 'calpush',
-  };
-  const result = await sender.send(
-    d.channel.callbackUrl,
-    headers,
-    rendered.body,
-    new RequestHandle(),
-  );
+  const { headers, body } = requestFor(renderers, d);
+  const result = await sender.send(d.channel.callbackUrl, headers, body, new RequestHandle());
   if (result.status !== 200) throw new Error(`send ${i}: ${result.status ?? result.error}`);
 }
 

@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ChildServer } from '../test/support/child-server.ts';
+import { cpuSecondsOf } from './context.ts';
 
 export interface ServerOptions {
   readonly dataDir: string;
@@ -42,9 +43,7 @@ export class BenchServer {
 
   /** CPU seconds (user + system) the server has used so far, from /proc. */
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return cpuSecondsOf(this.child.pid ?? 0);
   }
 
   /** SIGTERM: the server drains and exits (and writes its CPU profile if asked). */

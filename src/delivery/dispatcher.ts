@@ -3,7 +3,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/schema.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
-import type { Completion, Delivery, Renderers } from './delivery.ts';
+import type { Completion, Delivery, RenderedRequest, Renderers } from './delivery.ts';
 import type { HttpSender } from './http-sender.ts';
 import { RequestHandle } from './http-sender.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
@@ -63,6 +63,19 @@ interface InFlight {
 }
 
 export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
+
+/** The request a delivery sends: its dialect's rendering plus the headers every one carries. */
+export function requestFor(renderers: Renderers, delivery: Delivery): RenderedRequest {
+  const rendered = renderers[delivery.channel.dialect](delivery);
+  return {
+    headers: {
+      ...rendered.headers,
+      [NOTIFICATION_ID_HEADER]: `ntf_${delivery.notificationId}`,
+      'user-agent': 'calpush',
+    },
+    body: rendered.body,
+  };
+}
 
 /** Outcomes written per transaction before the write stops waiting for more. */
 const FLUSH_AT = 256;
@@ -342,18 +355,8 @@ export class Dispatcher {
     let error: string | undefined;
     let retryAfter: string | undefined;
     try {
-      const rendered = renderers[delivery.channel.dialect](delivery);
-      const headers = {
-        ...rendered.headers,
-        [NOTIFICATION_ID_HEADER]: `ntf_${delivery.notificationId}`,
-        'user-agent': 'calpush',
-      };
-      const result = await sender.send(
-        delivery.channel.callbackUrl,
-        headers,
-        rendered.body,
-        entry.handle,
-      );
+      const { headers, body } = requestFor(renderers, delivery);
+      const result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
       ({ status, error, retryAfter } = result);
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
