@@ -149,7 +149,7 @@ test('the start-up hand-back of leases finds them through the due index, not a t
   // A scan would read every channel row of a large idle store into the page cache at start.
   const { connection, statements } = await runQueueCycle();
   const handBack = [...statements].filter((text) =>
-    /^update "channels" set "lease_until" = \?, "queue_due_at" = \(select[\s\S]*"lease_until" is not null$/.test(
+    /^update "channels" set "lease_until" = \?, "sending_id" = \?, "queue_due_at" = \(select[\s\S]*"lease_until" is not null$/.test(
       text,
     ),
   );

@@ -93,6 +93,7 @@ export function activeChannelRow(c: NewChannel): ChannelsTable {
     queue_due_at: null,
     lease_until: null,
     quiet_until: null,
+    sending_id: null,
     created_at: c.now,
   };
 }
@@ -311,6 +312,7 @@ export async function closeChannels(
       closed_at: now,
       queue_due_at: null,
       lease_until: null,
+      sending_id: null,
     })
     .where('id', 'in', channelIds)
     .where('state', '=', ACTIVE)

@@ -39,6 +39,10 @@ const DELIVERY_COLUMNS = [
   'failing_since',
 ] as const;
 
+/** The oldest notification in a channel's queue: what a claim of the channel sends. */
+const queueHead = sql<number | null>`(select min(n.id) from notifications n
+  where n.channel_id = channels.id and ${liveStateOf('n')})`;
+
 function leaseDueQuery(lockRows: boolean) {
   return prepared(
     (db, now: number, leaseUntil: number, excludeOrigins: string[], limit: number) => {
@@ -57,29 +61,20 @@ function leaseDueQuery(lockRows: boolean) {
       if (lockRows) due = due.forUpdate().skipLocked();
       return db
         .updateTable('channels')
-        .set({ lease_until: leaseUntil, queue_due_at: leaseUntil })
+        .set({ lease_until: leaseUntil, queue_due_at: leaseUntil, sending_id: queueHead })
         .where(key, 'in', due)
-        .returning(DELIVERY_COLUMNS);
+        .returning([...DELIVERY_COLUMNS, 'sending_id']);
     },
   );
 }
 const leaseDue = leaseDueQuery(false);
 const leaseLockedDue = leaseDueQuery(true);
 
-/** Marks each channel's head (oldest pending or sending) notification as being sent. */
-const markHeadsSending = prepared((db, channelIds: string[]) =>
+const notificationsById = prepared((db, ids: number[]) =>
   db
-    .updateTable('notifications')
-    .set({ state: 'sending' })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('notifications')
-        .select((e) => e.fn.min('id').as('id'))
-        .where('channel_id', 'in', channelIds)
-        .where(liveState)
-        .groupBy('channel_id'),
-    )
-    .returningAll(),
+    .selectFrom('notifications')
+    .select(['id', 'kind', 'changes_since', 'attempts'])
+    .where('id', 'in', ids),
 );
 
 /**
@@ -90,8 +85,9 @@ const markHeadsSending = prepared((db, channelIds: string[]) =>
 export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
   const leaseUntil = opts.now + opts.leaseMs;
   return inTransaction(db, async (trx) => {
-    // One statement picks and leases the channels: a set-based UPDATE … RETURNING, not a
-    // SELECT and then an UPDATE by an id list (half the statements, no id list to bind).
+    // One statement picks the channels, leases them and records the head each will send: a
+    // set-based UPDATE … RETURNING, not a SELECT and then an UPDATE by an id list. The head's
+    // row is only read, not written (see `sending_id` in the schema).
     // The lease also moves the channel's due time to the lease's end: in-flight channels leave
     // the head of the due index (no claim walks them), and one whose holder died is due again
     // exactly when its lease runs out.
@@ -104,10 +100,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
       opts.limit,
     );
     if (channels.length === 0) return [];
-    const channelIds = channels.map((c) => c.id);
-    const { rows: heads } = await markHeadsSending(trx, padToPowerOfTwo(channelIds));
-    const headByChannel = new Map(heads.map((n) => [n.channel_id, n]));
-    const idle = channelIds.filter((id) => !headByChannel.has(id));
+    const idle = channels.filter((c) => c.sending_id === null).map((c) => c.id);
     if (idle.length > 0) {
       // Nothing queued after all (cancelled meanwhile): the channel leaves the schedule.
       await trx
@@ -116,11 +109,14 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         .where('id', 'in', idle)
         .execute();
     }
-    if (heads.length === 0) return [];
+    const headIds = channels.flatMap((c) => (c.sending_id === null ? [] : [c.sending_id]));
+    if (headIds.length === 0) return [];
+    const { rows: heads } = await notificationsById(trx, padToPowerOfTwo(headIds));
+    const headById = new Map(heads.map((n) => [Number(n.id), n]));
     const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
     const deliveries: Delivery[] = [];
     for (const c of channels) {
-      const head = headByChannel.get(c.id);
+      const head = c.sending_id === null ? undefined : headById.get(Number(c.sending_id));
       if (!head) continue;
       deliveries.push({
         notificationId: Number(head.id),
@@ -211,7 +207,7 @@ const markDelivered = prepared((db, notificationIds: number[], now: number) =>
     .updateTable('notifications')
     .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
     .where('id', 'in', notificationIds)
-    .where('state', '=', SENDING),
+    .where(liveState),
 );
 
 /**
@@ -226,6 +222,7 @@ const releaseDelivered = prepared(
       .set({
         failing_since: null,
         lease_until: null,
+        sending_id: null,
         quiet_until: quietUntil,
         queue_due_at: headDueNotBefore(quietUntil),
       })
@@ -282,16 +279,22 @@ export async function recordCompletions(
         .where('channel_id', '=', c.delivery.channel.id)
         .where('kind', '=', c.delivery.kind)
         .where('state', '=', PENDING)
+        .where('id', '<>', c.delivery.notificationId)
         .execute();
       await trx
         .updateTable('notifications')
         .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
         .where('id', '=', c.delivery.notificationId)
-        .where('state', '=', SENDING)
+        .where(liveState)
         .execute();
       await trx
         .updateTable('channels')
-        .set({ lease_until: null, failing_since: c.failingSince, queue_due_at: headDueAt })
+        .set({
+          lease_until: null,
+          sending_id: null,
+          failing_since: c.failingSince,
+          queue_due_at: headDueAt,
+        })
         .where('id', '=', c.delivery.channel.id)
         .where('state', '=', ACTIVE)
         .where('lease_until', '=', c.delivery.leaseUntil)
@@ -320,7 +323,8 @@ function byLease<T>(items: readonly T[], leaseOf: (item: T) => number): Map<numb
 
 /**
  * Puts heads that were claimed but not sent back in the queue. A change queued behind one in
- * the meantime merges into it, as after a failed attempt. With no ids, every head in flight.
+ * the meantime merges into it, as after a failed attempt. With no ids, every head that was
+ * set aside for such a change (heads nothing queued behind are still pending).
  */
 async function requeueSending(trx: Executor, notificationIds?: readonly number[]): Promise<void> {
   // Driven from the heads going back, so only their channels' queues are read.
@@ -363,7 +367,7 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
       for (const [leaseUntil, leased] of byLease(batch, (d) => d.leaseUntil)) {
         await trx
           .updateTable('channels')
-          .set({ lease_until: null, queue_due_at: headDueAt })
+          .set({ lease_until: null, sending_id: null, queue_due_at: headDueAt })
           .where(
             'id',
             'in',
@@ -386,7 +390,7 @@ export async function releaseAllLeases(db: Db): Promise<void> {
     await requeueSending(trx);
     await trx
       .updateTable('channels')
-      .set({ lease_until: null, queue_due_at: headDueAt })
+      .set({ lease_until: null, sending_id: null, queue_due_at: headDueAt })
       .where('queue_due_at', 'is not', null)
       .where('lease_until', 'is not', null)
       .execute();

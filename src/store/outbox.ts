@@ -16,6 +16,27 @@ const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
 );
 
 /**
+ * A head on the wire is still `pending` (a claim only records it as the channel's
+ * `sending_id`), so a change of its kind would merge into a notification the receiver may
+ * already have read. Such heads are set aside to `sending`, out of the coalescing index,
+ * before the change queues: it then gets a row of its own, sent after the head.
+ */
+const setAsideSending = prepared((db, ids: string[], kind: string) =>
+  db
+    .updateTable('notifications')
+    .set({ state: 'sending' })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('channels')
+        .select('sending_id')
+        .where('id', 'in', ids)
+        .where('sending_id', 'is not', null),
+    )
+    .where('kind', '=', kind)
+    .where('state', '=', PENDING),
+);
+
+/**
  * A channel with a queue keeps the due time of its head; an idle one becomes due now, or
  * when its quiet interval after the last delivery ends. Busy channels are not touched at
  * all, which spares their pages a rewrite per change.
@@ -49,6 +70,7 @@ export async function enqueue(
 ): Promise<void> {
   for (const ids of chunks([...channelIds].sort())) {
     await lockChannels(trx, ids);
+    await setAsideSending(trx, padToPowerOfTwo(ids), kind);
     for (const run of insertRuns(trx, ids, 256)) {
       await insertPending(
         trx,

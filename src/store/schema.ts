@@ -120,6 +120,8 @@ export interface ChannelsTable {
   lease_until: number | null;
   /** Not notified again before this time after a delivery (the minimum interval). */
   quiet_until: number | null;
+  /** The notification the lease is sending (the channel's head when it was claimed). */
+  sending_id: number | null;
   created_at: number;
 }
 
@@ -127,7 +129,11 @@ export interface NotificationsTable {
   id: Generated<number>;
   channel_id: string;
   kind: string;
-  /** pending → sending → delivered | cancelled */
+  /**
+   * pending → delivered | cancelled. A head on the wire stays pending (its channel's
+   * `sending_id` names it) unless a change of its kind arrives meanwhile: then it is moved to
+   * `sending`, out of the coalescing index, and the change queues behind it.
+   */
   state: string;
   changes_since: number | null;
   created_at: number;

@@ -6,6 +6,7 @@ import * as claimIndex from './002-claim-index.ts';
 import * as quietUntil from './003-quiet-until.ts';
 import * as liveNotificationsIndex from './004-live-notifications-index.ts';
 import * as leasesInDueIndex from './005-leases-in-due-index.ts';
+import * as sendingOnChannel from './006-sending-on-channel.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -18,6 +19,7 @@ const modules: Record<string, MigrationModule> = {
   '003-quiet-until': quietUntil,
   '004-live-notifications-index': liveNotificationsIndex,
   '005-leases-in-due-index': leasesInDueIndex,
+  '006-sending-on-channel': sendingOnChannel,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

@@ -1,0 +1,172 @@
+import { afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Harness, TestAccount } from './support/harness.ts';
+import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
+import { touchEvent } from './support/events.ts';
+import { engines } from './support/postgres.ts';
+import { ManualClock } from '../src/domain/clock.ts';
+import type { Completion, Delivery } from '../src/delivery/delivery.ts';
+import {
+  claimDue,
+  recordCompletions,
+  releaseAllLeases,
+  releaseClaims,
+} from '../src/store/delivery-queue.ts';
+import { up as upSendingOnChannel } from '../src/store/migrations/006-sending-on-channel.ts';
+
+/**
+ * A claim leaves its head `pending` and names it on the channel; these cover a change of the
+ * same kind that arrives while that head is on the wire, whatever its send's outcome.
+ */
+for (const engine of engines) {
+  describe(`a change while the head is on the wire, on ${engine}`, () => {
+    let h: Harness | undefined;
+    afterEach(() => h?.close());
+
+    async function setUp() {
+      const clock = new ManualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
+      h = await startHarness({ clock, engine });
+      const account: TestAccount = await createTestAccount(h.service);
+      await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
+      const db = h.service.store.db;
+      const claim = () =>
+        claimDue(db, { now: clock.now(), limit: 10, leaseMs: 60_000, excludeOrigins: [] });
+      const attempt = () => ({ at: clock.now(), status: 200, error: null, latencyMs: 1 });
+      const delivered = (d: Delivery): Completion => ({
+        kind: 'delivered',
+        delivery: d,
+        attempt: attempt(),
+      });
+      const record = (c: Completion) => recordCompletions(db, [c], clock.now());
+      const [verification] = await claim();
+      assert.equal(verification?.kind, 'verification');
+      await record(delivered(verification));
+      const change = (id: string) => touchEvent(h!.service, account, id);
+      const queuedRows = () =>
+        db
+          .selectFrom('notifications')
+          .select(['id', 'state'])
+          .where('state', 'in', ['pending', 'sending'])
+          .orderBy('id')
+          .execute();
+      return { clock, claim, record, delivered, attempt, change, queuedRows };
+    }
+
+    test('is not merged into the head: it goes out after it, as its own notification', async () => {
+      const { clock, claim, record, delivered, change } = await setUp();
+      const firstAt = clock.now();
+      await change('a');
+      const [head] = await claim();
+      assert.equal(head?.changesSince, firstAt);
+      clock.advance(1_000);
+      const secondAt = clock.now();
+      await change('b');
+      await record(delivered(head));
+      const [next] = await claim();
+      assert.ok(next, 'the change that came during the send is still queued');
+      assert.notEqual(next.notificationId, head.notificationId);
+      assert.equal(next.changesSince, secondAt);
+    });
+
+    test('merges into the head when its send fails, which carries the earlier changes_since', async () => {
+      const { clock, claim, record, attempt, change, delivered, queuedRows } = await setUp();
+      const firstAt = clock.now();
+      await change('a');
+      const [head] = await claim();
+      assert.ok(head);
+      clock.advance(1_000);
+      await change('b');
+      await record({
+        kind: 'retry',
+        delivery: head,
+        attempt: { ...attempt(), status: 500 },
+        retryAt: clock.now() + 5_000,
+        failingSince: clock.now(),
+      });
+      assert.equal((await queuedRows()).length, 1, 'one notification covers both changes');
+      assert.deepEqual(await claim(), [], 'the retry waits for its time');
+      clock.advance(5_000);
+      const [retry] = await claim();
+      assert.equal(retry?.notificationId, head.notificationId);
+      assert.equal(retry.changesSince, firstAt);
+      assert.equal(retry.attempts, 1);
+      await record(delivered(retry));
+      assert.deepEqual(await queuedRows(), []);
+    });
+
+    test('a head handed back unsent takes in the change queued behind it', async () => {
+      const { clock, claim, record, change, delivered, queuedRows } = await setUp();
+      const firstAt = clock.now();
+      await change('a');
+      const [head] = await claim();
+      assert.ok(head);
+      clock.advance(1_000);
+      await change('b');
+      await releaseClaims(h!.service.store.db, [head]);
+      const [again] = await claim();
+      assert.equal(again?.notificationId, head.notificationId);
+      assert.equal(again.changesSince, firstAt);
+      await record(delivered(again));
+      assert.deepEqual(await queuedRows(), []);
+    });
+
+    test('after a restart, the head and the change queued behind it go out as one', async () => {
+      const { clock, claim, record, change, delivered, queuedRows } = await setUp();
+      const firstAt = clock.now();
+      await change('a');
+      const [head] = await claim();
+      assert.ok(head);
+      clock.advance(1_000);
+      await change('b');
+      await releaseAllLeases(h!.service.store.db);
+      const [again] = await claim();
+      assert.equal(again?.notificationId, head.notificationId);
+      assert.equal(again.changesSince, firstAt);
+      await record(delivered(again));
+      assert.deepEqual(await queuedRows(), []);
+    });
+  });
+}
+
+test('upgrading a store mid-send records the head its lease had marked as sending', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
+  const h = await startHarness({ clock });
+  try {
+    const account = await createTestAccount(h.service);
+    const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
+    const db = h.service.store.db;
+    const [head] = await claimDue(db, {
+      now: clock.now(),
+      limit: 10,
+      leaseMs: 60_000,
+      excludeOrigins: [],
+    });
+    assert.ok(head);
+    // The store as the version before 006 left it: the head moved to `sending`, no column.
+    await db
+      .updateTable('notifications')
+      .set({ state: 'sending' })
+      .where('id', '=', head.notificationId)
+      .execute();
+    await sql`alter table channels drop column sending_id`.execute(db);
+    await upSendingOnChannel(db as unknown as Kysely<unknown>);
+    const row = await db
+      .selectFrom('channels')
+      .select('sending_id')
+      .where('id', '=', channel.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(row.sending_id), head.notificationId);
+    const attempt = { at: clock.now(), status: 200, error: null, latencyMs: 1 };
+    await recordCompletions(db, [{ kind: 'delivered', delivery: head, attempt }], clock.now());
+    const sent = await db
+      .selectFrom('notifications')
+      .select('state')
+      .where('id', '=', head.notificationId)
+      .executeTakeFirstOrThrow();
+    assert.equal(sent.state, 'delivered');
+  } finally {
+    await h.close();
+  }
+});
