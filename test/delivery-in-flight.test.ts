@@ -25,14 +25,20 @@ for (const engine of engines) {
     let h: Harness | undefined;
     afterEach(() => h?.close());
 
-    async function setUp() {
+    async function setUp(options: { changeDuringVerification?: boolean } = {}) {
       const clock = new ManualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
       h = await startHarness({ clock, engine });
       const account: TestAccount = await createTestAccount(h.service);
       await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
       const db = h.service.store.db;
       const claim = () =>
-        claimDue(db, { now: clock.now(), limit: 10, leaseMs: 60_000, excludeOrigins: [] });
+        claimDue(db, {
+          now: clock.now(),
+          limit: 10,
+          leaseMs: 60_000,
+          excludeOrigins: [],
+          lockRows: engine === 'postgres',
+        });
       const attempt = () => ({ at: clock.now(), status: 200, error: null, latencyMs: 1 });
       const delivered = (d: Delivery): Completion => ({
         kind: 'delivered',
@@ -40,10 +46,11 @@ for (const engine of engines) {
         attempt: attempt(),
       });
       const record = (c: Completion) => recordCompletions(db, [c], clock.now());
+      const change = (id: string) => touchEvent(h!.service, account, id);
       const [verification] = await claim();
       assert.equal(verification?.kind, 'verification');
+      if (options.changeDuringVerification) await change('during-verification');
       await record(delivered(verification));
-      const change = (id: string) => touchEvent(h!.service, account, id);
       const queuedRows = () =>
         db
           .selectFrom('notifications')
@@ -51,7 +58,14 @@ for (const engine of engines) {
           .where('state', 'in', ['pending', 'sending'])
           .orderBy('id')
           .execute();
-      return { clock, claim, record, delivered, attempt, change, queuedRows };
+      const failed = (d: Delivery): Completion => ({
+        kind: 'retry',
+        delivery: d,
+        attempt: { ...attempt(), status: 500 },
+        retryAt: clock.now() + 5_000,
+        failingSince: clock.now(),
+      });
+      return { clock, claim, record, delivered, failed, attempt, change, queuedRows };
     }
 
     test('is not merged into the head: it goes out after it, as its own notification', async () => {
@@ -126,6 +140,68 @@ for (const engine of engines) {
       assert.equal(again.changesSince, firstAt);
       await record(delivered(again));
       assert.deepEqual(await queuedRows(), []);
+    });
+
+    test('a change of another kind during a send queues behind it', async () => {
+      const { clock, claim, record, delivered } = await setUp({ changeDuringVerification: true });
+      clock.advance(60_000);
+      const [next] = await claim();
+      assert.equal(next?.kind, 'change');
+      await record(delivered(next));
+      assert.deepEqual(await claim(), []);
+    });
+
+    describe('an outcome that comes after another claim took the channel over', () => {
+      /** Claim 1 sends A; its lease runs out; claim 2 sends A again; change b comes. */
+      async function takenOver() {
+        const t = await setUp();
+        const firstAt = t.clock.now();
+        await t.change('a');
+        const [first] = await t.claim();
+        assert.ok(first);
+        t.clock.advance(61_000);
+        const [second] = await t.claim();
+        assert.equal(second?.notificationId, first.notificationId);
+        t.clock.advance(1_000);
+        const secondAt = t.clock.now();
+        await t.change('b');
+        return { ...t, first, second, firstAt, secondAt };
+      }
+
+      test('a late success after the new holder failed leaves the retry, which covers b', async () => {
+        const t = await takenOver();
+        await t.record(t.failed(t.second));
+        await t.record(t.delivered(t.first));
+        assert.equal((await t.queuedRows()).length, 1);
+        t.clock.advance(5_000);
+        const [retry] = await t.claim();
+        assert.equal(retry?.notificationId, t.first.notificationId);
+        assert.equal(retry.changesSince, t.firstAt);
+      });
+
+      test('a late success, then the new holder fails: the retry covers b', async () => {
+        const t = await takenOver();
+        await t.record(t.delivered(t.first));
+        await t.record(t.failed(t.second));
+        t.clock.advance(5_000);
+        const [retry] = await t.claim();
+        assert.equal(retry?.notificationId, t.first.notificationId);
+        assert.equal(retry.changesSince, t.firstAt);
+      });
+
+      for (const late of ['handed back', 'failed'] as const) {
+        test(`a late ${late} claim, then the new holder succeeds: b goes out next`, async () => {
+          const t = await takenOver();
+          if (late === 'handed back') await releaseClaims(h!.service.store.db, [t.first]);
+          else await t.record(t.failed(t.first));
+          await t.record(t.delivered(t.second));
+          t.clock.advance(1_000);
+          const [next] = await t.claim();
+          assert.ok(next, 'b is still queued');
+          assert.notEqual(next.notificationId, t.first.notificationId);
+          assert.equal(next.changesSince, t.secondAt);
+        });
+      }
     });
   });
 }

@@ -39,6 +39,27 @@ const DELIVERY_COLUMNS = [
   'failing_since',
 ] as const;
 
+/** A channel's head notification (its oldest pending one), as `n`, for set-based updates. */
+const pendingHead = sql`from notifications n
+  where n.channel_id = channels.id and ${liveStateOf('n')} and n.state = 'pending'
+  order by n.id limit 1`;
+
+/** Due time of a channel's head notification; null when nothing is queued. */
+const headDueAt = sql<number | null>`(select n.due_at ${pendingHead})`;
+
+/**
+ * Due time of the notification after the one the channel's lease sent (which is still
+ * pending until the same transaction marks it delivered), but not before `notBefore`.
+ */
+function nextDueNotBefore(notBefore: number) {
+  return sql<number | null>`(select
+  case when n.due_at < ${notBefore} then ${notBefore} else n.due_at end
+  from notifications n
+  where n.channel_id = channels.id and ${liveStateOf('n')} and n.state = 'pending'
+    and (channels.sending_id is null or n.id <> channels.sending_id)
+  order by n.id limit 1)`;
+}
+
 /** The oldest notification in a channel's queue: what a claim of the channel sends. */
 const queueHead = sql<number | null>`(select min(n.id) from notifications n
   where n.channel_id = channels.id and ${liveStateOf('n')})`;
@@ -70,11 +91,27 @@ function leaseDueQuery(lockRows: boolean) {
 const leaseDue = leaseDueQuery(false);
 const leaseLockedDue = leaseDueQuery(true);
 
-const notificationsById = prepared((db, ids: number[]) =>
+/**
+ * Records each leased channel's head again, in a statement of its own. PostgreSQL evaluates
+ * the lease's subquery in the snapshot the statement started with, before it had locked the
+ * rows: a head another node delivered meanwhile could be recorded. Once the rows are locked
+ * no completion can change their queues, and this statement's snapshot sees every one that
+ * committed. (SQLite runs one writer at a time, so the lease's own reading is current.)
+ */
+const recordHeads = prepared((db, channelIds: string[]) =>
+  db
+    .updateTable('channels')
+    .set({ sending_id: queueHead })
+    .where('id', 'in', channelIds)
+    .returning(['id', 'sending_id']),
+);
+
+const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
     .select(['id', 'kind', 'changes_since', 'attempts'])
-    .where('id', 'in', ids),
+    .where('id', 'in', ids)
+    .where(liveState),
 );
 
 /**
@@ -92,7 +129,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     // the head of the due index (no claim walks them), and one whose holder died is due again
     // exactly when its lease runs out.
     const lease = opts.lockRows ? leaseLockedDue : leaseDue;
-    const { rows: channels } = await lease(
+    let { rows: channels } = await lease(
       trx,
       opts.now,
       leaseUntil,
@@ -100,23 +137,33 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
       opts.limit,
     );
     if (channels.length === 0) return [];
-    const idle = channels.filter((c) => c.sending_id === null).map((c) => c.id);
-    if (idle.length > 0) {
+    if (!(trx.getExecutor().adapter instanceof SqliteAdapter)) {
+      const { rows } = await recordHeads(trx, padToPowerOfTwo(channels.map((c) => c.id)));
+      const heads = new Map(rows.map((r) => [r.id, r.sending_id]));
+      channels = channels.map((c) => ({ ...c, sending_id: heads.get(c.id) ?? null }));
+    }
+    const headIds = channels.flatMap((c) => (c.sending_id === null ? [] : [c.sending_id]));
+    const { rows: heads } =
+      headIds.length === 0
+        ? { rows: [] }
+        : await liveNotificationsById(trx, padToPowerOfTwo(headIds));
+    const headById = new Map(heads.map((n) => [Number(n.id), n]));
+    const headOf = (c: (typeof channels)[number]) =>
+      c.sending_id === null ? undefined : headById.get(Number(c.sending_id));
+    const unsendable = channels.filter((c) => !headOf(c)).map((c) => c.id);
+    if (unsendable.length > 0) {
       // Nothing queued after all (cancelled meanwhile): the channel leaves the schedule.
       await trx
         .updateTable('channels')
-        .set({ queue_due_at: null, lease_until: null })
-        .where('id', 'in', idle)
+        .set({ queue_due_at: headDueAt, lease_until: null, sending_id: null })
+        .where('id', 'in', unsendable)
         .execute();
     }
-    const headIds = channels.flatMap((c) => (c.sending_id === null ? [] : [c.sending_id]));
-    if (headIds.length === 0) return [];
-    const { rows: heads } = await notificationsById(trx, padToPowerOfTwo(headIds));
-    const headById = new Map(heads.map((n) => [Number(n.id), n]));
+    if (heads.length === 0) return [];
     const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
     const deliveries: Delivery[] = [];
     for (const c of channels) {
-      const head = c.sending_id === null ? undefined : headById.get(Number(c.sending_id));
+      const head = headOf(c);
       if (!head) continue;
       deliveries.push({
         notificationId: Number(head.id),
@@ -184,20 +231,6 @@ async function secretsByClient(
   return out;
 }
 
-/** A channel's head notification (its oldest pending one), as `n`, for set-based updates. */
-const pendingHead = sql`from notifications n
-  where n.channel_id = channels.id and ${liveStateOf('n')} and n.state = 'pending'
-  order by n.id limit 1`;
-
-/** Due time of a channel's head notification; null when nothing is queued. */
-const headDueAt = sql<number | null>`(select n.due_at ${pendingHead})`;
-
-/** Due time of a channel's head notification, but not before `notBefore`. */
-function headDueNotBefore(notBefore: number) {
-  return sql<number | null>`(select
-  case when n.due_at < ${notBefore} then ${notBefore} else n.due_at end ${pendingHead})`;
-}
-
 const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
   db.insertInto('attempts').values(rows),
 );
@@ -211,9 +244,9 @@ const markDelivered = prepared((db, notificationIds: number[], now: number) =>
 );
 
 /**
- * Frees channels whose head was delivered, under the lease their claim took. The channel
- * stays quiet until `quietUntil`: what was queued meanwhile, and what comes before then,
- * goes out as one notification at that time.
+ * Frees channels whose head was delivered, under the lease their claim took, and returns
+ * those it freed. The channel stays quiet until `quietUntil`: what was queued meanwhile, and
+ * what comes before then, goes out as one notification at that time.
  */
 const releaseDelivered = prepared(
   (db, channelIds: string[], leaseUntil: number, quietUntil: number) =>
@@ -224,11 +257,12 @@ const releaseDelivered = prepared(
         lease_until: null,
         sending_id: null,
         quiet_until: quietUntil,
-        queue_due_at: headDueNotBefore(quietUntil),
+        queue_due_at: nextDueNotBefore(quietUntil),
       })
       .where('id', 'in', channelIds)
       .where('state', '=', ACTIVE)
-      .where('lease_until', '=', leaseUntil),
+      .where('lease_until', '=', leaseUntil)
+      .returning('id'),
 );
 
 /**
@@ -258,20 +292,44 @@ export async function recordCompletions(
         })),
       );
     }
+    // An outcome changes the queue only under the lease its claim took. One that comes after
+    // its lease ran out and another claim took the channel over (a stalled process) is
+    // recorded as an attempt and nothing more: the head it sent, and any change queued
+    // behind it, now belong to the new holder.
     const delivered = completions.filter((c) => c.kind === 'delivered');
     for (const batch of chunks(delivered)) {
-      await markDelivered(trx, padToPowerOfTwo(batch.map((c) => c.delivery.notificationId)), now);
+      const released = new Set<string>();
       for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
-        await releaseDelivered(
+        const { rows } = await releaseDelivered(
           trx,
           padToPowerOfTwo(leased.map((c) => c.delivery.channel.id)),
           leaseUntil,
           now + quietMs,
         );
+        for (const row of rows) released.add(row.id);
+      }
+      const sent = batch.filter((c) => released.has(c.delivery.channel.id));
+      if (sent.length > 0) {
+        await markDelivered(trx, padToPowerOfTwo(sent.map((c) => c.delivery.notificationId)), now);
       }
     }
     for (const c of completions) {
       if (c.kind !== 'retry') continue;
+      // The head is the channel's oldest queued notification, so it is next again, at its
+      // retry time.
+      const released = await trx
+        .updateTable('channels')
+        .set({
+          lease_until: null,
+          sending_id: null,
+          failing_since: c.failingSince,
+          queue_due_at: c.retryAt,
+        })
+        .where('id', '=', c.delivery.channel.id)
+        .where('state', '=', ACTIVE)
+        .where('lease_until', '=', c.delivery.leaseUntil)
+        .executeTakeFirst();
+      if (Number(released.numUpdatedRows) === 0) continue;
       // A change queued while this one was on the wire merges into it: the older row's
       // earlier changes_since (or lower message number) already covers it.
       await trx
@@ -286,18 +344,6 @@ export async function recordCompletions(
         .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
         .where('id', '=', c.delivery.notificationId)
         .where(liveState)
-        .execute();
-      await trx
-        .updateTable('channels')
-        .set({
-          lease_until: null,
-          sending_id: null,
-          failing_since: c.failingSince,
-          queue_due_at: headDueAt,
-        })
-        .where('id', '=', c.delivery.channel.id)
-        .where('state', '=', ACTIVE)
-        .where('lease_until', '=', c.delivery.leaseUntil)
         .execute();
     }
     const closing = completions.filter((c) => c.kind === 'close');
@@ -360,18 +406,33 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
   await inTransaction(db, async (trx) => {
     await lockChannels(trx, [...new Set(deliveries.map((d) => d.channel.id))].sort());
     for (const batch of chunks(deliveries)) {
-      await requeueSending(
-        trx,
-        batch.map((d) => d.notificationId),
-      );
       for (const [leaseUntil, leased] of byLease(batch, (d) => d.leaseUntil)) {
+        // Only claims still holding their lease: a channel taken over since is the new
+        // holder's, with whatever was queued behind its head.
+        const held = await trx
+          .selectFrom('channels')
+          .select('id')
+          .where(
+            'id',
+            'in',
+            leased.map((d) => d.channel.id),
+          )
+          .where('lease_until', '=', leaseUntil)
+          .execute();
+        const ids = new Set(held.map((r) => r.id));
+        const back = leased.filter((d) => ids.has(d.channel.id));
+        if (back.length === 0) continue;
+        await requeueSending(
+          trx,
+          back.map((d) => d.notificationId),
+        );
         await trx
           .updateTable('channels')
           .set({ lease_until: null, sending_id: null, queue_due_at: headDueAt })
           .where(
             'id',
             'in',
-            leased.map((d) => d.channel.id),
+            back.map((d) => d.channel.id),
           )
           .where('lease_until', '=', leaseUntil)
           .execute();
