@@ -14,6 +14,7 @@ import {
   releaseAllLeases,
   releaseClaims,
 } from '../src/store/delivery-queue.ts';
+import { enqueue } from '../src/store/outbox.ts';
 import { up as upSendingOnChannel } from '../src/store/migrations/006-sending-on-channel.ts';
 
 /**
@@ -23,13 +24,14 @@ import { up as upSendingOnChannel } from '../src/store/migrations/006-sending-on
 for (const engine of engines) {
   describe(`a change while the head is on the wire, on ${engine}`, () => {
     let h: Harness | undefined;
+    let channelId: string | undefined;
     afterEach(() => h?.close());
 
     async function setUp(options: { changeDuringVerification?: boolean } = {}) {
       const clock = new ManualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
       h = await startHarness({ clock, engine });
       const account: TestAccount = await createTestAccount(h.service);
-      await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
+      channelId = (await watchAccount(h.service, account, 'http://127.0.0.1:9/hook')).id;
       const db = h.service.store.db;
       const claim = () =>
         claimDue(db, {
@@ -149,6 +151,22 @@ for (const engine of engines) {
       assert.equal(next?.kind, 'change');
       await record(delivered(next));
       assert.deepEqual(await claim(), []);
+    });
+
+    test('a change queued by a caller that did not read the heads is not merged either', async () => {
+      const { clock, claim, record, delivered } = await setUp();
+      const db = h!.service.store.db;
+      const firstAt = clock.now();
+      const queue = (at: number) =>
+        db.transaction().execute((trx) => enqueue(trx, [channelId!], 'change', at, at));
+      await queue(firstAt);
+      const [head] = await claim();
+      assert.equal(head?.changesSince, firstAt);
+      clock.advance(1_000);
+      await queue(clock.now());
+      await record(delivered(head));
+      const [next] = await claim();
+      assert.equal(next?.changesSince, firstAt + 1_000);
     });
 
     describe('an outcome that comes after another claim took the channel over', () => {

@@ -30,13 +30,22 @@ const appendChange = prepared((db, values: Insertable<ChangesTable>) =>
   db.insertInto('changes').values(values).returning('seq'),
 );
 
-const liveChannelsOf = prepared((db, accountId: string) =>
-  db
+/**
+ * The account's live channels, with the head each one's lease is sending. On PostgreSQL the
+ * rows are locked, in id order like every other locker of channel rows, so that no claim
+ * can record a head between this read and the change's enqueue (`enqueue`'s `onTheWire`);
+ * SQLite runs one writer at a time.
+ */
+const liveChannelsOf = prepared((db, accountId: string) => {
+  const live = db
     .selectFrom('channels')
-    .select(['id', 'dialect', 'interest_json'])
+    .select(['id', 'dialect', 'interest_json', 'sending_id'])
     .where('account_id', '=', accountId)
-    .where('state', '=', ACTIVE),
-);
+    .where('state', '=', ACTIVE);
+  return db.getExecutor().adapter instanceof PostgresAdapter
+    ? live.orderBy('id').forUpdate()
+    : live;
+});
 
 /**
  * Appends a change and queues the notifications it causes, in the caller's transaction: a
@@ -59,12 +68,18 @@ export async function recordChange(trx: Executor, change: Change, now: number): 
   const { rows: channels } = await liveChannelsOf(trx, change.accountId);
   const cronofy: string[] = [];
   const google: string[] = [];
+  const cronofyHeads: number[] = [];
+  const googleHeads: number[] = [];
   for (const channel of channels) {
     const interest = parseStoredInterest(channel.interest_json);
     if (!channelHears(interest, change)) continue;
-    (interest.dialect === 'cronofy' ? cronofy : google).push(channel.id);
+    const cronofyChannel = interest.dialect === 'cronofy';
+    (cronofyChannel ? cronofy : google).push(channel.id);
+    if (channel.sending_id !== null) {
+      (cronofyChannel ? cronofyHeads : googleHeads).push(Number(channel.sending_id));
+    }
   }
-  if (cronofy.length > 0) await enqueue(trx, cronofy, 'change', now, now);
-  if (google.length > 0) await enqueue(trx, google, 'exists', now);
+  if (cronofy.length > 0) await enqueue(trx, cronofy, 'change', now, now, cronofyHeads);
+  if (google.length > 0) await enqueue(trx, google, 'exists', now, null, googleHeads);
   return Number(appended.seq);
 }

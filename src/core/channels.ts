@@ -162,7 +162,8 @@ export async function createCronofyChannel(
       now,
     });
     await trx.insertInto('channels').values(row).execute();
-    await enqueue(trx, [id], 'verification', now);
+    // A channel created in this transaction has nothing on the wire.
+    await enqueue(trx, [id], 'verification', now, null, []);
     return { channel: toChannelView(row), created: true };
   });
   if (view.created) res.notifyQueued();
@@ -248,7 +249,7 @@ export async function createGoogleChannel(
       });
     }
     await trx.insertInto('channels').values(row).execute();
-    await enqueue(trx, [row.id], 'sync', now);
+    await enqueue(trx, [row.id], 'sync', now, null, []);
   });
   res.notifyQueued();
   return toChannelView(row);

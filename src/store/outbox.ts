@@ -21,7 +21,17 @@ const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
  * already have read. Such heads are set aside to `sending`, out of the coalescing index,
  * before the change queues: it then gets a row of its own, sent after the head.
  */
-const setAsideSending = prepared((db, ids: string[], kind: string) =>
+const setAsideHeads = prepared((db, headIds: number[], kind: string) =>
+  db
+    .updateTable('notifications')
+    .set({ state: 'sending' })
+    .where('id', 'in', headIds)
+    .where('kind', '=', kind)
+    .where('state', '=', PENDING),
+);
+
+/** The same, for channels whose heads the caller did not read. */
+const setAsideHeadsOf = prepared((db, channelIds: string[], kind: string) =>
   db
     .updateTable('notifications')
     .set({ state: 'sending' })
@@ -29,12 +39,18 @@ const setAsideSending = prepared((db, ids: string[], kind: string) =>
       eb
         .selectFrom('channels')
         .select('sending_id')
-        .where('id', 'in', ids)
+        .where('id', 'in', channelIds)
         .where('sending_id', 'is not', null),
     )
     .where('kind', '=', kind)
     .where('state', '=', PENDING),
 );
+
+/**
+ * The heads on the wire among the channels being queued to, as the caller read them in its
+ * transaction after locking their rows (`sending_id`, see `setAsideHeads`), or `unread`.
+ */
+export type HeadsOnTheWire = readonly number[] | 'unread';
 
 /**
  * A channel with a queue keeps the due time of its head; an idle one becomes due now, or
@@ -59,7 +75,9 @@ const scheduleIdle = prepared((db, ids: string[], now: number) =>
 /**
  * Queues one notification of `kind` per channel, in the caller's transaction. A channel that
  * already has one of that kind pending keeps it: that is coalescing, and the older row's
- * earlier `changes_since` still covers the new change.
+ * earlier `changes_since` still covers the new change. A head on the wire is set aside
+ * first; a caller that read the channels' `sending_id` passes those heads (`onTheWire`),
+ * which spares the store looking them up again on every change.
  */
 export async function enqueue(
   trx: Executor,
@@ -67,10 +85,16 @@ export async function enqueue(
   kind: NotificationKind,
   now: number,
   changesSince: number | null = null,
+  onTheWire: HeadsOnTheWire = 'unread',
 ): Promise<void> {
+  if (onTheWire !== 'unread') {
+    for (const heads of chunks(onTheWire)) {
+      await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
+    }
+  }
   for (const ids of chunks([...channelIds].sort())) {
     await lockChannels(trx, ids);
-    await setAsideSending(trx, padToPowerOfTwo(ids), kind);
+    if (onTheWire === 'unread') await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
     for (const run of insertRuns(trx, ids, 256)) {
       await insertPending(
         trx,
