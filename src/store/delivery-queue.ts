@@ -47,17 +47,10 @@ const pendingHead = sql`from notifications n
 /** Due time of a channel's head notification; null when nothing is queued. */
 const headDueAt = sql<number | null>`(select n.due_at ${pendingHead})`;
 
-/**
- * Due time of the notification after the one the channel's lease sent (which is still
- * pending until the same transaction marks it delivered), but not before `notBefore`.
- */
-function nextDueNotBefore(notBefore: number) {
+/** Due time of a channel's head notification, but not before `notBefore`. */
+function headDueNotBefore(notBefore: number) {
   return sql<number | null>`(select
-  case when n.due_at < ${notBefore} then ${notBefore} else n.due_at end
-  from notifications n
-  where n.channel_id = channels.id and ${liveStateOf('n')} and n.state = 'pending'
-    and (channels.sending_id is null or n.id <> channels.sending_id)
-  order by n.id limit 1)`;
+  case when n.due_at < ${notBefore} then ${notBefore} else n.due_at end ${pendingHead})`;
 }
 
 /** The oldest notification in a channel's queue: what a claim of the channel sends. */
@@ -235,18 +228,32 @@ const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
   db.insertInto('attempts').values(rows),
 );
 
-const markDelivered = prepared((db, notificationIds: number[], now: number) =>
+/**
+ * Marks delivered the heads whose channels still hold the lease their claim took (see
+ * `recordCompletions`). The channel is looked up by its primary key for each row: cheaper
+ * than asking the release that follows which channels it freed (RETURNING).
+ */
+const markDelivered = prepared((db, notificationIds: number[], now: number, leaseUntil: number) =>
   db
     .updateTable('notifications')
     .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
     .where('id', 'in', notificationIds)
-    .where(liveState),
+    .where(liveState)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('channels as c')
+          .select(sql.lit(1).as('held'))
+          .whereRef('c.id', '=', 'notifications.channel_id')
+          .where('c.lease_until', '=', leaseUntil)
+          .where('c.state', '=', ACTIVE),
+      ),
+    ),
 );
 
 /**
- * Frees channels whose head was delivered, under the lease their claim took, and returns
- * those it freed. The channel stays quiet until `quietUntil`: what was queued meanwhile, and
- * what comes before then, goes out as one notification at that time.
+ * Frees channels whose head was delivered, under the lease their claim took. The channel
+ * stays quiet until `quietUntil`: what was queued meanwhile, and what comes before then,
+ * goes out as one notification at that time.
  */
 const releaseDelivered = prepared(
   (db, channelIds: string[], leaseUntil: number, quietUntil: number) =>
@@ -257,12 +264,11 @@ const releaseDelivered = prepared(
         lease_until: null,
         sending_id: null,
         quiet_until: quietUntil,
-        queue_due_at: nextDueNotBefore(quietUntil),
+        queue_due_at: headDueNotBefore(quietUntil),
       })
       .where('id', 'in', channelIds)
       .where('state', '=', ACTIVE)
-      .where('lease_until', '=', leaseUntil)
-      .returning('id'),
+      .where('lease_until', '=', leaseUntil),
 );
 
 /**
@@ -298,19 +304,20 @@ export async function recordCompletions(
     // behind it, now belong to the new holder.
     const delivered = completions.filter((c) => c.kind === 'delivered');
     for (const batch of chunks(delivered)) {
-      const released = new Set<string>();
       for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
-        const { rows } = await releaseDelivered(
+        // The head first: the release then finds the channel's next notification.
+        await markDelivered(
+          trx,
+          padToPowerOfTwo(leased.map((c) => c.delivery.notificationId)),
+          now,
+          leaseUntil,
+        );
+        await releaseDelivered(
           trx,
           padToPowerOfTwo(leased.map((c) => c.delivery.channel.id)),
           leaseUntil,
           now + quietMs,
         );
-        for (const row of rows) released.add(row.id);
-      }
-      const sent = batch.filter((c) => released.has(c.delivery.channel.id));
-      if (sent.length > 0) {
-        await markDelivered(trx, padToPowerOfTwo(sent.map((c) => c.delivery.notificationId)), now);
       }
     }
     for (const c of completions) {
