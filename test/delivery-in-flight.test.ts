@@ -67,18 +67,32 @@ for (const engine of engines) {
         retryAt: clock.now() + 5_000,
         failingSince: clock.now(),
       });
-      return { clock, claim, record, delivered, failed, attempt, change, queuedRows };
+      /** Change a is claimed (the head on the wire), then change b comes a second later. */
+      const sendWithChangeBehind = async () => {
+        const firstAt = clock.now();
+        await change('a');
+        const [head] = await claim();
+        assert.equal(head?.changesSince, firstAt);
+        clock.advance(1_000);
+        const secondAt = clock.now();
+        await change('b');
+        return { head, firstAt, secondAt };
+      };
+      return {
+        clock,
+        claim,
+        record,
+        delivered,
+        failed,
+        change,
+        queuedRows,
+        sendWithChangeBehind,
+      };
     }
 
     test('is not merged into the head: it goes out after it, as its own notification', async () => {
-      const { clock, claim, record, delivered, change } = await setUp();
-      const firstAt = clock.now();
-      await change('a');
-      const [head] = await claim();
-      assert.equal(head?.changesSince, firstAt);
-      clock.advance(1_000);
-      const secondAt = clock.now();
-      await change('b');
+      const { claim, record, delivered, sendWithChangeBehind } = await setUp();
+      const { head, secondAt } = await sendWithChangeBehind();
       await record(delivered(head));
       const [next] = await claim();
       assert.ok(next, 'the change that came during the send is still queued');
@@ -87,20 +101,10 @@ for (const engine of engines) {
     });
 
     test('merges into the head when its send fails, which carries the earlier changes_since', async () => {
-      const { clock, claim, record, attempt, change, delivered, queuedRows } = await setUp();
-      const firstAt = clock.now();
-      await change('a');
-      const [head] = await claim();
-      assert.ok(head);
-      clock.advance(1_000);
-      await change('b');
-      await record({
-        kind: 'retry',
-        delivery: head,
-        attempt: { ...attempt(), status: 500 },
-        retryAt: clock.now() + 5_000,
-        failingSince: clock.now(),
-      });
+      const { clock, claim, record, failed, delivered, queuedRows, sendWithChangeBehind } =
+        await setUp();
+      const { head, firstAt } = await sendWithChangeBehind();
+      await record(failed(head));
       assert.equal((await queuedRows()).length, 1, 'one notification covers both changes');
       assert.deepEqual(await claim(), [], 'the retry waits for its time');
       clock.advance(5_000);
@@ -112,37 +116,22 @@ for (const engine of engines) {
       assert.deepEqual(await queuedRows(), []);
     });
 
-    test('a head handed back unsent takes in the change queued behind it', async () => {
-      const { clock, claim, record, change, delivered, queuedRows } = await setUp();
-      const firstAt = clock.now();
-      await change('a');
-      const [head] = await claim();
-      assert.ok(head);
-      clock.advance(1_000);
-      await change('b');
-      await releaseClaims(h!.service.store.db, [head]);
-      const [again] = await claim();
-      assert.equal(again?.notificationId, head.notificationId);
-      assert.equal(again.changesSince, firstAt);
-      await record(delivered(again));
-      assert.deepEqual(await queuedRows(), []);
-    });
-
-    test('after a restart, the head and the change queued behind it go out as one', async () => {
-      const { clock, claim, record, change, delivered, queuedRows } = await setUp();
-      const firstAt = clock.now();
-      await change('a');
-      const [head] = await claim();
-      assert.ok(head);
-      clock.advance(1_000);
-      await change('b');
-      await releaseAllLeases(h!.service.store.db);
-      const [again] = await claim();
-      assert.equal(again?.notificationId, head.notificationId);
-      assert.equal(again.changesSince, firstAt);
-      await record(delivered(again));
-      assert.deepEqual(await queuedRows(), []);
-    });
+    const giveBack = {
+      'a head handed back unsent': (head: Delivery) => releaseClaims(h!.service.store.db, [head]),
+      'a head on the wire at a restart': () => releaseAllLeases(h!.service.store.db),
+    };
+    for (const [what, putBack] of Object.entries(giveBack)) {
+      test(`${what} takes in the change queued behind it: they go out as one`, async () => {
+        const { claim, record, delivered, queuedRows, sendWithChangeBehind } = await setUp();
+        const { head, firstAt } = await sendWithChangeBehind();
+        await putBack(head);
+        const [again] = await claim();
+        assert.equal(again?.notificationId, head.notificationId);
+        assert.equal(again.changesSince, firstAt);
+        await record(delivered(again));
+        assert.deepEqual(await queuedRows(), []);
+      });
+    }
 
     test('a change of another kind during a send queues behind it', async () => {
       const { clock, claim, record, delivered } = await setUp({ changeDuringVerification: true });
