@@ -196,6 +196,26 @@ for (const engine of engines) {
         assert.equal(retry.changesSince, t.firstAt);
       });
 
+      test('a late decision to close leaves the channel to its new holder', async () => {
+        const t = await takenOver();
+        await t.record({
+          kind: 'close',
+          delivery: t.first,
+          attempt: { ...t.delivered(t.first).attempt, status: 500 },
+          reason: 'delivery failed continuously for 24 hours',
+        });
+        const { state } = await h!.service.store.db
+          .selectFrom('channels')
+          .select('state')
+          .where('id', '=', channelId!)
+          .executeTakeFirstOrThrow();
+        assert.equal(state, 'active');
+        await t.record(t.delivered(t.second));
+        t.clock.advance(1_000);
+        const [next] = await t.claim();
+        assert.equal(next?.changesSince, t.secondAt);
+      });
+
       for (const late of ['handed back', 'failed'] as const) {
         test(`a late ${late} claim, then the new holder succeeds: b goes out next`, async () => {
           const t = await takenOver();

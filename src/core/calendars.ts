@@ -3,7 +3,7 @@ import { writeNow } from './resources.ts';
 import type { CalendarsTable, Executor } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
-import { recordChange } from './change-log.ts';
+import { recordChange, serializeAccountChanges } from './change-log.ts';
 import { enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
 import { prepared } from '../store/prepared.ts';
@@ -150,7 +150,9 @@ export async function deleteCalendar(
       });
     }
     // Two sets of channels hear of this (calendarList watchers, then the calendar's own):
-    // lock them all in one ordered pass first, so concurrent writers cannot deadlock.
+    // lock them all in one ordered pass first, so concurrent writers cannot deadlock. Every
+    // change takes its account's lock before any channel's: so does this one.
+    await serializeAccountChanges(trx, accountId);
     const watchers = await trx
       .selectFrom('channels')
       .select('id')

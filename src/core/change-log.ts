@@ -19,9 +19,10 @@ export interface Change extends ChangeFact {
  * hand out a sync token past 100, and that change would never be read. Holding a
  * per-account lock until commit makes an account's changes commit in sequence order, so
  * "the newest committed change" never has a gap below it. SQLite commits one transaction at
- * a time, so there it is not needed.
+ * a time, so there it is not needed. Taken before any channel row lock (the enqueue's), so a
+ * writer that locks channels itself takes this first too.
  */
-async function serializeAccountChanges(trx: Executor, accountId: string): Promise<void> {
+export async function serializeAccountChanges(trx: Executor, accountId: string): Promise<void> {
   if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
   await sql`select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(trx);
 }
@@ -31,21 +32,16 @@ const appendChange = prepared((db, values: Insertable<ChangesTable>) =>
 );
 
 /**
- * The account's live channels, with the head each one's lease is sending. On PostgreSQL the
- * rows are locked, in id order like every other locker of channel rows, so that no claim
- * can record a head between this read and the change's enqueue (`enqueue`'s `onTheWire`);
- * SQLite runs one writer at a time.
+ * The account's live channels, with the head each one's lease is sending (which `enqueue`
+ * takes as it stands on SQLite, and reads again under its row locks on PostgreSQL).
  */
-const liveChannelsOf = prepared((db, accountId: string) => {
-  const live = db
+const liveChannelsOf = prepared((db, accountId: string) =>
+  db
     .selectFrom('channels')
     .select(['id', 'dialect', 'interest_json', 'sending_id'])
     .where('account_id', '=', accountId)
-    .where('state', '=', ACTIVE);
-  return db.getExecutor().adapter instanceof PostgresAdapter
-    ? live.orderBy('id').forUpdate()
-    : live;
-});
+    .where('state', '=', ACTIVE),
+);
 
 /**
  * Appends a change and queues the notifications it causes, in the caller's transaction: a

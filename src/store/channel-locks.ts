@@ -8,16 +8,31 @@ import type { Executor } from './schema.ts';
  * channel's next due time from a snapshot taken before a concurrent enqueue committed could
  * overwrite it with "nothing queued" and strand the new notification. Locking first makes
  * the next statement see every committed enqueue; a fixed order keeps concurrent lockers
- * from deadlocking. SQLite runs one transaction at a time, so there it is a no-op.
+ * from deadlocking. SQLite runs one transaction at a time, so there it is a no-op and
+ * returns null; on PostgreSQL it returns the rows it locked.
  */
-export async function lockChannels(trx: Executor, channelIds: readonly string[]): Promise<void> {
-  if (channelIds.length === 0) return;
-  if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
-  await trx
+export async function lockChannels(
+  trx: Executor,
+  channelIds: readonly string[],
+): Promise<LockedChannel[] | null> {
+  if (!locksRows(trx)) return null;
+  if (channelIds.length === 0) return [];
+  return trx
     .selectFrom('channels')
-    .select('id')
+    .select(['id', 'sending_id'])
     .where('id', 'in', [...channelIds])
     .orderBy('id')
     .forUpdate()
     .execute();
+}
+
+/** A channel row as its lock read it: the head its lease is sending, current under the lock. */
+export interface LockedChannel {
+  readonly id: string;
+  readonly sending_id: number | null;
+}
+
+/** Whether this store runs writers concurrently, so that `lockChannels` takes row locks. */
+export function locksRows(trx: Executor): boolean {
+  return trx.getExecutor().adapter instanceof PostgresAdapter;
 }

@@ -84,21 +84,6 @@ function leaseDueQuery(lockRows: boolean) {
 const leaseDue = leaseDueQuery(false);
 const leaseLockedDue = leaseDueQuery(true);
 
-/**
- * Records each leased channel's head again, in a statement of its own. PostgreSQL evaluates
- * the lease's subquery in the snapshot the statement started with, before it had locked the
- * rows: a head another node delivered meanwhile could be recorded. Once the rows are locked
- * no completion can change their queues, and this statement's snapshot sees every one that
- * committed. (SQLite runs one writer at a time, so the lease's own reading is current.)
- */
-const recordHeads = prepared((db, channelIds: string[]) =>
-  db
-    .updateTable('channels')
-    .set({ sending_id: queueHead })
-    .where('id', 'in', channelIds)
-    .returning(['id', 'sending_id']),
-);
-
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
@@ -122,7 +107,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     // the head of the due index (no claim walks them), and one whose holder died is due again
     // exactly when its lease runs out.
     const lease = opts.lockRows ? leaseLockedDue : leaseDue;
-    let { rows: channels } = await lease(
+    const { rows: channels } = await lease(
       trx,
       opts.now,
       leaseUntil,
@@ -130,11 +115,11 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
       opts.limit,
     );
     if (channels.length === 0) return [];
-    if (!(trx.getExecutor().adapter instanceof SqliteAdapter)) {
-      const { rows } = await recordHeads(trx, padToPowerOfTwo(channels.map((c) => c.id)));
-      const heads = new Map(rows.map((r) => [r.id, r.sending_id]));
-      channels = channels.map((c) => ({ ...c, sending_id: heads.get(c.id) ?? null }));
-    }
+    // On PostgreSQL the lease's subquery reads the snapshot its statement started with,
+    // before the rows were locked: a head delivered meanwhile may be recorded. Rows only ever
+    // leave the queue (a retried head never was out of it), so such a head is no longer
+    // queued, and the oldest queued one is otherwise the same: heads are read only if still
+    // queued, and a channel whose head is not is freed below, to be claimed again.
     const headIds = channels.flatMap((c) => (c.sending_id === null ? [] : [c.sending_id]));
     const { rows: heads } =
       headIds.length === 0
@@ -239,9 +224,10 @@ const markDelivered = prepared((db, notificationIds: number[], now: number, leas
     .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
     .where('id', 'in', notificationIds)
     .where(liveState)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('channels as c')
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('channels as c')
           .select(sql.lit(1).as('held'))
           .whereRef('c.id', '=', 'notifications.channel_id')
           .where('c.lease_until', '=', leaseUntil)
@@ -353,9 +339,15 @@ export async function recordCompletions(
         .where(liveState)
         .execute();
     }
-    const closing = completions.filter((c) => c.kind === 'close');
-    for (const c of closing) {
-      await closeChannels(trx, [c.delivery.channel.id], c.reason, now);
+    for (const c of completions) {
+      if (c.kind !== 'close') continue;
+      const held = await trx
+        .selectFrom('channels')
+        .select('id')
+        .where('id', '=', c.delivery.channel.id)
+        .where('lease_until', '=', c.delivery.leaseUntil)
+        .executeTakeFirst();
+      if (held) await closeChannels(trx, [c.delivery.channel.id], c.reason, now);
     }
   });
 }

@@ -1,4 +1,4 @@
-import { lockChannels } from './channel-locks.ts';
+import { lockChannels, locksRows } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
@@ -48,7 +48,9 @@ const setAsideHeadsOf = prepared((db, channelIds: string[], kind: string) =>
 
 /**
  * The heads on the wire among the channels being queued to, as the caller read them in its
- * transaction after locking their rows (`sending_id`, see `setAsideHeads`), or `unread`.
+ * transaction (`sending_id`), or `unread`. Only SQLite uses them: it runs one writer at a
+ * time, so that reading still stands. On PostgreSQL the heads come with the row locks the
+ * enqueue takes anyway, read after them.
  */
 export type HeadsOnTheWire = readonly number[] | 'unread';
 
@@ -77,7 +79,7 @@ const scheduleIdle = prepared((db, ids: string[], now: number) =>
  * already has one of that kind pending keeps it: that is coalescing, and the older row's
  * earlier `changes_since` still covers the new change. A head on the wire is set aside
  * first; a caller that read the channels' `sending_id` passes those heads (`onTheWire`),
- * which spares the store looking them up again on every change.
+ * which spares SQLite looking them up again on every change.
  */
 export async function enqueue(
   trx: Executor,
@@ -87,14 +89,20 @@ export async function enqueue(
   changesSince: number | null = null,
   onTheWire: HeadsOnTheWire = 'unread',
 ): Promise<void> {
-  if (onTheWire !== 'unread') {
+  const rowLocks = locksRows(trx);
+  if (!rowLocks && onTheWire !== 'unread') {
     for (const heads of chunks(onTheWire)) {
       await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
     }
   }
   for (const ids of chunks([...channelIds].sort())) {
-    await lockChannels(trx, ids);
-    if (onTheWire === 'unread') await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
+    const locked = await lockChannels(trx, ids);
+    if (locked) {
+      const heads = locked.flatMap((c) => (c.sending_id === null ? [] : [Number(c.sending_id)]));
+      if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
+    } else if (onTheWire === 'unread') {
+      await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
+    }
     for (const run of insertRuns(trx, ids, 256)) {
       await insertPending(
         trx,

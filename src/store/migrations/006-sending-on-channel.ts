@@ -10,13 +10,13 @@ import type { Kysely } from 'kysely';
  * instead of merging into a notification the receiver may already have read.
  *
  * Leases taken before this version marked their head `sending`: those heads are recorded
- * (the condition names the live-queue index's states so that SQLite reads that index, not
- * the whole history, per leased channel). The old version's own nodes do not set heads
+ * (a leased channel is always due, so the due index finds them; the condition names the
+ * live-queue index's states so that SQLite reads that index, not the whole history). The old version's own nodes do not set heads
  * aside: on PostgreSQL, stop every node of an older version before starting this one.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('channels').addColumn('sending_id', 'bigint').execute();
   await sql`update channels set sending_id = (select min(n.id) from notifications n
       where n.channel_id = channels.id and n.state in ('pending', 'sending') and n.state = 'sending')
-    where lease_until is not null`.execute(db);
+    where queue_due_at is not null and lease_until is not null`.execute(db);
 }

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { createTestAccount, startHarness } from './support/harness.ts';
+import { createTestDatabase } from './support/postgres.ts';
+import { touchEvent } from './support/events.ts';
+import { createCalendar, deleteCalendar } from '../src/core/calendars.ts';
+import { createCronofyChannel } from '../src/core/channels.ts';
+
+/**
+ * Resolves once `count` sessions of this database wait for a lock. `client` must not be in
+ * a transaction: the activity view would stay as the transaction first read it.
+ */
+async function waitForLockWaiters(client: pg.Client, count: number): Promise<void> {
+  for (let i = 0; i < 2_000; i++) {
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (rows[0]!.n >= count) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`never saw ${count} sessions waiting for a lock`);
+}
+
+test('deleting a calendar and a change to its account, both waiting on a channel lock, do not deadlock', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({ config: { databaseUrl: database.url } });
+  const other = new pg.Client({ connectionString: database.url });
+  const watcher = new pg.Client({ connectionString: database.url });
+  try {
+    const core = h.service.core;
+    const account = await createTestAccount(h.service);
+    const second = await createCalendar(core, account.accountId, { name: 'second' });
+    for (const i of [1, 2]) {
+      await createCronofyChannel(core, {
+        accountId: account.accountId,
+        clientId: account.clientId,
+        callbackUrl: `http://127.0.0.1:9/hook${i}`,
+        calendarIds: null,
+        onlyManaged: false,
+      });
+    }
+    // Another writer (a claim's completion, say) holds one of the account's channel rows.
+    await other.connect();
+    await watcher.connect();
+    await other.query('begin');
+    await other.query(
+      'select id from channels where account_id = $1 order by id desc limit 1 for update',
+      [account.accountId],
+    );
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
+    const deleting = outcome(deleteCalendar(core, account.accountId, second.id));
+    await waitForLockWaiters(watcher, 1);
+    const writing = outcome(touchEvent(h.service, account, 'e1'));
+    await waitForLockWaiters(watcher, 2);
+    await other.query('commit');
+    assert.deepEqual([await deleting, await writing], ['ok', 'ok']);
+  } finally {
+    await other.end().catch(() => undefined);
+    await watcher.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});
