@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { Store } from '../src/store/store.ts';
-import type { Executor, MetaTable } from '../src/store/schema.ts';
+import type { AttemptsTable, Executor, MetaTable } from '../src/store/schema.ts';
 import { openStore } from '../src/store/store.ts';
 import { prepared } from '../src/store/prepared.ts';
 import { inTransaction, markEnded, markOpen } from '../src/store/sqlite/direct-statements.ts';
@@ -22,6 +22,10 @@ const metaIn = prepared((db, keys: string[], prefix: string) =>
     .where('key', 'in', keys)
     .where('value', 'like', prefix)
     .orderBy('key'),
+);
+
+const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
+  db.insertInto('attempts').values(rows),
 );
 
 for (const engine of ['sqlite', 'postgres'] as const) {
@@ -68,6 +72,68 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(
         one.rows.map((r) => r.key),
         ['p4'],
+      );
+    });
+
+    test('rows of different shapes, in any order, each get the statement of their own shape', async () => {
+      // A row without `error` leaves the column to its default: the SQL text differs, and
+      // so must the cache's key, whatever the order and runs of the rows' shapes.
+      const row = (n: number, error?: string) => ({
+        notification_id: n,
+        channel_id: 'shapes',
+        at: 1,
+        status: 200,
+        ...(error === undefined ? {} : { error }),
+        latency_ms: 1,
+        decision: 'delivered',
+      });
+      // For each batch length the first statement leaves `error` out of some rows: a later
+      // batch that wrongly reused it would lose its errors.
+      await insertAttempts(store.db, [row(1), row(2)]);
+      await insertAttempts(store.db, [row(3), row(4, 'e4')]);
+      await insertAttempts(store.db, [row(5, 'e5'), row(6)]);
+      await insertAttempts(store.db, [row(7), row(8), row(9)]);
+      await insertAttempts(store.db, [row(10), row(11), row(12, 'e12')]);
+      await insertAttempts(store.db, [row(13, 'e13'), row(14), row(15)]);
+      await insertAttempts(store.db, [row(16), row(17, 'e17'), row(18)]);
+      await insertAttempts(store.db, [row(19, 'e19'), row(20), row(21), row(22, 'e22')]);
+      await insertAttempts(store.db, [row(23, 'e23'), row(24, 'e24'), row(25), row(26, 'e26')]);
+      const rows = await store.db
+        .selectFrom('attempts')
+        .select(['notification_id', 'error'])
+        .where('channel_id', '=', 'shapes')
+        .orderBy('notification_id')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => `${r.notification_id}:${r.error ?? '-'}`),
+        [
+          '1:-',
+          '2:-',
+          '3:-',
+          '4:e4',
+          '5:e5',
+          '6:-',
+          '7:-',
+          '8:-',
+          '9:-',
+          '10:-',
+          '11:-',
+          '12:e12',
+          '13:e13',
+          '14:-',
+          '15:-',
+          '16:-',
+          '17:e17',
+          '18:-',
+          '19:e19',
+          '20:-',
+          '21:-',
+          '22:e22',
+          '23:e23',
+          '24:e24',
+          '25:-',
+          '26:e26',
+        ],
       );
     });
 

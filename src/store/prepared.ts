@@ -43,15 +43,60 @@ function resolve(args: readonly unknown[], path: Path): unknown {
 function shapeOf(value: unknown): string {
   if (value === undefined) return 'u';
   if (value === null || typeof value !== 'object') return '';
-  if (Array.isArray(value)) {
-    let shape = `[${value.length}:`;
-    for (const item of value as unknown[]) shape += `${shapeOf(item)},`;
-    return `${shape}]`;
-  }
+  if (Array.isArray(value)) return arrayShape(value as readonly unknown[]);
   let shape = '{';
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) shape += `${key}:${shapeOf(record[key])},`;
   return `${shape}}`;
+}
+
+/**
+ * An array's items, run-length encoded (`shape*count`): a batch of 128 rows of one shape is
+ * a short key rather than one the cache hashes over every row's copy. A row of plain values
+ * is compared with the one before by its keys alone, without building its shape.
+ */
+function arrayShape(items: readonly unknown[]): string {
+  let shape = `[${items.length}:`;
+  let run = 0;
+  let last = '';
+  let lastKeys: string[] | null = null;
+  for (const item of items) {
+    const keys = plainRowKeys(item);
+    if (run > 0 && keys !== null && lastKeys !== null && sameKeys(keys, lastKeys)) {
+      run++;
+      continue;
+    }
+    const itemShape = shapeOf(item);
+    if (run > 0 && itemShape === last) {
+      run++;
+      lastKeys = keys;
+      continue;
+    }
+    if (run > 0) shape += `${last}*${run},`;
+    last = itemShape;
+    lastKeys = keys;
+    run = 1;
+  }
+  if (run > 0) shape += `${last}*${run},`;
+  return `${shape}]`;
+}
+
+/** The keys of an object whose every value is a primitive or null (its shape is its keys). */
+function plainRowKeys(item: unknown): string[] | null {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return null;
+  const record = item as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (const key of keys) {
+    const value = record[key];
+    if (value === undefined || (value !== null && typeof value === 'object')) return null;
+  }
+  return keys;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The shape of a call: its arguments' shapes. */
