@@ -233,43 +233,54 @@ for (const engine of engines) {
   });
 }
 
-test('upgrading a store mid-send records the head its lease had marked as sending', async () => {
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
-  const h = await startHarness({ clock });
-  try {
-    const account = await createTestAccount(h.service);
-    const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
-    const db = h.service.store.db;
-    const [head] = await claimDue(db, {
-      now: clock.now(),
-      limit: 10,
-      leaseMs: 60_000,
-      excludeOrigins: [],
-    });
-    assert.ok(head);
-    // The store as the version before 006 left it: the head moved to `sending`, no column.
-    await db
-      .updateTable('notifications')
-      .set({ state: 'sending' })
-      .where('id', '=', head.notificationId)
-      .execute();
-    await sql`alter table channels drop column sending_id`.execute(db);
-    await upSendingOnChannel(db as unknown as Kysely<unknown>);
-    const row = await db
-      .selectFrom('channels')
-      .select('sending_id')
-      .where('id', '=', channel.id)
-      .executeTakeFirstOrThrow();
-    assert.equal(Number(row.sending_id), head.notificationId);
-    const attempt = { at: clock.now(), status: 200, error: null, latencyMs: 1 };
-    await recordCompletions(db, [{ kind: 'delivered', delivery: head, attempt }], clock.now());
-    const sent = await db
-      .selectFrom('notifications')
-      .select('state')
-      .where('id', '=', head.notificationId)
-      .executeTakeFirstOrThrow();
-    assert.equal(sent.state, 'delivered');
-  } finally {
-    await h.close();
-  }
-});
+for (const engine of engines) {
+  test(`upgrading a store mid-send records the head its lease had marked as sending, on ${engine}`, async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 25, 9, 0, 0));
+    const h = await startHarness({ clock, engine });
+    try {
+      const account = await createTestAccount(h.service);
+      const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
+      const db = h.service.store.db;
+      const claim = () =>
+        claimDue(db, {
+          now: clock.now(),
+          limit: 10,
+          leaseMs: 60_000,
+          excludeOrigins: [],
+          lockRows: engine === 'postgres',
+        });
+      const [head] = await claim();
+      assert.ok(head);
+      // The store as the version before 006 left it: the head moved to `sending`, no column.
+      await db
+        .updateTable('notifications')
+        .set({ state: 'sending' })
+        .where('id', '=', head.notificationId)
+        .execute();
+      await sql`alter table channels drop column sending_id`.execute(db);
+      await upSendingOnChannel(db as unknown as Kysely<unknown>);
+      const row = await db
+        .selectFrom('channels')
+        .select('sending_id')
+        .where('id', '=', channel.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(row.sending_id), head.notificationId);
+      // A change during the send queues behind the old head, which is then delivered.
+      clock.advance(1_000);
+      const changedAt = clock.now();
+      await touchEvent(h.service, account, 'after-upgrade');
+      const attempt = { at: clock.now(), status: 200, error: null, latencyMs: 1 };
+      await recordCompletions(db, [{ kind: 'delivered', delivery: head, attempt }], clock.now());
+      const sent = await db
+        .selectFrom('notifications')
+        .select('state')
+        .where('id', '=', head.notificationId)
+        .executeTakeFirstOrThrow();
+      assert.equal(sent.state, 'delivered');
+      const [next] = await claim();
+      assert.equal(next?.changesSince, changedAt);
+    } finally {
+      await h.close();
+    }
+  });
+}
