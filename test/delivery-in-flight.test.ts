@@ -6,6 +6,8 @@ import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { touchEvent } from './support/events.ts';
 import { engines } from './support/postgres.ts';
+import type { TestEngine } from './support/postgres.ts';
+import type { Db } from '../src/store/schema.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import type { Completion, Delivery } from '../src/delivery/delivery.ts';
 import {
@@ -21,6 +23,17 @@ import { up as upSendingOnChannel } from '../src/store/migrations/006-sending-on
  * A claim leaves its head `pending` and names it on the channel; these cover a change of the
  * same kind that arrives while that head is on the wire, whatever its send's outcome.
  */
+/** Claims what is due at the clock's time, as the dispatcher of `engine` would. */
+function claimNow(db: Db, clock: ManualClock, engine: TestEngine) {
+  return claimDue(db, {
+    now: clock.now(),
+    limit: 10,
+    leaseMs: 60_000,
+    excludeOrigins: [],
+    lockRows: engine === 'postgres',
+  });
+}
+
 for (const engine of engines) {
   describe(`a change while the head is on the wire, on ${engine}`, () => {
     let h: Harness | undefined;
@@ -33,14 +46,7 @@ for (const engine of engines) {
       const account: TestAccount = await createTestAccount(h.service);
       channelId = (await watchAccount(h.service, account, 'http://127.0.0.1:9/hook')).id;
       const db = h.service.store.db;
-      const claim = () =>
-        claimDue(db, {
-          now: clock.now(),
-          limit: 10,
-          leaseMs: 60_000,
-          excludeOrigins: [],
-          lockRows: engine === 'postgres',
-        });
+      const claim = () => claimNow(db, clock, engine);
       const attempt = () => ({ at: clock.now(), status: 200, error: null, latencyMs: 1 });
       const delivered = (d: Delivery): Completion => ({
         kind: 'delivered',
@@ -175,25 +181,27 @@ for (const engine of engines) {
         return { ...t, first, second, firstAt, secondAt };
       }
 
+      /** At its time, the retry sends the head again, with the first change's time. */
+      async function retryCoversBoth(t: Awaited<ReturnType<typeof takenOver>>) {
+        t.clock.advance(5_000);
+        const [retry] = await t.claim();
+        assert.equal(retry?.notificationId, t.first.notificationId);
+        assert.equal(retry.changesSince, t.firstAt);
+      }
+
       test('a late success after the new holder failed leaves the retry, which covers b', async () => {
         const t = await takenOver();
         await t.record(t.failed(t.second));
         await t.record(t.delivered(t.first));
         assert.equal((await t.queuedRows()).length, 1);
-        t.clock.advance(5_000);
-        const [retry] = await t.claim();
-        assert.equal(retry?.notificationId, t.first.notificationId);
-        assert.equal(retry.changesSince, t.firstAt);
+        await retryCoversBoth(t);
       });
 
       test('a late success, then the new holder fails: the retry covers b', async () => {
         const t = await takenOver();
         await t.record(t.delivered(t.first));
         await t.record(t.failed(t.second));
-        t.clock.advance(5_000);
-        const [retry] = await t.claim();
-        assert.equal(retry?.notificationId, t.first.notificationId);
-        assert.equal(retry.changesSince, t.firstAt);
+        await retryCoversBoth(t);
       });
 
       test('a late decision to close leaves the channel to its new holder', async () => {
@@ -241,14 +249,7 @@ for (const engine of engines) {
       const account = await createTestAccount(h.service);
       const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
       const db = h.service.store.db;
-      const claim = () =>
-        claimDue(db, {
-          now: clock.now(),
-          limit: 10,
-          leaseMs: 60_000,
-          excludeOrigins: [],
-          lockRows: engine === 'postgres',
-        });
+      const claim = () => claimNow(db, clock, engine);
       const [head] = await claim();
       assert.ok(head);
       // The store as the version before 006 left it: the head moved to `sending`, no column.

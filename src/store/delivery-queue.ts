@@ -339,17 +339,30 @@ export async function recordCompletions(
         .where(liveState)
         .execute();
     }
-    for (const c of completions) {
-      if (c.kind !== 'close') continue;
-      const held = await trx
-        .selectFrom('channels')
-        .select('id')
-        .where('id', '=', c.delivery.channel.id)
-        .where('lease_until', '=', c.delivery.leaseUntil)
-        .executeTakeFirst();
-      if (held) await closeChannels(trx, [c.delivery.channel.id], c.reason, now);
+    const closing = completions.filter((c) => c.kind === 'close');
+    for (const [leaseUntil, leased] of byLease(closing, (c) => c.delivery.leaseUntil)) {
+      for (const c of await stillHeld(trx, leased, leaseUntil, (c) => c.delivery.channel.id)) {
+        await closeChannels(trx, [c.delivery.channel.id], c.reason, now);
+      }
     }
   });
+}
+
+/** Of items claimed under `leaseUntil`, those whose channel still holds that lease. */
+async function stillHeld<T>(
+  trx: Executor,
+  items: readonly T[],
+  leaseUntil: number,
+  channelOf: (item: T) => string,
+): Promise<T[]> {
+  const held = await trx
+    .selectFrom('channels')
+    .select('id')
+    .where('id', 'in', items.map(channelOf))
+    .where('lease_until', '=', leaseUntil)
+    .execute();
+  const ids = new Set(held.map((r) => r.id));
+  return items.filter((item) => ids.has(channelOf(item)));
 }
 
 /**
@@ -408,18 +421,7 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
       for (const [leaseUntil, leased] of byLease(batch, (d) => d.leaseUntil)) {
         // Only claims still holding their lease: a channel taken over since is the new
         // holder's, with whatever was queued behind its head.
-        const held = await trx
-          .selectFrom('channels')
-          .select('id')
-          .where(
-            'id',
-            'in',
-            leased.map((d) => d.channel.id),
-          )
-          .where('lease_until', '=', leaseUntil)
-          .execute();
-        const ids = new Set(held.map((r) => r.id));
-        const back = leased.filter((d) => ids.has(d.channel.id));
+        const back = await stillHeld(trx, leased, leaseUntil, (d) => d.channel.id);
         if (back.length === 0) continue;
         await requeueSending(
           trx,

@@ -89,8 +89,7 @@ export async function enqueue(
   changesSince: number | null = null,
   onTheWire: HeadsOnTheWire = 'unread',
 ): Promise<void> {
-  const rowLocks = locksRows(trx);
-  if (!rowLocks && onTheWire !== 'unread') {
+  if (!locksRows(trx) && onTheWire !== 'unread') {
     for (const heads of chunks(onTheWire)) {
       await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
     }
