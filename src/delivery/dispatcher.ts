@@ -4,7 +4,7 @@ import type { Db } from '../store/schema.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import type { Completion, Delivery, RenderedRequest, Renderers } from './delivery.ts';
-import type { HttpSender } from './http-sender.ts';
+import type { HttpSender, SendResult } from './http-sender.ts';
 import { RequestHandle } from './http-sender.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import { isSuccessStatus } from '../domain/notification.ts';
@@ -60,6 +60,8 @@ interface InFlight {
   readonly delivery: Delivery;
   readonly handle: RequestHandle;
   readonly startedAt: number;
+  /** Settles once the outcome is among the results. */
+  task?: Promise<void>;
 }
 
 export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
@@ -67,14 +69,11 @@ export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
 /** The request a delivery sends: its dialect's rendering plus the headers every one carries. */
 export function requestFor(renderers: Renderers, delivery: Delivery): RenderedRequest {
   const rendered = renderers[delivery.channel.dialect](delivery);
-  return {
-    headers: {
-      ...rendered.headers,
-      [NOTIFICATION_ID_HEADER]: `ntf_${delivery.notificationId}`,
-      'user-agent': 'calpush',
-    },
-    body: rendered.body,
-  };
+  // A rendering is made for this request alone: its headers take the common ones in place
+  // rather than being copied into a new object for every notification.
+  rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${delivery.notificationId}`;
+  rendered.headers['user-agent'] = 'calpush';
+  return rendered;
 }
 
 /** Outcomes written per transaction before the write stops waiting for more. */
@@ -110,7 +109,6 @@ export class Dispatcher {
    */
   readonly #waiting = new Map<string, Waiting[]>();
   #waitingCount = 0;
-  readonly #tasks = new Set<Promise<void>>();
   #results: Completion[] = [];
   #pumpChain: Promise<number> = Promise.resolve(0);
   #pumpQueued = false;
@@ -161,7 +159,7 @@ export class Dispatcher {
     this.#dueTimer = undefined;
     this.#dueTimerAt = Infinity;
     await this.#pumpChain;
-    await Promise.allSettled([...this.#tasks]);
+    await this.#onTheWire();
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     await this.#flush();
@@ -230,10 +228,17 @@ export class Dispatcher {
     for (;;) {
       this.#shortBehind = null;
       const claimed = await this.#pump();
-      while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+      while (this.#inFlight.size > 0) await this.#onTheWire();
       await this.#flush();
       if (claimed === 0 && this.#results.length === 0 && this.#waitingCount === 0) return;
     }
+  }
+
+  /** Settles once every request now on the wire has its outcome among the results. */
+  async #onTheWire(): Promise<void> {
+    const tasks: Promise<void>[] = [];
+    for (const entry of this.#inFlight.values()) if (entry.task) tasks.push(entry.task);
+    await Promise.allSettled(tasks);
   }
 
   get inFlight(): number {
@@ -310,17 +315,17 @@ export class Dispatcher {
       startedAt: performance.now(),
     };
     this.#inFlight.set(delivery.notificationId, entry);
-    const task = this.#attempt(entry).then((completion) => {
-      this.#inFlight.delete(delivery.notificationId);
-      this.#tasks.delete(task);
-      this.#results.push(completion);
-      this.#release(origin);
-      this.#scheduleFlush();
-      // Freed slots are refilled without waiting for the outcomes' write: a claim never
-      // touches channels still leased, and waiting would leave every slot idle a few ms.
-      if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
-    });
-    this.#tasks.add(task);
+    entry.task = this.#attempt(entry);
+  }
+
+  #finished(entry: InFlight, completion: Completion): void {
+    this.#inFlight.delete(entry.delivery.notificationId);
+    this.#results.push(completion);
+    this.#release(entry.delivery.channel.origin);
+    this.#scheduleFlush();
+    // Freed slots are refilled without waiting for the outcomes' write: a claim never
+    // touches channels still leased, and waiting would leave every slot idle a few ms.
+    if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
   }
 
   #release(origin: string): void {
@@ -347,21 +352,25 @@ export class Dispatcher {
     }
   }
 
-  async #attempt(entry: InFlight): Promise<Completion> {
+  /** Sends one head and records its outcome among the results; never rejects. */
+  async #attempt(entry: InFlight): Promise<void> {
     const { delivery } = entry;
-    const { clock, renderers, sender, policy, random, logger } = this.#deps;
+    const { clock, renderers, sender, logger } = this.#deps;
     const at = clock.now();
-    let status: number | undefined;
-    let error: string | undefined;
-    let retryAfter: string | undefined;
+    let result: SendResult;
     try {
       const { headers, body } = requestFor(renderers, delivery);
-      const result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
-      ({ status, error, retryAfter } = result);
+      result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      result = { error: err instanceof Error ? err.message : String(err) };
       logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
     }
+    this.#finished(entry, this.#outcome(entry, at, result));
+  }
+
+  #outcome(entry: InFlight, at: number, { status, error, retryAfter }: SendResult): Completion {
+    const { delivery } = entry;
+    const { clock, policy, random, logger } = this.#deps;
     const attempt = {
       at,
       status: status ?? null,
