@@ -119,3 +119,37 @@ test('changes that come just after a claim share the next one, which waits out t
   const gap = claims[1]!.at - claims[0]!.at;
   assert.ok(gap >= 250, `the second claim came ${gap.toFixed(0)} ms after the first`);
 });
+
+test('a notification that cannot be rendered is a failed attempt, and the deliveries waiting behind it go on', async () => {
+  receiver = await Receiver.start();
+  const clock = new ManualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
+  h = await startHarness({ clock, env: { CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN: '1' } });
+  const account = await createTestAccount(h.service);
+  const channels = [];
+  for (let i = 0; i < 4; i++) {
+    channels.push(await watchAccount(h.service, account, `${receiver.url}/c${i}`));
+  }
+  await h.service.dispatcher.runUntilIdle();
+  const verifications = receiver.requests.length;
+  clock.advance(60_000);
+  await touchEvent(h.service, account, 'e1');
+  // A stored instant past what a Date can hold: rendering it throws before anything is sent.
+  await h.service.store.db
+    .updateTable('notifications')
+    .set({ changes_since: 9e15 })
+    .where('state', '=', 'pending')
+    .execute();
+  await h.service.dispatcher.runUntilIdle();
+  assert.equal(receiver.requests.length, verifications, 'nothing was sent');
+  assert.equal(h.service.dispatcher.inFlight, 0);
+  const failed = await h.service.store.db
+    .selectFrom('attempts')
+    .select(['channel_id', 'error', 'decision'])
+    .where('status', 'is', null)
+    .execute();
+  assert.deepEqual(failed.map((a) => a.channel_id).sort(), channels.map((c) => c.id).sort());
+  for (const a of failed) {
+    assert.match(a.error ?? '', /Invalid time value/);
+    assert.equal(a.decision, 'retry');
+  }
+});

@@ -59,5 +59,6 @@ export interface RenderedRequest {
   readonly body: string | undefined;
 }
 
+/** Returns new headers on every call: the dispatcher adds its own to them in place. */
 export type Renderer = (delivery: Delivery) => RenderedRequest;
 export type Renderers = Readonly<Record<Dialect, Renderer>>;

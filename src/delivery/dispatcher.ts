@@ -364,6 +364,10 @@ export class Dispatcher {
     } catch (err) {
       result = { error: err instanceof Error ? err.message : String(err) };
       logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
+      // A render or send that throws at once would otherwise finish inside #dispatch, and the
+      // slot it frees would dispatch the next waiting delivery from there: one more level of
+      // stack per delivery waiting for that origin.
+      await Promise.resolve();
     }
     this.#finished(entry, this.#outcome(entry, at, result));
   }
