@@ -7,6 +7,7 @@ const CLOSE_GRACE_MS = 5000;
 
 interface Pending {
   readonly resolve: (result: SendResult) => void;
+  readonly handle: RequestHandle;
 }
 
 /**
@@ -36,7 +37,7 @@ export class ThreadedHttpSender implements HttpSender {
     return new Promise<SendResult>((resolve) => {
       // The thread keeps the process alive exactly while it has work.
       if (this.#pending.size === 0) worker.ref();
-      this.#pending.set(id, { resolve });
+      this.#pending.set(id, { resolve, handle });
       if (this.#batch.length === 0) queueMicrotask(() => this.#post());
       this.#batch.push({ id, url, headers, body });
       handle.attach((reason) => {
@@ -80,6 +81,8 @@ export class ThreadedHttpSender implements HttpSender {
     if (!pending) return;
     this.#pending.delete(id);
     if (this.#pending.size === 0) this.#worker?.unref();
+    // Nothing is left to abort: the handle lets go of its closure, as the in-process sender's do.
+    pending.handle.detach();
     pending.resolve(result);
   }
 
