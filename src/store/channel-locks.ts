@@ -32,6 +32,14 @@ export interface LockedChannel {
   readonly sending_id: number | null;
 }
 
+/**
+ * The heads on the wire among channel rows that read `sending_id`, as numbers (PostgreSQL
+ * hands a bigint back as a string).
+ */
+export function sendingIds(rows: readonly { readonly sending_id: number | null }[]): number[] {
+  return rows.flatMap((c) => (c.sending_id === null ? [] : [Number(c.sending_id)]));
+}
+
 /** Whether this store runs writers concurrently, so that `lockChannels` takes row locks. */
 export function locksRows(trx: Executor): boolean {
   return trx.getExecutor().adapter instanceof PostgresAdapter;

@@ -4,7 +4,7 @@ import type { AttemptsTable, Db, Executor } from './schema.ts';
 import { prepared } from './prepared.ts';
 import type { Dialect, NotificationKind } from '../domain/notification.ts';
 import type { Completion, Delivery } from '../delivery/delivery.ts';
-import { lockChannels } from './channel-locks.ts';
+import { lockChannels, sendingIds } from './channel-locks.ts';
 import { PENDING, SENDING, liveState, liveStateOf } from './live-notifications.ts';
 import { inTransaction } from './sqlite/direct-statements.ts';
 import { closeChannels } from '../core/channels.ts';
@@ -120,7 +120,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     // leave the queue (a retried head never was out of it), so such a head is no longer
     // queued, and the oldest queued one is otherwise the same: heads are read only if still
     // queued, and a channel whose head is not is freed below, to be claimed again.
-    const headIds = channels.flatMap((c) => (c.sending_id === null ? [] : [c.sending_id]));
+    const headIds = sendingIds(channels);
     const { rows: heads } =
       headIds.length === 0
         ? { rows: [] }

@@ -1,4 +1,4 @@
-import { lockChannels, locksRows } from './channel-locks.ts';
+import { lockChannels, locksRows, sendingIds } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
 import { prepared } from './prepared.ts';
@@ -97,7 +97,7 @@ export async function enqueue(
   for (const ids of chunks([...channelIds].sort())) {
     const locked = await lockChannels(trx, ids);
     if (locked) {
-      const heads = locked.flatMap((c) => (c.sending_id === null ? [] : [Number(c.sending_id)]));
+      const heads = sendingIds(locked);
       if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
     } else if (onTheWire === 'unread') {
       await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
