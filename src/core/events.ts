@@ -3,7 +3,7 @@ import type { CoreResources } from './resources.ts';
 import { writeNow } from './resources.ts';
 import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
-import { eventTimeProblem, instantOf } from '../domain/event-time.ts';
+import { checkEventTime, instantOf } from '../domain/event-time.ts';
 import { CoreError } from './errors.ts';
 import { newEventUid } from './ids.ts';
 import { recordChange } from './change-log.ts';
@@ -29,22 +29,36 @@ export interface EventFields {
   readonly extra?: Readonly<Record<string, unknown>> | null | undefined;
 }
 
-export function checkEventFields(fields: EventFields, fieldNames = { start: 'start', end: 'end' }) {
-  const startProblem = eventTimeProblem(fields.start);
-  if (startProblem) throw new CoreError('invalid', startProblem, { field: fieldNames.start });
-  const endProblem = eventTimeProblem(fields.end);
-  if (endProblem) throw new CoreError('invalid', endProblem, { field: fieldNames.end });
+/** Event fields whose boundaries were checked, with the instants they stand for. */
+export interface CheckedEventFields extends EventFields {
+  readonly startAt: number;
+  readonly endAt: number;
+}
+
+function checkedInstant(time: EventTime, field: string): number {
+  const checked = checkEventTime(time);
+  if ('problem' in checked) throw new CoreError('invalid', checked.problem, { field });
+  return checked.instant;
+}
+
+export function checkEventFields(
+  fields: EventFields,
+  fieldNames = { start: 'start', end: 'end' },
+): CheckedEventFields {
+  const startAt = checkedInstant(fields.start, fieldNames.start);
+  const endAt = checkedInstant(fields.end, fieldNames.end);
   if ('date' in fields.start !== 'date' in fields.end) {
     throw new CoreError('invalid', 'start and end must both be dates or both be times', {
       field: fieldNames.end,
     });
   }
-  if (instantOf(fields.end) < instantOf(fields.start)) {
+  if (endAt < startAt) {
     throw new CoreError('invalid', 'end must not be before start', { field: fieldNames.end });
   }
+  return { ...fields, startAt, endAt };
 }
 
-function contentColumns(fields: EventFields) {
+function contentColumns(fields: CheckedEventFields) {
   return {
     summary: fields.summary,
     description: fields.description,
@@ -52,8 +66,8 @@ function contentColumns(fields: EventFields) {
     status: fields.status ?? 'confirmed',
     start_json: JSON.stringify(fields.start),
     end_json: JSON.stringify(fields.end),
-    start_at: instantOf(fields.start),
-    end_at: instantOf(fields.end),
+    start_at: fields.startAt,
+    end_at: fields.endAt,
     recurrence_json: fields.recurrence ? JSON.stringify(fields.recurrence) : null,
     extra_json: fields.extra ? JSON.stringify(fields.extra) : null,
   };
@@ -84,7 +98,7 @@ const insertEventValues = prepared((db, values: Insertable<EventsTable>) =>
 async function insertEventRow(
   trx: Executor,
   target: WriteTarget,
-  fields: EventFields,
+  fields: CheckedEventFields,
   identity: { uid: string; externalId: string | null; icalUid: string; managed: boolean },
   now: number,
 ): Promise<EventRow> {
@@ -120,7 +134,7 @@ async function insertEventRow(
 async function rewriteEventRow(
   trx: Executor,
   current: EventRow,
-  fields: EventFields,
+  fields: CheckedEventFields,
   now: number,
 ): Promise<EventRow> {
   const seq = await recordChange(
@@ -149,7 +163,11 @@ async function rewriteEventRow(
 }
 
 async function markDeleted(trx: Executor, current: EventRow, now: number): Promise<EventRow> {
-  return rewriteEventRow(trx, current, { ...fieldsOf(current), status: 'cancelled' }, now);
+  // The stored boundaries were checked when written: only their instants are needed again.
+  const fields = fieldsOf(current);
+  const startAt = instantOf(fields.start);
+  const endAt = instantOf(fields.end);
+  return rewriteEventRow(trx, current, { ...fields, startAt, endAt, status: 'cancelled' }, now);
 }
 
 type EventKey = { readonly uid: string } | { readonly externalId: string };
@@ -192,16 +210,16 @@ export async function upsertManagedEvent(
   externalId: string,
   fields: EventFields,
 ): Promise<EventRow> {
-  checkEventFields(fields);
+  const checked = checkEventFields(fields);
   const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
-    if (current) return rewriteEventRow(trx, current, { ...fields, status: 'confirmed' }, now);
+    if (current) return rewriteEventRow(trx, current, { ...checked, status: 'confirmed' }, now);
     const uid = newEventUid(now);
     return insertEventRow(
       trx,
       target,
-      fields,
+      checked,
       { uid, externalId, icalUid: `${uid}@calpush`, managed: true },
       now,
     );
@@ -242,7 +260,7 @@ export async function insertEvent(
   fields: EventFields,
   identity: { uid?: string | undefined; icalUid?: string | undefined } = {},
 ): Promise<EventRow> {
-  checkEventFields(fields);
+  const checked = checkEventFields(fields);
   const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const uid = identity.uid ?? newEventUid(now);
@@ -257,7 +275,7 @@ export async function insertEvent(
     return insertEventRow(
       trx,
       target,
-      fields,
+      checked,
       { uid, externalId: null, icalUid: identity.icalUid ?? `${uid}@calpush`, managed: false },
       now,
     );
@@ -276,8 +294,7 @@ export async function updateEvent(
   const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
-    const fields = change(fieldsOf(current));
-    checkEventFields(fields);
+    const fields = checkEventFields(change(fieldsOf(current)));
     return rewriteEventRow(trx, current, fields, now);
   });
   res.notifyQueued();
