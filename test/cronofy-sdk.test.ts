@@ -261,6 +261,19 @@ for (const engine of engines) {
       assert.equal(badTime.statusCode, 422);
       assert.ok('start' in (badTime.error.entity as { errors: object }).errors);
 
+      // A local time that does not exist as written is refused, not rolled over into March.
+      const impossibleLocal = await rejection(
+        sdk.createEvent({
+          calendar_id: account.calendarId,
+          event_id: 'x',
+          summary: 'x',
+          start: { time: '2026-02-30T09:00:00', tzid: 'Europe/Paris' },
+          end: { time: '2026-03-02T10:00:00', tzid: 'Europe/Paris' },
+        }),
+      );
+      assert.equal(impossibleLocal.statusCode, 422);
+      assert.ok('start' in (impossibleLocal.error.entity as { errors: object }).errors);
+
       const other = await createTestAccount(h.service, 'other@example.com');
       const otherSdk = sdkFor(h, other);
       const foreign = await rejection(

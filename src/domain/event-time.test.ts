@@ -11,6 +11,11 @@ test('a checked boundary carries the instant it stands for, the same as instantO
     [{ dateTime: '2026-07-01T09:00:00Z', timeZone: 'Europe/Paris' }, Date.UTC(2026, 6, 1, 9)],
     [{ dateTime: '2026-07-01T09:00:00', timeZone: 'Europe/Paris' }, Date.UTC(2026, 6, 1, 7)],
     [{ dateTime: '2026-01-01T09:00', timeZone: 'America/New_York' }, Date.UTC(2026, 0, 1, 14)],
+    // A bare date as a local time is its midnight in the zone.
+    [{ dateTime: '2026-07-01', timeZone: 'Europe/Paris' }, Date.UTC(2026, 5, 30, 22)],
+    // Years under 100 are themselves, as in a value with an offset (Date.UTC reads 1900 + y).
+    [{ dateTime: '0050-01-01T09:00', timeZone: 'Etc/UTC' }, Date.parse('0050-01-01T09:00:00Z')],
+    [{ dateTime: '0048-02-29T09:00', timeZone: 'Etc/GMT-1' }, Date.parse('0048-02-29T08:00:00Z')],
   ];
   for (const [time, instant] of cases) {
     assert.deepEqual(checkEventTime(time), { instant }, JSON.stringify(time));
@@ -25,6 +30,12 @@ test('an unusable boundary says why', () => {
     [{ dateTime: '2026-07-01T09:00:00' }, /with an offset, or a local time with a time zone/],
     [{ dateTime: '2026-02-30T09:00:00Z' }, /with an offset/],
     [{ dateTime: 'tomorrow', timeZone: 'Europe/Paris' }, /with an offset/],
+    // Local times that do not exist as written are refused, not rolled over.
+    [{ dateTime: '2026-02-30T09:00', timeZone: 'Europe/Paris' }, /with an offset/],
+    [{ dateTime: '2026-07-01T24:00', timeZone: 'Europe/Paris' }, /with an offset/],
+    [{ dateTime: '2026-07-01T23:60', timeZone: 'Europe/Paris' }, /with an offset/],
+    [{ dateTime: '2026-07-01T23:59:60', timeZone: 'Europe/Paris' }, /with an offset/],
+    [{ dateTime: '2026-13-01', timeZone: 'Europe/Paris' }, /with an offset/],
     [{ dateTime: '2026-07-01T09:00:00', timeZone: 'Mars/Olympus' }, /unknown time zone Mars/],
   ];
   for (const [time, problem] of cases) {

@@ -1,4 +1,10 @@
-import { isDateOnly, isValidTimeZone, isZonedDateTime, zonedToUtc } from './time.ts';
+import {
+  isDateOnly,
+  isLocalDateTime,
+  isValidTimeZone,
+  isZonedDateTime,
+  zonedToUtc,
+} from './time.ts';
 
 /** An event boundary as both faces understand it: an all-day date or an instant with a zone. */
 export type EventTime =
@@ -28,7 +34,7 @@ export function checkEventTime(time: EventTime): CheckedTime {
     return { problem: `unknown time zone ${time.timeZone}` };
   }
   if (isZonedDateTime(time.dateTime)) return { instant: Date.parse(time.dateTime) };
-  if (time.timeZone !== undefined) {
+  if (time.timeZone !== undefined && isLocalDateTime(time.dateTime)) {
     const instant = localInstant(time.dateTime, time.timeZone);
     if (!Number.isNaN(instant)) return { instant };
   }

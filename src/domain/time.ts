@@ -21,6 +21,35 @@ export function isZonedDateTime(value: string): boolean {
 }
 
 /**
+ * A wall-clock time as written, without offset (`2026-07-01T09:00[:00[.000]]`, or a bare
+ * date for its midnight), that exists on the calendar and clock: Date.UTC would roll 02-30
+ * over to March and 24:00 to the next day. What `zonedToUtc` reads.
+ */
+export function isLocalDateTime(value: string): boolean {
+  const m = localDateTime.exec(value);
+  if (!m) return isDateOnly(value);
+  const [hour, minute, second] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
+  return isDateOnly(value.slice(0, 10)) && hour <= 23 && minute <= 59 && second <= 59;
+}
+
+/** Date.UTC, except that a year under 100 is that year, not 1900 plus it. */
+function utcOf(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+): number {
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  if (year < 0 || year >= 100) return ms;
+  // Years 1–99 and 1901–1999 have the same leap days, so only the year moves.
+  const date = new Date(ms);
+  date.setUTCFullYear(year);
+  return date.getTime();
+}
+
+/**
  * Formatters are costly to build (tens of microseconds) and a write path asks for the same
  * few zones again and again, so one is kept per zone; an unknown zone is remembered too.
  */
@@ -60,9 +89,9 @@ function zoneOffset(utcMs: number, tz: string): number {
   if (!formatter) throw new RangeError(`unknown time zone ${tz}`);
   const parts = formatter.formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(
+  const asUtc = utcOf(
     get('year'),
-    get('month') - 1,
+    get('month'),
     get('day'),
     get('hour'),
     get('minute'),
@@ -75,9 +104,9 @@ function zoneOffset(utcMs: number, tz: string): number {
 export function zonedToUtc(local: string, tz: string): number {
   const m = localDateTime.exec(local) ?? dateOnly.exec(local);
   if (!m) throw new RangeError(`not a local date-time: ${local}`);
-  const wall = Date.UTC(
+  const wall = utcOf(
     Number(m[1]),
-    Number(m[2]) - 1,
+    Number(m[2]),
     Number(m[3]),
     Number(m[4] ?? 0),
     Number(m[5] ?? 0),
