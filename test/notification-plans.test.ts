@@ -12,7 +12,8 @@ import {
   releaseAllLeases,
   releaseClaims,
 } from '../src/store/delivery-queue.ts';
-import { directConnection, inTransaction } from '../src/store/sqlite/direct-statements.ts';
+import { directConnection } from '../src/store/sqlite/direct-statements.ts';
+import { inTransaction } from '../src/store/transaction.ts';
 
 let h: Harness | undefined;
 afterEach(() => h?.close());

@@ -9,7 +9,7 @@ import type { Store } from '../src/store/store.ts';
 import type { AttemptsTable, Executor, MetaTable } from '../src/store/schema.ts';
 import { openStore } from '../src/store/store.ts';
 import { prepared } from '../src/store/prepared.ts';
-import { inTransaction, markEnded, markOpen } from '../src/store/sqlite/direct-statements.ts';
+import { inTransaction, markEnded, markOpen } from '../src/store/transaction.ts';
 import { createTestDatabase } from './support/postgres.ts';
 
 const insertMeta = prepared((db, rows: Insertable<MetaTable>[]) =>

@@ -5,7 +5,8 @@ import { addAccount, createTestAccount, startHarness, watchAccount } from './sup
 import { ManualClock } from '../src/domain/clock.ts';
 import { upsertManagedEvent } from '../src/core/events.ts';
 import { claimDue, recordCompletions } from '../src/store/delivery-queue.ts';
-import { directConnection, inTransaction } from '../src/store/sqlite/direct-statements.ts';
+import { directConnection } from '../src/store/sqlite/direct-statements.ts';
+import { inTransaction } from '../src/store/transaction.ts';
 
 let h: Harness | undefined;
 afterEach(() => h?.close());

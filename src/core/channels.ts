@@ -7,7 +7,7 @@ import { newId } from './ids.ts';
 import { checkCallbackUrl, originOf } from './callback-url.ts';
 import { cancelQueued, enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
-import { inTransaction } from '../store/sqlite/direct-statements.ts';
+import { inTransaction } from '../store/transaction.ts';
 import { boundLimit } from '../store/bound-limit.ts';
 import { ACTIVE } from '../store/channel-states.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';

@@ -3,11 +3,11 @@ import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/schema.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
-import type { Completion, Delivery, RenderedRequest, Renderers } from './delivery.ts';
+import type { Completion, Delivery, RenderedRequest } from '../domain/delivery.ts';
+import type { DeliveryDialect } from '../domain/dialect.ts';
 import type { HttpSender, SendResult } from './http-sender.ts';
 import { RequestHandle } from './http-sender.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
-import { isSuccessStatus } from '../domain/notification.ts';
 import {
   claimDue,
   nextDueAt,
@@ -15,8 +15,8 @@ import {
   releaseAllLeases,
   releaseClaims,
 } from '../store/delivery-queue.ts';
-import { closeExpired } from '../core/channels.ts';
-import { inTransaction } from '../store/sqlite/direct-statements.ts';
+import { closeExpired } from '../store/channel-closing.ts';
+import { inTransaction } from '../store/transaction.ts';
 
 export interface DispatcherLimits {
   readonly maxInFlight: number;
@@ -40,7 +40,8 @@ export interface DispatcherDeps {
   readonly db: Db;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly renderers: Renderers;
+  /** Each registered dialect by name: how it renders, and which statuses mean received. */
+  readonly dialects: DeliveryDialects;
   readonly sender: HttpSender;
   readonly policy: RetryPolicy;
   readonly limits: DispatcherLimits;
@@ -64,11 +65,20 @@ interface InFlight {
   task?: Promise<void>;
 }
 
+export type DeliveryDialects = Readonly<Record<string, DeliveryDialect>>;
+
 export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
 
+/** The dialect a delivery's channel speaks; a name none registered is an attempt that fails. */
+function dialectOf(dialects: DeliveryDialects, delivery: Delivery): DeliveryDialect {
+  const dialect = dialects[delivery.channel.dialect];
+  if (!dialect) throw new Error(`no dialect ${delivery.channel.dialect} is registered`);
+  return dialect;
+}
+
 /** The request a delivery sends: its dialect's rendering plus the headers every one carries. */
-export function requestFor(renderers: Renderers, delivery: Delivery): RenderedRequest {
-  const rendered = renderers[delivery.channel.dialect](delivery);
+export function requestFor(dialects: DeliveryDialects, delivery: Delivery): RenderedRequest {
+  const rendered = dialectOf(dialects, delivery).render(delivery);
   // A rendering is made for this request alone: its headers take the common ones in place
   // rather than being copied into a new object for every notification.
   rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${delivery.notificationId}`;
@@ -355,11 +365,11 @@ export class Dispatcher {
   /** Sends one head and records its outcome among the results; never rejects. */
   async #attempt(entry: InFlight): Promise<void> {
     const { delivery } = entry;
-    const { clock, renderers, sender, logger } = this.#deps;
+    const { clock, dialects, sender, logger } = this.#deps;
     const at = clock.now();
     let result: SendResult;
     try {
-      const { headers, body } = requestFor(renderers, delivery);
+      const { headers, body } = requestFor(dialects, delivery);
       result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
     } catch (err) {
       result = { error: err instanceof Error ? err.message : String(err) };
@@ -374,14 +384,14 @@ export class Dispatcher {
 
   #outcome(entry: InFlight, at: number, { status, error, retryAfter }: SendResult): Completion {
     const { delivery } = entry;
-    const { clock, policy, random, logger } = this.#deps;
+    const { clock, policy, random, logger, dialects } = this.#deps;
     const attempt = {
       at,
       status: status ?? null,
       error: error ?? (status === undefined ? 'no response' : null),
       latencyMs: performance.now() - entry.startedAt,
     };
-    if (status !== undefined && isSuccessStatus(delivery.channel.dialect, status)) {
+    if (status !== undefined && dialects[delivery.channel.dialect]?.isSuccess(status)) {
       return { kind: 'delivered', delivery, attempt };
     }
     const now = clock.now();

@@ -2,12 +2,11 @@ import { SqliteAdapter, sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { AttemptsTable, Db, Executor } from './schema.ts';
 import { prepared } from './prepared.ts';
-import type { Dialect, NotificationKind } from '../domain/notification.ts';
-import type { Completion, Delivery } from '../delivery/delivery.ts';
+import type { Completion, Delivery } from '../domain/delivery.ts';
 import { lockChannels, sendingIds } from './channel-locks.ts';
 import { PENDING, SENDING, liveState, liveStateOf } from './live-notifications.ts';
-import { inTransaction } from './sqlite/direct-statements.ts';
-import { closeChannels } from '../core/channels.ts';
+import { inTransaction } from './transaction.ts';
+import { closeChannels } from './channel-closing.ts';
 import { boundLimit } from './bound-limit.ts';
 import { ACTIVE } from './channel-states.ts';
 import { parseStoredInterest } from './stored-interest.ts';
@@ -32,8 +31,6 @@ const DELIVERY_COLUMNS = [
   'callback_url',
   'origin',
   'interest_json',
-  'resource_id',
-  'resource_uri',
   'token',
   'expires_at',
   'failing_since',
@@ -145,19 +142,17 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
       if (!head) continue;
       deliveries.push({
         notificationId: Number(head.id),
-        kind: head.kind as NotificationKind,
+        kind: head.kind,
         changesSince: head.changes_since === null ? null : Number(head.changes_since),
         attempts: head.attempts,
         channel: {
           id: c.id,
-          dialect: c.dialect as Dialect,
+          dialect: c.dialect,
           publicId: c.public_id,
           clientId: c.client_id,
           callbackUrl: c.callback_url,
           origin: c.origin,
           interest: parseStoredInterest(c.interest_json),
-          resourceId: c.resource_id,
-          resourceUri: c.resource_uri,
           token: c.token,
           expiresAt: c.expires_at === null ? null : Number(c.expires_at),
           failingSince: c.failing_since === null ? null : Number(c.failing_since),

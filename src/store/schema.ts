@@ -98,16 +98,16 @@ export interface ChannelsTable {
   client_id: string;
   account_id: string;
   dialect: string;
-  /** The id the client chose (Google); equals id for Cronofy channels. */
+  /** The id the client knows the channel by: its own choice in some dialects, else `id`. */
   public_id: string;
   callback_url: string;
   /** scheme://host:port of the callback, the unit of delivery concurrency. */
   origin: string;
+  /** The dialect's own settings: what the channel hears and what its messages carry. */
   interest_json: string;
-  /** Canonical form of a Cronofy create request, to return the existing channel. */
+  /** Canonical form of a create request, to return the live channel an identical one made. */
   request_key: string | null;
-  resource_id: string | null;
-  resource_uri: string | null;
+  /** A value the client chose to have echoed back with every notification. */
   token: string | null;
   expires_at: number | null;
   state: string;

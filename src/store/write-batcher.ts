@@ -1,11 +1,7 @@
 import type { ControlledTransaction, Transaction } from 'kysely';
 import type { Database, Db } from './schema.ts';
-import {
-  directConnection,
-  inTransaction,
-  markEnded,
-  markOpen,
-} from './sqlite/direct-statements.ts';
+import { directConnection } from './sqlite/direct-statements.ts';
+import { inTransaction, markEnded, markOpen } from './transaction.ts';
 
 export type WriteFn<T> = (trx: Transaction<Database>) => Promise<T>;
 

@@ -7,6 +7,7 @@ import * as quietUntil from './003-quiet-until.ts';
 import * as liveNotificationsIndex from './004-live-notifications-index.ts';
 import * as leasesInDueIndex from './005-leases-in-due-index.ts';
 import * as sendingOnChannel from './006-sending-on-channel.ts';
+import * as dialectSettingsInInterest from './007-dialect-settings-in-interest.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -20,6 +21,7 @@ const modules: Record<string, MigrationModule> = {
   '004-live-notifications-index': liveNotificationsIndex,
   '005-leases-in-due-index': leasesInDueIndex,
   '006-sending-on-channel': sendingOnChannel,
+  '007-dialect-settings-in-interest': dialectSettingsInInterest,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

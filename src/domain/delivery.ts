@@ -1,5 +1,4 @@
-import type { ChannelInterest } from '../domain/channel-matching.ts';
-import type { Dialect, NotificationKind } from '../domain/notification.ts';
+import type { NotificationKind } from './notification.ts';
 
 /** A claimed notification with everything needed to render, sign and send it. */
 export interface Delivery {
@@ -10,14 +9,16 @@ export interface Delivery {
   readonly attempts: number;
   readonly channel: {
     readonly id: string;
-    readonly dialect: Dialect;
+    /** The name of the dialect that renders it. */
+    readonly dialect: string;
+    /** The id the client knows the channel by (its own choice in some dialects). */
     readonly publicId: string;
     readonly clientId: string;
     readonly callbackUrl: string;
     readonly origin: string;
-    readonly interest: ChannelInterest;
-    readonly resourceId: string | null;
-    readonly resourceUri: string | null;
+    /** The dialect's own settings for the channel, as it stored them (parsed, frozen). */
+    readonly interest: unknown;
+    /** A value the client chose to have echoed back with every notification. */
     readonly token: string | null;
     readonly expiresAt: number | null;
     readonly failingSince: number | null;
@@ -61,4 +62,3 @@ export interface RenderedRequest {
 
 /** Returns new headers on every call: the dispatcher adds its own to them in place. */
 export type Renderer = (delivery: Delivery) => RenderedRequest;
-export type Renderers = Readonly<Record<Dialect, Renderer>>;

@@ -1,0 +1,37 @@
+import type { ChangeFact } from './change.ts';
+import type { Renderer } from './delivery.ts';
+import type { NotificationKind } from './notification.ts';
+
+/** The notification a change queues for one channel. */
+export interface PlannedNotification {
+  readonly kind: NotificationKind;
+  /** Whether it carries the time of the earliest change it covers (`changes_since`). */
+  readonly withChangeTime: boolean;
+}
+
+/**
+ * What the core and the delivery engine need of a wire dialect. Each face declares one, and
+ * the composition root registers it; nothing below the faces names a dialect.
+ *
+ * `I` is the dialect's channel settings (what the channel hears, and what its messages must
+ * carry), which the core stores as JSON and hands back parsed and frozen.
+ */
+export interface Dialect<I = unknown> {
+  /** Stored with each channel; never changes for a dialect. */
+  readonly name: string;
+  /** Sent to a channel first, when it is created (a verification or sync message). */
+  readonly firstMessage: NotificationKind;
+  /** The notification a change queues for a channel with these settings; null if none. */
+  planFor(interest: I, change: ChangeFact): PlannedNotification | null;
+  /** Whether a receiver's status code means the notification was delivered. */
+  isSuccess(status: number): boolean;
+  readonly render: Renderer;
+  /** The dialect's error body, for errors answered before its routes see the request. */
+  errorBody(status: number, message: string): unknown;
+}
+
+/** What the delivery engine needs of a dialect: how to send, and what counts as received. */
+export type DeliveryDialect = Pick<Dialect, 'render' | 'isSuccess'>;
+
+/** Registered dialects by name. */
+export type Dialects = ReadonlyMap<string, Dialect>;
