@@ -20,8 +20,7 @@ import { systemClock } from '../src/domain/clock.ts';
 import { createLogger } from '../src/log.ts';
 import { defaultRetryPolicy } from '../src/domain/retry-policy.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { renderCronofyNotification } from '../src/faces/cronofy/notification-renderer.ts';
-import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
+import { deliveryDialects } from '../src/service.ts';
 import { createHttpSender } from '../src/delivery/http-sender.ts';
 import type { HttpSender } from '../src/delivery/http-sender.ts';
 import { ThreadedHttpSender } from '../src/delivery/threaded-sender.ts';
@@ -96,7 +95,7 @@ try {
     clock: systemClock,
     logger: createLogger('silent'),
     sender,
-    renderers: { cronofy: renderCronofyNotification, google: renderGoogleNotification },
+    dialects: deliveryDialects(),
     policy: defaultRetryPolicy,
     limits: config.delivery,
     random: Math.random,

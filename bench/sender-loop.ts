@@ -6,10 +6,9 @@
  * argv[2] is JSON: { url, count, concurrency }. Prints { startedAt, endedAt, cpuUs }.
  */
 import { createHttpSender, RequestHandle } from '../src/delivery/http-sender.ts';
-import { renderCronofyNotification } from '../src/faces/cronofy/notification-renderer.ts';
-import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
+import { deliveryDialects } from '../src/service.ts';
 import { requestFor } from '../src/delivery/dispatcher.ts';
-import type { Delivery } from '../src/delivery/delivery.ts';
+import type { Delivery } from '../src/domain/delivery.ts';
 import { wallNow } from './clock.ts';
 
 interface Args {
@@ -26,7 +25,7 @@ const sender = createHttpSender({
   connectionsPerOrigin: args.concurrency,
 });
 
-const renderers = { cronofy: renderCronofyNotification, google: renderGoogleNotification };
+const dialects = deliveryDialects();
 
 function delivery(i: number): Delivery {
   return {
@@ -42,8 +41,6 @@ function delivery(i: number): Delivery {
       callbackUrl: `${args.url}-${i}`,
       origin: new URL(args.url).origin,
       interest: { dialect: 'cronofy', calendarIds: null, onlyManaged: false },
-      resourceId: null,
-      resourceUri: null,
       token: null,
       expiresAt: null,
       failingSince: null,
@@ -55,7 +52,7 @@ function delivery(i: number): Delivery {
 
 async function send(i: number): Promise<void> {
   const d = delivery(i);
-  const { headers, body } = requestFor(renderers, d);
+  const { headers, body } = requestFor(dialects, d);
   const result = await sender.send(d.channel.callbackUrl, headers, body, new RequestHandle());
   if (result.status !== 200) throw new Error(`send ${i}: ${result.status ?? result.error}`);
 }

@@ -7,7 +7,7 @@
 import type { Store } from '../src/store/store.ts';
 import type { CoreResources } from '../src/core/resources.ts';
 import type { ChannelsTable } from '../src/store/schema.ts';
-import type { ChannelInterest } from '../src/domain/channel-matching.ts';
+import type { CronofyInterest } from '../src/faces/cronofy/interest.ts';
 import { openStore } from '../src/store/store.ts';
 import { separateWrites } from '../src/store/write-batcher.ts';
 import type { Write } from '../src/store/write-batcher.ts';
@@ -17,7 +17,9 @@ import { createClient } from '../src/core/clients.ts';
 import { createAccount } from '../src/core/accounts.ts';
 import { recordChange } from '../src/core/change-log.ts';
 import { chunks } from '../src/store/list-lengths.ts';
-import { activeChannelRow, createCronofyChannel } from '../src/core/channels.ts';
+import { activeChannelRow } from '../src/core/channels.ts';
+import { createCronofyChannel } from '../src/faces/cronofy/channels.ts';
+import { dialectsByName } from '../src/service.ts';
 
 export interface BenchStore {
   readonly store: Store;
@@ -32,6 +34,7 @@ export async function benchCore(store: Store, write: Write): Promise<CoreResourc
     db: store.db,
     write,
     clock: systemClock,
+    dialects: dialectsByName(),
     dev: true,
     publicUrl: 'http://127.0.0.1',
     tokens: await loadTokenSealer(store.db),
@@ -130,7 +133,7 @@ export async function insertChannels(
       const rows: ChannelsTable[] = batch.map((s) => {
         const id = `chn_${tag}${n++}`;
         ids.push(id);
-        const interest: ChannelInterest = {
+        const interest: CronofyInterest = {
           dialect: 'cronofy',
           calendarIds: s.calendarIds ?? null,
           onlyManaged: false,
@@ -159,6 +162,7 @@ export async function recordChanges(b: BenchStore, accountIds: readonly string[]
     for (const accountId of accountIds) {
       await recordChange(
         trx,
+        b.core.dialects,
         {
           accountId,
           resource: 'event',

@@ -15,8 +15,10 @@ import { HistoryPruner } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
 import { createHttpSender } from './delivery/http-sender.ts';
-import { renderCronofyNotification } from './faces/cronofy/notification-renderer.ts';
-import { renderGoogleNotification } from './faces/google/notification-renderer.ts';
+import type { Dialect, Dialects } from './domain/dialect.ts';
+import type { DeliveryDialects } from './delivery/dispatcher.ts';
+import { cronofyDialect } from './faces/cronofy/dialect.ts';
+import { googleDialect } from './faces/google/dialect.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
 import { createRootApp } from './http/app.ts';
@@ -41,6 +43,19 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** Every wire dialect calpush speaks: each face's own module, registered here alone. */
+export const registeredDialects: readonly Dialect[] = [cronofyDialect, googleDialect];
+
+/** The dialects by name, as the core looks them up. */
+export function dialectsByName(): Dialects {
+  return new Map(registeredDialects.map((d) => [d.name, d]));
+}
+
+/** The dialects by name, as the delivery engine looks them up. */
+export function deliveryDialects(): DeliveryDialects {
+  return Object.fromEntries(registeredDialects.map((d) => [d.name, d]));
+}
+
 /** The composition root: builds every piece from one config and wires them together. */
 export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
   const clock = deps.clock ?? systemClock;
@@ -59,7 +74,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     clock,
     logger,
     sender,
-    renderers: { cronofy: renderCronofyNotification, google: renderGoogleNotification },
+    dialects: deliveryDialects(),
     policy: { ...defaultRetryPolicy, windowMs: config.delivery.retryWindowMs },
     limits: config.delivery,
     random: deps.random ?? Math.random,
@@ -70,6 +85,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     db: store.db,
     write: store.engine === 'sqlite' ? groupCommit(store.db) : separateWrites(store.db),
     clock,
+    dialects: dialectsByName(),
     dev: config.dev,
     publicUrl: config.publicUrl,
     tokens: await loadTokenSealer(store.db),
@@ -91,8 +107,16 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
     faces: [
-      { prefix: '/v1', app: createCronofyFace(core, { rateLimit, logger }) },
-      { prefix: '/calendar/v3', app: createGoogleFace(core, { rateLimit, logger }) },
+      {
+        prefix: '/v1',
+        app: createCronofyFace(core, { rateLimit, logger }),
+        errorBody: cronofyDialect.errorBody,
+      },
+      {
+        prefix: '/calendar/v3',
+        app: createGoogleFace(core, { rateLimit, logger }),
+        errorBody: googleDialect.errorBody,
+      },
     ],
   });
   let started = false;

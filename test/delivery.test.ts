@@ -6,7 +6,8 @@ import { createTestAccount, startHarness, watchAccount } from './support/harness
 import { Receiver } from './support/receiver.ts';
 import { engines } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { closeChannel, createCronofyChannel } from '../src/core/channels.ts';
+import { closeChannel } from '../src/core/channels.ts';
+import { createCronofyChannel } from '../src/faces/cronofy/channels.ts';
 import { touchEvent } from './support/events.ts';
 import { revokeClientSecret, rotateClientSecret } from '../src/core/clients.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import { closeExpired } from '../src/core/channels.ts';
+import { closeExpired } from '../src/store/channel-closing.ts';
 
 let h: Harness;
 let account: TestAccount;

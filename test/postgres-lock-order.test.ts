@@ -5,7 +5,7 @@ import { createTestAccount, startHarness } from './support/harness.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { touchEvent } from './support/events.ts';
 import { createCalendar, deleteCalendar } from '../src/core/calendars.ts';
-import { createCronofyChannel } from '../src/core/channels.ts';
+import { createCronofyChannel } from '../src/faces/cronofy/channels.ts';
 
 /**
  * Resolves once `count` sessions of this database wait for a lock. `client` must not be in

@@ -11,7 +11,7 @@ import { BenchServer } from '../server.ts';
 import { openBenchStore } from '../setup.ts';
 import { ApiClient } from '../api-client.ts';
 import { createAccount } from '../../src/core/accounts.ts';
-import { createCronofyChannel } from '../../src/core/channels.ts';
+import { createCronofyChannel } from '../../src/faces/cronofy/channels.ts';
 
 export interface CoalescingResult {
   readonly changes: number;

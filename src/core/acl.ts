@@ -43,7 +43,7 @@ export async function putAclRule(
   if (input.scopeType !== 'default' && !input.scopeValue) {
     throw new CoreError('invalid', 'scope.value is required for this scope type', {
       field: 'scope.value',
-      reason: 'required',
+      detail: 'required',
     });
   }
   const id = aclRuleId(input.scopeType, input.scopeValue);
@@ -51,6 +51,7 @@ export async function putAclRule(
     await ownedCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
+      res.dialects,
       { accountId, resource: 'acl', calendarId, resourceId: id, managed: false },
       now,
     );
@@ -100,6 +101,7 @@ export async function deleteAclRule(
     if (!current) throw new CoreError('not_found', `no ACL rule ${ruleId}`, { field: 'ruleId' });
     const seq = await recordChange(
       trx,
+      res.dialects,
       { accountId, resource: 'acl', calendarId, resourceId: ruleId, managed: false },
       now,
     );

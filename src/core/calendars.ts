@@ -4,11 +4,9 @@ import type { CalendarsTable, Executor } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
 import { recordChange, serializeAccountChanges } from './change-log.ts';
-import { enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
 import { prepared } from '../store/prepared.ts';
 import { ACTIVE } from '../store/channel-states.ts';
-import { parseStoredInterest } from '../store/stored-interest.ts';
 
 export type CalendarRow = CalendarsTable;
 
@@ -77,6 +75,7 @@ export async function createCalendar(
     const id = newId('cal');
     const seq = await recordChange(
       trx,
+      res.dialects,
       { accountId, resource: 'calendar', calendarId: id, resourceId: id, managed: true },
       now,
     );
@@ -115,6 +114,7 @@ export async function updateCalendar(
     const current = await ownedCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
+      res.dialects,
       { accountId, resource: 'calendar', calendarId, resourceId: calendarId, managed: true },
       now,
     );
@@ -146,11 +146,12 @@ export async function deleteCalendar(
     if (current.is_primary === 1) {
       throw new CoreError('invalid', 'the primary calendar cannot be deleted', {
         field: 'calendar_id',
-        reason: 'cannotDeletePrimaryCalendar',
+        detail: 'primary_calendar',
       });
     }
-    // Two sets of channels hear of this (calendarList watchers, then the calendar's own):
-    // lock them all in one ordered pass first, so concurrent writers cannot deadlock. Every
+    // Channels may hear of this in several kinds of notification (the calendar list changed,
+    // the calendar is gone), each queued in a pass of its own: lock them all in one ordered
+    // pass first, so concurrent writers cannot deadlock. Every
     // change takes its account's lock before any channel's: so does this one.
     await serializeAccountChanges(trx, accountId);
     const watchers = await trx
@@ -162,7 +163,15 @@ export async function deleteCalendar(
     await lockChannels(trx, watchers.map((c) => c.id).sort());
     const seq = await recordChange(
       trx,
-      { accountId, resource: 'calendar', calendarId, resourceId: calendarId, managed: true },
+      res.dialects,
+      {
+        accountId,
+        resource: 'calendar',
+        calendarId,
+        resourceId: calendarId,
+        managed: true,
+        removed: true,
+      },
       now,
     );
     await trx
@@ -170,34 +179,6 @@ export async function deleteCalendar(
       .set({ deleted: 1, updated_at: now, change_seq: seq })
       .where('id', '=', calendarId)
       .execute();
-    await enqueueNotExists(trx, accountId, calendarId, now);
   });
   res.notifyQueued();
-}
-
-/** Google channels watching a deleted calendar's events or ACL hear `not_exists`. */
-async function enqueueNotExists(
-  trx: Executor,
-  accountId: string,
-  calendarId: string,
-  now: number,
-): Promise<void> {
-  const channels = await trx
-    .selectFrom('channels')
-    .select(['id', 'interest_json'])
-    .where('account_id', '=', accountId)
-    .where('dialect', '=', 'google')
-    .where('state', '=', ACTIVE)
-    .execute();
-  const ids = channels
-    .filter((c) => {
-      const interest = parseStoredInterest(c.interest_json);
-      return (
-        interest.dialect === 'google' &&
-        interest.resource.kind !== 'calendarList' &&
-        interest.resource.calendarId === calendarId
-      );
-    })
-    .map((c) => c.id);
-  if (ids.length > 0) await enqueue(trx, ids, 'not_exists', now);
 }

@@ -4,10 +4,9 @@ import { CoreError } from './errors.ts';
 
 export interface CallbackRules {
   readonly dev: boolean;
-  /** Google's face insists on HTTPS outside dev mode. */
+  /** Some dialects insist on HTTPS outside dev mode. */
   readonly requireHttps: boolean;
   readonly field: string;
-  readonly reason?: string;
 }
 
 /**
@@ -17,10 +16,7 @@ export interface CallbackRules {
  */
 export function checkCallbackUrl(raw: string, rules: CallbackRules): URL {
   const fail = (why: string): never => {
-    throw new CoreError('invalid', why, {
-      field: rules.field,
-      ...(rules.reason ? { reason: rules.reason } : {}),
-    });
+    throw new CoreError('invalid', why, { field: rules.field, detail: 'callback_refused' });
   };
   let url: URL;
   try {

@@ -1,9 +1,9 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { ChangesTable, Executor } from '../store/schema.ts';
+import type { ChangeFact } from '../domain/change.ts';
+import type { Dialects, PlannedNotification } from '../domain/dialect.ts';
 import { prepared } from '../store/prepared.ts';
-import type { ChangeFact } from '../domain/channel-matching.ts';
-import { channelHears } from '../domain/channel-matching.ts';
 import { enqueue } from '../store/outbox.ts';
 import { ACTIVE } from '../store/channel-states.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';
@@ -43,13 +43,25 @@ const liveChannelsOf = prepared((db, accountId: string) =>
     .where('state', '=', ACTIVE),
 );
 
+/** The channels one planned notification goes to, with the heads they have on the wire. */
+interface PlannedGroup {
+  readonly plan: PlannedNotification;
+  readonly channelIds: string[];
+  readonly heads: number[];
+}
+
 /**
  * Appends a change and queues the notifications it causes, in the caller's transaction: a
- * change and its notifications commit together or not at all (transactional outbox).
- * Returns the change's sequence number, which every read view (Cronofy `last_modified`,
- * Google `syncToken`) is built on.
+ * change and its notifications commit together or not at all (transactional outbox). Each
+ * live channel's dialect says which notification, if any, the change means for it.
+ * Returns the change's sequence number, which every incremental read is built on.
  */
-export async function recordChange(trx: Executor, change: Change, now: number): Promise<number> {
+export async function recordChange(
+  trx: Executor,
+  dialects: Dialects,
+  change: Change,
+  now: number,
+): Promise<number> {
   await serializeAccountChanges(trx, change.accountId);
   const [appended] = (
     await appendChange(trx, {
@@ -62,20 +74,20 @@ export async function recordChange(trx: Executor, change: Change, now: number): 
   ).rows;
   if (!appended) throw new Error('change log append returned nothing');
   const { rows: channels } = await liveChannelsOf(trx, change.accountId);
-  const cronofy: string[] = [];
-  const google: string[] = [];
-  const cronofyHeads: number[] = [];
-  const googleHeads: number[] = [];
+  // Dialects hand back one plan object per kind of notification, so plans group by identity.
+  const groups = new Map<PlannedNotification, PlannedGroup>();
   for (const channel of channels) {
-    const interest = parseStoredInterest(channel.interest_json);
-    if (!channelHears(interest, change)) continue;
-    const cronofyChannel = interest.dialect === 'cronofy';
-    (cronofyChannel ? cronofy : google).push(channel.id);
-    if (channel.sending_id !== null) {
-      (cronofyChannel ? cronofyHeads : googleHeads).push(Number(channel.sending_id));
-    }
+    const plan = dialects
+      .get(channel.dialect)
+      ?.planFor(parseStoredInterest(channel.interest_json), change);
+    if (!plan) continue;
+    let group = groups.get(plan);
+    if (!group) groups.set(plan, (group = { plan, channelIds: [], heads: [] }));
+    group.channelIds.push(channel.id);
+    if (channel.sending_id !== null) group.heads.push(Number(channel.sending_id));
   }
-  if (cronofy.length > 0) await enqueue(trx, cronofy, 'change', now, now, cronofyHeads);
-  if (google.length > 0) await enqueue(trx, google, 'exists', now, null, googleHeads);
+  for (const { plan, channelIds, heads } of groups.values()) {
+    await enqueue(trx, channelIds, plan.kind, now, plan.withChangeTime ? now : null, heads);
+  }
   return Number(appended.seq);
 }

@@ -1,30 +1,25 @@
 import type { CoreResources } from './resources.ts';
 import type { Executor } from '../store/schema.ts';
 import type { ChannelsTable } from '../store/schema.ts';
-import type { ChannelInterest, WatchedResource } from '../domain/channel-matching.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
 import { checkCallbackUrl, originOf } from './callback-url.ts';
-import { cancelQueued, enqueue } from '../store/outbox.ts';
-import { lockChannels } from '../store/channel-locks.ts';
+import { enqueue } from '../store/outbox.ts';
 import { inTransaction } from '../store/transaction.ts';
-import { boundLimit } from '../store/bound-limit.ts';
 import { ACTIVE } from '../store/channel-states.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';
-
-export const CRONOFY_CHANNELS_PER_ACCOUNT = 128;
-export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+import { closeChannels, closeExpired } from '../store/channel-closing.ts';
 
 export interface ChannelView {
   readonly id: string;
+  /** The id the client knows the channel by: its own choice in some dialects, else `id`. */
   readonly publicId: string;
-  readonly dialect: 'cronofy' | 'google';
+  readonly dialect: string;
   readonly clientId: string;
   readonly accountId: string;
   readonly callbackUrl: string;
-  readonly interest: ChannelInterest;
-  readonly resourceId: string | null;
-  readonly resourceUri: string | null;
+  /** The dialect's own settings, as it stored them (parsed, frozen): its face reads them. */
+  readonly interest: unknown;
   readonly token: string | null;
   readonly expiresAt: number | null;
   readonly state: 'active' | 'closed';
@@ -37,13 +32,11 @@ export function toChannelView(row: ChannelsTable): ChannelView {
   return {
     id: row.id,
     publicId: row.public_id,
-    dialect: row.dialect as ChannelView['dialect'],
+    dialect: row.dialect,
     clientId: row.client_id,
     accountId: row.account_id,
     callbackUrl: row.callback_url,
     interest: parseStoredInterest(row.interest_json),
-    resourceId: row.resource_id,
-    resourceUri: row.resource_uri,
     token: row.token,
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     state: row.state as ChannelView['state'],
@@ -57,14 +50,12 @@ export interface NewChannel {
   readonly id: string;
   readonly clientId: string;
   readonly accountId: string;
-  readonly dialect: 'cronofy' | 'google';
+  readonly dialect: string;
   readonly publicId: string;
   /** As the client wrote it (echoed back verbatim); already checked. */
   readonly callbackUrl: string;
-  readonly interest: ChannelInterest;
+  readonly interest: unknown;
   readonly requestKey?: string | null;
-  readonly resourceId?: string | null;
-  readonly resourceUri?: string | null;
   readonly token?: string | null;
   readonly expiresAt?: number | null;
   readonly now: number;
@@ -82,8 +73,6 @@ export function activeChannelRow(c: NewChannel): ChannelsTable {
     origin: originOf(new URL(c.callbackUrl)),
     interest_json: JSON.stringify(c.interest),
     request_key: c.requestKey ?? null,
-    resource_id: c.resourceId ?? null,
-    resource_uri: c.resourceUri ?? null,
     token: c.token ?? null,
     expires_at: c.expiresAt ?? null,
     state: 'active',
@@ -98,166 +87,152 @@ export function activeChannelRow(c: NewChannel): ChannelsTable {
   };
 }
 
-export interface CronofyChannelInput {
+/** What a face asks for when a client opens a channel; the face has parsed the request. */
+export interface ChannelRequest {
+  /** A registered dialect's name: its first message is queued for the new channel. */
+  readonly dialect: string;
   readonly accountId: string;
   readonly clientId: string;
   readonly callbackUrl: string;
-  readonly calendarIds: readonly string[] | null;
-  readonly onlyManaged: boolean;
+  /** How the callback URL is checked, and the request field it is reported on. */
+  readonly callback: { readonly requireHttps: boolean; readonly field: string };
+  /** Prefix of the channel's own id. */
+  readonly idPrefix: string;
+  /** The dialect's settings for the channel, stored as JSON. */
+  readonly interest: unknown;
+  /**
+   * The client's own id for the channel, unique among its live channels (a clash is a
+   * `conflict` on `publicIdField`); without it the channel's own id serves.
+   */
+  readonly publicId?: { readonly value: string; readonly field: string };
+  readonly token?: string | null;
+  readonly expiresAt?: number | null;
+  /** An identical earlier request's live channel is returned instead of a new one. */
+  readonly requestKey?: string;
+  /** Calendars the channel is limited to: each must be one of the account's. */
+  readonly calendars?: { readonly ids: readonly string[]; readonly field: string };
+  /** Live channels of this dialect an account may hold (reported on the callback field). */
+  readonly maxPerAccount?: number;
 }
 
-/** Creates a Cronofy channel, or returns the live one an identical request made before. */
-export async function createCronofyChannel(
+/**
+ * Opens a channel and queues its dialect's first message in the same transaction, or returns
+ * the live channel an identical request made before.
+ */
+export async function openChannel(
   res: CoreResources,
-  input: CronofyChannelInput,
+  request: ChannelRequest,
 ): Promise<ChannelView> {
-  checkCallbackUrl(input.callbackUrl, {
-    dev: res.dev,
-    requireHttps: false,
-    field: 'callback_url',
-  });
-  const calendarIds = input.calendarIds ? [...new Set(input.calendarIds)].sort() : null;
-  const interest: ChannelInterest = {
-    dialect: 'cronofy',
-    calendarIds,
-    onlyManaged: input.onlyManaged,
-  };
-  const requestKey = JSON.stringify([input.callbackUrl, calendarIds, input.onlyManaged]);
+  checkCallbackUrl(request.callbackUrl, { dev: res.dev, ...request.callback });
+  const firstMessage = res.dialects.get(request.dialect)?.firstMessage;
+  if (firstMessage === undefined) throw new Error(`no dialect ${request.dialect} is registered`);
   const now = res.clock.now();
-  const view = await res.write(async (trx) => {
-    const existing = await trx
-      .selectFrom('channels')
-      .selectAll()
-      .where('account_id', '=', input.accountId)
-      .where('client_id', '=', input.clientId)
-      .where('state', '=', ACTIVE)
-      .where('request_key', '=', requestKey)
-      .executeTakeFirst();
-    if (existing) return { channel: toChannelView(existing), created: false };
-    if (calendarIds) await requireOwnCalendars(trx, input.accountId, calendarIds);
-    const { count } = await trx
-      .selectFrom('channels')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('account_id', '=', input.accountId)
-      .where('dialect', '=', 'cronofy')
-      .where('state', '=', ACTIVE)
-      .executeTakeFirstOrThrow();
-    if (Number(count) >= CRONOFY_CHANNELS_PER_ACCOUNT) {
-      throw new CoreError(
-        'limit_reached',
-        `an account may have at most ${CRONOFY_CHANNELS_PER_ACCOUNT} channels`,
-        { field: 'callback_url' },
-      );
+  const opened = await res.write(async (trx) => {
+    if (request.requestKey !== undefined) {
+      const existing = await liveChannelFor(trx, request, request.requestKey);
+      if (existing) return { channel: toChannelView(existing), created: false };
     }
-    const id = newId('chn');
+    if (request.calendars) await requireOwnCalendars(trx, request.accountId, request.calendars);
+    if (request.maxPerAccount !== undefined) await requireRoom(trx, request);
+    if (request.publicId) {
+      // A lifetime that has ended frees its channel's id even before the sweep comes by.
+      await closeExpired(trx, now);
+      await requireUnusedPublicId(trx, request.clientId, request.publicId);
+    }
+    const id = newId(request.idPrefix);
     const row = activeChannelRow({
       id,
-      clientId: input.clientId,
-      accountId: input.accountId,
-      dialect: 'cronofy',
-      publicId: id,
-      callbackUrl: input.callbackUrl,
-      interest,
-      requestKey,
+      clientId: request.clientId,
+      accountId: request.accountId,
+      dialect: request.dialect,
+      publicId: request.publicId?.value ?? id,
+      callbackUrl: request.callbackUrl,
+      interest: request.interest,
+      requestKey: request.requestKey ?? null,
+      token: request.token ?? null,
+      expiresAt: request.expiresAt ?? null,
       now,
     });
     await trx.insertInto('channels').values(row).execute();
     // A channel created in this transaction has nothing on the wire.
-    await enqueue(trx, [id], 'verification', now, null, []);
+    await enqueue(trx, [id], firstMessage, now, null, []);
     return { channel: toChannelView(row), created: true };
   });
-  if (view.created) res.notifyQueued();
-  return view.channel;
+  if (opened.created) res.notifyQueued();
+  return opened.channel;
+}
+
+function liveChannelFor(trx: Executor, request: ChannelRequest, requestKey: string) {
+  return trx
+    .selectFrom('channels')
+    .selectAll()
+    .where('account_id', '=', request.accountId)
+    .where('client_id', '=', request.clientId)
+    .where('state', '=', ACTIVE)
+    .where('request_key', '=', requestKey)
+    .executeTakeFirst();
 }
 
 async function requireOwnCalendars(
   trx: Executor,
   accountId: string,
-  calendarIds: readonly string[],
+  calendars: NonNullable<ChannelRequest['calendars']>,
 ): Promise<void> {
   const found = await trx
     .selectFrom('calendars')
     .select('id')
     .where('account_id', '=', accountId)
     .where('deleted', '=', 0)
-    .where('id', 'in', calendarIds)
+    .where('id', 'in', calendars.ids)
     .execute();
   const known = new Set(found.map((c) => c.id));
-  const missing = calendarIds.filter((id) => !known.has(id));
+  const missing = calendars.ids.filter((id) => !known.has(id));
   if (missing.length > 0) {
     throw new CoreError('invalid', `unknown calendar ${missing.join(', ')}`, {
-      field: 'filters.calendar_ids',
+      field: calendars.field,
     });
   }
 }
 
-export interface GoogleChannelInput {
-  readonly accountId: string;
-  readonly clientId: string;
-  readonly publicId: string;
-  readonly address: string;
-  readonly token: string | null;
-  /** Requested lifetime end in ms, from `expiration` or `params.ttl`. */
-  readonly requestedExpiry: number | null;
-  readonly resource: WatchedResource;
-  readonly resourceId: string;
-  readonly resourceUri: string;
+async function requireRoom(trx: Executor, request: ChannelRequest): Promise<void> {
+  const { count } = await trx
+    .selectFrom('channels')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('account_id', '=', request.accountId)
+    .where('dialect', '=', request.dialect)
+    .where('state', '=', ACTIVE)
+    .executeTakeFirstOrThrow();
+  const max = request.maxPerAccount ?? Infinity;
+  if (Number(count) >= max) {
+    throw new CoreError('limit_reached', `an account may have at most ${max} channels`, {
+      field: request.callback.field,
+    });
+  }
 }
 
-export async function createGoogleChannel(
-  res: CoreResources,
-  input: GoogleChannelInput,
-): Promise<ChannelView> {
-  checkCallbackUrl(input.address, {
-    dev: res.dev,
-    requireHttps: true,
-    field: 'address',
-    reason: 'push.webhookUrlUnauthorized',
-  });
-  const now = res.clock.now();
-  const cap = now + GOOGLE_MAX_LIFETIME_MS;
-  const expiresAt =
-    input.requestedExpiry === null ? cap : Math.min(Math.max(input.requestedExpiry, now), cap);
-  const interest: ChannelInterest = { dialect: 'google', resource: input.resource };
-  const row = activeChannelRow({
-    id: newId('gch'),
-    clientId: input.clientId,
-    accountId: input.accountId,
-    dialect: 'google',
-    publicId: input.publicId,
-    callbackUrl: input.address,
-    interest,
-    resourceId: input.resourceId,
-    resourceUri: input.resourceUri,
-    token: input.token,
-    expiresAt,
-    now,
-  });
-  await res.write(async (trx) => {
-    await closeExpired(trx, now);
-    const clash = await trx
-      .selectFrom('channels')
-      .select('id')
-      .where('client_id', '=', input.clientId)
-      .where('public_id', '=', input.publicId)
-      .where('state', '=', ACTIVE)
-      .executeTakeFirst();
-    if (clash) {
-      throw new CoreError('conflict', `channel id ${input.publicId} is not unique`, {
-        field: 'id',
-        reason: 'channelIdNotUnique',
-      });
-    }
-    await trx.insertInto('channels').values(row).execute();
-    await enqueue(trx, [row.id], 'sync', now, null, []);
-  });
-  res.notifyQueued();
-  return toChannelView(row);
+async function requireUnusedPublicId(
+  trx: Executor,
+  clientId: string,
+  publicId: NonNullable<ChannelRequest['publicId']>,
+): Promise<void> {
+  const clash = await trx
+    .selectFrom('channels')
+    .select('id')
+    .where('client_id', '=', clientId)
+    .where('public_id', '=', publicId.value)
+    .where('state', '=', ACTIVE)
+    .executeTakeFirst();
+  if (clash) {
+    throw new CoreError('conflict', `channel id ${publicId.value} is not unique`, {
+      field: publicId.field,
+      detail: 'id_not_unique',
+    });
+  }
 }
 
 export async function listChannels(
   res: CoreResources,
-  filter: { accountId: string; clientId: string; dialect: 'cronofy' | 'google' },
+  filter: { accountId: string; clientId: string; dialect: string },
 ): Promise<ChannelView[]> {
   const rows = await res.db
     .selectFrom('channels')
@@ -295,46 +270,4 @@ export async function closeChannel(
 ): Promise<void> {
   await inTransaction(res.db, (trx) => closeChannels(trx, [channelId], reason, res.clock.now()));
   res.notifyClosed([channelId]);
-}
-
-export async function closeChannels(
-  trx: Executor,
-  channelIds: readonly string[],
-  reason: string,
-  now: number,
-): Promise<void> {
-  if (channelIds.length === 0) return;
-  await lockChannels(trx, [...channelIds].sort());
-  await trx
-    .updateTable('channels')
-    .set({
-      state: 'closed',
-      closed_reason: reason,
-      closed_at: now,
-      queue_due_at: null,
-      lease_until: null,
-      sending_id: null,
-    })
-    .where('id', 'in', channelIds)
-    .where('state', '=', ACTIVE)
-    .execute();
-  await cancelQueued(trx, channelIds);
-}
-
-/** Google channels stop by themselves when their lifetime ends. */
-export async function closeExpired(trx: Executor, now: number): Promise<string[]> {
-  const expired = await trx
-    .selectFrom('channels')
-    .select('id')
-    .where('state', '=', ACTIVE)
-    .where('expires_at', '<=', now)
-    .limit(boundLimit(1000))
-    .execute();
-  await closeChannels(
-    trx,
-    expired.map((c) => c.id),
-    'expired',
-    now,
-  );
-  return expired.map((c) => c.id);
 }

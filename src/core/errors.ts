@@ -10,22 +10,34 @@ export const coreErrorCodes = [
 ] as const;
 export type CoreErrorCode = (typeof coreErrorCodes)[number];
 
+/**
+ * Finer facts under a code, for faces whose format names them (each in its own words): a
+ * required value missing, the primary calendar, a callback address refused, a client-chosen
+ * id already taken.
+ */
+export const coreErrorDetails = [
+  'required',
+  'primary_calendar',
+  'callback_refused',
+  'id_not_unique',
+] as const;
+export type CoreErrorDetail = (typeof coreErrorDetails)[number];
+
 export class CoreError extends Error {
   override name = 'CoreError';
   readonly code: CoreErrorCode;
   /** The request field at fault, when there is one. */
   readonly field: string | undefined;
-  /** A machine-readable reason a face may surface (Google's `reason`). */
-  readonly reason: string | undefined;
+  readonly detail: CoreErrorDetail | undefined;
 
   constructor(
     code: CoreErrorCode,
     message: string,
-    details: { field?: string; reason?: string } = {},
+    details: { field?: string; detail?: CoreErrorDetail } = {},
   ) {
     super(message);
     this.code = code;
     this.field = details.field;
-    this.reason = details.reason;
+    this.detail = details.detail;
   }
 }

@@ -96,6 +96,7 @@ const insertEventValues = prepared((db, values: Insertable<EventsTable>) =>
 );
 
 async function insertEventRow(
+  res: CoreResources,
   trx: Executor,
   target: WriteTarget,
   fields: CheckedEventFields,
@@ -104,6 +105,7 @@ async function insertEventRow(
 ): Promise<EventRow> {
   const seq = await recordChange(
     trx,
+    res.dialects,
     {
       accountId: target.accountId,
       resource: 'event',
@@ -132,6 +134,7 @@ async function insertEventRow(
 }
 
 async function rewriteEventRow(
+  res: CoreResources,
   trx: Executor,
   current: EventRow,
   fields: CheckedEventFields,
@@ -139,12 +142,14 @@ async function rewriteEventRow(
 ): Promise<EventRow> {
   const seq = await recordChange(
     trx,
+    res.dialects,
     {
       accountId: current.account_id,
       resource: 'event',
       calendarId: current.calendar_id,
       resourceId: current.uid,
       managed: current.managed === 1,
+      removed: fields.status === 'cancelled',
     },
     now,
   );
@@ -162,12 +167,23 @@ async function rewriteEventRow(
   return next;
 }
 
-async function markDeleted(trx: Executor, current: EventRow, now: number): Promise<EventRow> {
+async function markDeleted(
+  res: CoreResources,
+  trx: Executor,
+  current: EventRow,
+  now: number,
+): Promise<EventRow> {
   // The stored boundaries were checked when written: only their instants are needed again.
   const fields = fieldsOf(current);
   const startAt = instantOf(fields.start);
   const endAt = instantOf(fields.end);
-  return rewriteEventRow(trx, current, { ...fields, startAt, endAt, status: 'cancelled' }, now);
+  return rewriteEventRow(
+    res,
+    trx,
+    current,
+    { ...fields, startAt, endAt, status: 'cancelled' },
+    now,
+  );
 }
 
 type EventKey = { readonly uid: string } | { readonly externalId: string };
@@ -214,9 +230,11 @@ export async function upsertManagedEvent(
   const row = await writeNow(res, async (trx, now) => {
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
-    if (current) return rewriteEventRow(trx, current, { ...checked, status: 'confirmed' }, now);
+    if (current)
+      return rewriteEventRow(res, trx, current, { ...checked, status: 'confirmed' }, now);
     const uid = newEventUid(now);
     return insertEventRow(
+      res,
       trx,
       target,
       checked,
@@ -238,7 +256,7 @@ export async function deleteManagedEvent(
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (!current || current.deleted === 1) return false;
-    await markDeleted(trx, current, now);
+    await markDeleted(res, trx, current, now);
     return true;
   });
   if (changed) res.notifyQueued();
@@ -268,11 +286,11 @@ export async function insertEvent(
       if (await findEvent(trx, target.calendarId, { uid })) {
         throw new CoreError('conflict', 'The requested identifier already exists.', {
           field: 'id',
-          reason: 'duplicate',
         });
       }
     }
     return insertEventRow(
+      res,
       trx,
       target,
       checked,
@@ -295,7 +313,7 @@ export async function updateEvent(
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     const fields = checkEventFields(change(fieldsOf(current)));
-    return rewriteEventRow(trx, current, fields, now);
+    return rewriteEventRow(res, trx, current, fields, now);
   });
   res.notifyQueued();
   return row;
@@ -310,9 +328,9 @@ export async function deleteEvent(
     await ownedCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     if (current.deleted === 1) {
-      throw new CoreError('gone', 'Resource has been deleted', { reason: 'deleted' });
+      throw new CoreError('gone', 'Resource has been deleted');
     }
-    await markDeleted(trx, current, now);
+    await markDeleted(res, trx, current, now);
   });
   res.notifyQueued();
 }

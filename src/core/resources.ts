@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.ts';
+import type { Dialects } from '../domain/dialect.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Db } from '../store/schema.ts';
 import type { Write } from '../store/write-batcher.ts';
@@ -11,6 +12,8 @@ export interface CoreResources {
   /** Runs a write transaction; on SQLite, writes made together share one commit. */
   readonly write: Write;
   readonly clock: Clock;
+  /** The registered wire dialects: each says what a change means for its channels. */
+  readonly dialects: Dialects;
   /** Dev mode lifts the callback address rules. */
   readonly dev: boolean;
   /** Base URL clients reach this server at; used in next_page and resource URIs. */

@@ -21,13 +21,16 @@ export interface Dialect<I = unknown> {
   readonly name: string;
   /** Sent to a channel first, when it is created (a verification or sync message). */
   readonly firstMessage: NotificationKind;
-  /** The notification a change queues for a channel with these settings; null if none. */
+  /**
+   * The notification a change queues for a channel with these settings; null if none. Return
+   * one constant object per kind: the change log groups channels by the object it gets.
+   */
   planFor(interest: I, change: ChangeFact): PlannedNotification | null;
   /** Whether a receiver's status code means the notification was delivered. */
-  isSuccess(status: number): boolean;
+  readonly isSuccess: (status: number) => boolean;
   readonly render: Renderer;
   /** The dialect's error body, for errors answered before its routes see the request. */
-  errorBody(status: number, message: string): unknown;
+  readonly errorBody: (status: number, message: string) => unknown;
 }
 
 /** What the delivery engine needs of a dialect: how to send, and what counts as received. */

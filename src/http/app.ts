@@ -3,17 +3,29 @@ import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
-export interface RootAppOptions {
-  readonly bodyLimitBytes: number;
+/** A face as the root routes it: its sub-app, and its dialect's error body. */
+export interface RoutedFace {
+  readonly prefix: string;
   // Each face has its own context variables; route() takes any of them.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly faces: readonly { prefix: string; app: Hono<any> }[];
+  readonly app: Hono<any>;
+  readonly errorBody: (status: number, message: string) => unknown;
+}
+
+export interface RootAppOptions {
+  readonly bodyLimitBytes: number;
+  readonly faces: readonly RoutedFace[];
   readonly ready: () => Promise<void>;
 }
+
+/** The root's own error body, for paths outside every face. */
+const rootErrorBody = (status: number, message: string) => ({ error: { code: status, message } });
 
 /** The root app: size limit, health probes, and each face routed under its prefix. */
 export function createRootApp(options: RootAppOptions) {
   const app = new Hono();
+  const errorBodyFor = (path: string) =>
+    options.faces.find((face) => path.startsWith(`${face.prefix}/`))?.errorBody ?? rootErrorBody;
   app.use(
     '*',
     declaredLengthFirst(
@@ -23,22 +35,7 @@ export function createRootApp(options: RootAppOptions) {
         // Each face answers in its own error format, even before it sees the request.
         onError: (c) => {
           const message = `request body over ${options.bodyLimitBytes} bytes`;
-          if (c.req.path.startsWith('/v1/')) {
-            return c.json(
-              { errors: { request: [{ key: 'errors.too_large', description: message }] } },
-              413,
-            );
-          }
-          return c.json(
-            {
-              error: {
-                code: 413,
-                message,
-                errors: [{ domain: 'global', reason: 'requestTooLarge', message }],
-              },
-            },
-            413,
-          );
+          return c.json(errorBodyFor(c.req.path)(413, message), 413);
         },
       }),
     ),
@@ -59,8 +56,8 @@ export function createRootApp(options: RootAppOptions) {
     app.route(face.prefix, face.app);
   }
   // Paths under a face never get here: each face ends with a catch-all in its own format.
-  app.notFound((c) => c.json({ error: { code: 404, message: 'not found' } }, 404));
-  app.onError((_err, c) => c.json({ error: { code: 500, message: 'internal error' } }, 500));
+  app.notFound((c) => c.json(rootErrorBody(404, 'not found'), 404));
+  app.onError((_err, c) => c.json(rootErrorBody(500, 'internal error'), 500));
   return app;
 }
 

@@ -7,7 +7,7 @@ const parsed = new Map<string, unknown>();
 
 /**
  * A channel's interest (its dialect's settings) from its stored JSON, for the dialect to read. Channels share a handful of distinct texts
- * (every channel of a calendar, every unfiltered Cronofy channel), while each change parses
+ * (every channel of a calendar, every unfiltered channel of a dialect), while each change parses
  * the interest of every channel of its account and each claim that of every channel it
  * takes: 10,000 parses for one fan-out. Parsed once per text, and frozen, since every caller
  * now holds the same object.

@@ -11,7 +11,7 @@ import { createService } from '../../src/service.ts';
 import { createLogger } from '../../src/log.ts';
 import { createClient } from '../../src/core/clients.ts';
 import { createAccount } from '../../src/core/accounts.ts';
-import { createCronofyChannel } from '../../src/core/channels.ts';
+import { createCronofyChannel } from '../../src/faces/cronofy/channels.ts';
 import type { TestEngine } from './postgres.ts';
 import { createTestDatabase } from './postgres.ts';
 

@@ -1,12 +1,9 @@
 import { Hono } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
-import {
-  closeChannel,
-  createCronofyChannel,
-  findChannel,
-  listChannels,
-} from '../../core/channels.ts';
+import { closeChannel, findChannel, listChannels } from '../../core/channels.ts';
+import { createCronofyChannel } from './channels.ts';
+import { cronofyDialect } from './dialect.ts';
 import { readJson } from '../../http/read-json.ts';
 import { createChannelSchema, parseBody } from './schemas.ts';
 import { channelJson } from './serialize.ts';
@@ -30,7 +27,7 @@ export function channelsRoutes(res: CoreResources) {
 
   app.get('/', async (c) => {
     const principal = c.get('principal');
-    const channels = await listChannels(res, { ...principal, dialect: 'cronofy' });
+    const channels = await listChannels(res, { ...principal, dialect: cronofyDialect.name });
     return c.json({ channels: channels.map(channelJson) });
   });
 
@@ -38,7 +35,7 @@ export function channelsRoutes(res: CoreResources) {
     const principal = c.get('principal');
     const channelId = c.req.param('channelId');
     const channel = await findChannel(res, { id: channelId });
-    if (!channel || channel.dialect !== 'cronofy') {
+    if (!channel || channel.dialect !== cronofyDialect.name) {
       throw CronofyError.field(404, 'channel_id', 'errors.not_found', `no channel ${channelId}`);
     }
     if (channel.accountId !== principal.accountId || channel.clientId !== principal.clientId) {

@@ -1,4 +1,4 @@
-import type { Delivery, RenderedRequest } from '../../delivery/delivery.ts';
+import type { Delivery, RenderedRequest } from '../../domain/delivery.ts';
 import { hmacHeader } from '../../delivery/signing.ts';
 import { formatUtc } from '../../domain/time.ts';
 import { channelFilters } from './serialize.ts';

@@ -1,14 +1,14 @@
 import type { CalendarRow } from '../../core/calendars.ts';
 import type { ChannelView } from '../../core/channels.ts';
 import type { EventRow } from '../../core/events.ts';
-import type { ChannelInterest } from '../../domain/channel-matching.ts';
 import type { EventTime } from '../../domain/event-time.ts';
 import { instantOf } from '../../domain/event-time.ts';
 import { formatUtc } from '../../domain/time.ts';
+import { cronofyInterestOf } from './interest.ts';
 
 /** `filters` holds only what differs from the defaults, as Cronofy echoes it. */
-export function channelFilters(interest: ChannelInterest): Record<string, unknown> {
-  if (interest.dialect !== 'cronofy') return {};
+export function channelFilters(stored: unknown): Record<string, unknown> {
+  const interest = cronofyInterestOf(stored);
   const filters: Record<string, unknown> = {};
   if (interest.calendarIds) filters.calendar_ids = interest.calendarIds;
   if (interest.onlyManaged) filters.only_managed = true;

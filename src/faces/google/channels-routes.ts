@@ -7,6 +7,8 @@ import { readJson } from '../../http/read-json.ts';
 import { GoogleError } from './errors.ts';
 import { parseBody, stopBodySchema } from './schemas.ts';
 import { channelJson } from './serialize.ts';
+import { googleDialect } from './dialect.ts';
+import { googleInterestOf } from './interest.ts';
 
 /** calpush extension: a live channel with where it points and how delivery is going. */
 function channelStatusJson(channel: ChannelView) {
@@ -14,7 +16,7 @@ function channelStatusJson(channel: ChannelView) {
     ...channelJson(channel),
     type: 'web_hook',
     address: channel.callbackUrl,
-    resource: channel.interest.dialect === 'google' ? channel.interest.resource : null,
+    resource: googleInterestOf(channel.interest).resource,
     health:
       channel.failingSince === null
         ? { state: 'healthy' }
@@ -31,8 +33,9 @@ export function channelsRoutes(res: CoreResources) {
     const principal = c.get('principal');
     const matches = (ch: ChannelView | undefined): ch is ChannelView =>
       ch !== undefined &&
-      ch.dialect === 'google' &&
-      (body.resourceId === undefined || ch.resourceId === body.resourceId);
+      ch.dialect === googleDialect.name &&
+      (body.resourceId === undefined ||
+        googleInterestOf(ch.interest).resourceId === body.resourceId);
     const own = await findChannel(res, { clientId: principal.clientId, publicId: body.id });
     if (matches(own) && own.accountId === principal.accountId) {
       await closeChannel(res, own.id, 'stopped by client');
@@ -50,7 +53,10 @@ export function channelsRoutes(res: CoreResources) {
   });
 
   app.get('/', async (c) => {
-    const channels = await listChannels(res, { ...c.get('principal'), dialect: 'google' });
+    const channels = await listChannels(res, {
+      ...c.get('principal'),
+      dialect: googleDialect.name,
+    });
     return c.json({ kind: 'calpush#channelList', items: channels.map(channelStatusJson) });
   });
 

@@ -82,14 +82,28 @@ function fromCore(error: CoreError): GoogleError {
     case 'limit_reached':
       return new GoogleError(403, 'quotaExceeded', error.message);
     case 'conflict':
-      if (error.reason === 'channelIdNotUnique') {
+      if (error.detail === 'id_not_unique') {
         return new GoogleError(400, 'channelIdNotUnique', error.message);
       }
-      return new GoogleError(409, error.reason ?? 'duplicate', error.message);
+      return new GoogleError(409, 'duplicate', error.message);
     case 'gone':
-      return new GoogleError(410, error.reason ?? 'deleted', error.message);
+      return new GoogleError(410, 'deleted', error.message);
     case 'invalid':
-      return new GoogleError(400, error.reason ?? 'invalid', error.message);
+      return new GoogleError(400, invalidReason(error), error.message);
+  }
+}
+
+/** Google's reason for a refused value: the detail in its words where it has them. */
+function invalidReason(error: CoreError): string {
+  switch (error.detail) {
+    case 'required':
+      return 'required';
+    case 'primary_calendar':
+      return 'cannotDeletePrimaryCalendar';
+    case 'callback_refused':
+      return 'push.webhookUrlUnauthorized';
+    default:
+      return 'invalid';
   }
 }
 

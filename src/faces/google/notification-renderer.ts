@@ -1,4 +1,5 @@
-import type { Delivery, RenderedRequest } from '../../delivery/delivery.ts';
+import type { Delivery, RenderedRequest } from '../../domain/delivery.ts';
+import { googleInterestOf } from './interest.ts';
 
 /**
  * Google push messages carry everything in X-Goog-* headers and have no body. The sync
@@ -7,11 +8,12 @@ import type { Delivery, RenderedRequest } from '../../delivery/delivery.ts';
  */
 export function renderGoogleNotification(delivery: Delivery): RenderedRequest {
   const { channel } = delivery;
+  const interest = googleInterestOf(channel.interest);
   const headers: Record<string, string> = {
     'x-goog-channel-id': channel.publicId,
     'x-goog-message-number': delivery.kind === 'sync' ? '1' : String(delivery.notificationId),
-    'x-goog-resource-id': channel.resourceId ?? '',
-    'x-goog-resource-uri': channel.resourceUri ?? '',
+    'x-goog-resource-id': interest.resourceId,
+    'x-goog-resource-uri': interest.resourceUri,
     'x-goog-resource-state': delivery.kind,
   };
   if (channel.expiresAt !== null) {

@@ -5,6 +5,7 @@ import type { EventRow } from '../../core/events.ts';
 import type { SettingRow } from '../../core/settings.ts';
 import type { EventTime } from '../../domain/event-time.ts';
 import { formatUtcMillis } from '../../domain/time.ts';
+import { googleInterestOf } from './interest.ts';
 import { etag } from './list-params.ts';
 import { keptEventFields } from './schemas.ts';
 
@@ -105,11 +106,12 @@ export function settingJson(setting: SettingRow) {
 
 /** The watch response: `expiration` is a string of milliseconds, as Google sends int64s. */
 export function channelJson(channel: ChannelView) {
+  const interest = googleInterestOf(channel.interest);
   return {
     kind: 'api#channel',
     id: channel.publicId,
-    resourceId: channel.resourceId ?? '',
-    resourceUri: channel.resourceUri ?? '',
+    resourceId: interest.resourceId,
+    resourceUri: interest.resourceUri,
     ...(channel.token !== null ? { token: channel.token } : {}),
     ...(channel.expiresAt !== null ? { expiration: String(channel.expiresAt) } : {}),
   };

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
-import type { WatchedResource } from '../../domain/channel-matching.ts';
+import type { ChannelView } from '../../core/channels.ts';
+import type { GoogleInterest, WatchedResource } from './interest.ts';
 import type { GoogleEnv } from './context.ts';
 import type { WatchBody } from './schemas.ts';
-import { createGoogleChannel } from '../../core/channels.ts';
+import { openChannel } from '../../core/channels.ts';
+import { googleDialect } from './dialect.ts';
 import { readJson } from '../../http/read-json.ts';
 import { parseBody, watchBodySchema } from './schemas.ts';
 import { channelJson } from './serialize.ts';
@@ -23,6 +25,50 @@ function requestedExpiry(body: WatchBody, now: number): number | null {
   if (body.expiration !== undefined && body.expiration !== null) ends.push(Number(body.expiration));
   if (body.params?.ttl !== undefined) ends.push(now + Number(body.params.ttl) * 1000);
   return ends.length > 0 ? Math.min(...ends) : null;
+}
+
+export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface GoogleChannelInput {
+  readonly accountId: string;
+  readonly clientId: string;
+  readonly publicId: string;
+  readonly address: string;
+  readonly token: string | null;
+  /** Requested lifetime end in ms, from `expiration` or `params.ttl`. */
+  readonly requestedExpiry: number | null;
+  readonly resource: WatchedResource;
+  readonly resourceId: string;
+  readonly resourceUri: string;
+}
+
+/** Opens a channel on a watched resource; it lives 7 days at most, and by default. */
+export function createGoogleChannel(
+  res: CoreResources,
+  input: GoogleChannelInput,
+): Promise<ChannelView> {
+  const now = res.clock.now();
+  const cap = now + GOOGLE_MAX_LIFETIME_MS;
+  const expiresAt =
+    input.requestedExpiry === null ? cap : Math.min(Math.max(input.requestedExpiry, now), cap);
+  const interest: GoogleInterest = {
+    dialect: 'google',
+    resource: input.resource,
+    resourceId: input.resourceId,
+    resourceUri: input.resourceUri,
+  };
+  return openChannel(res, {
+    dialect: googleDialect.name,
+    accountId: input.accountId,
+    clientId: input.clientId,
+    callbackUrl: input.address,
+    callback: { requireHttps: true, field: 'address' },
+    idPrefix: 'gch',
+    interest,
+    publicId: { value: input.publicId, field: 'id' },
+    token: input.token,
+    expiresAt,
+  });
 }
 
 /** The watch method every watchable collection shares. */

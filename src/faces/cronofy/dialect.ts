@@ -1,0 +1,25 @@
+import type { Dialect, PlannedNotification } from '../../domain/dialect.ts';
+import type { CronofyInterest } from './interest.ts';
+import { cronofyHears } from './interest.ts';
+import { renderCronofyNotification } from './notification-renderer.ts';
+
+/** One `change` notification covers every change since the earliest it names. */
+const CHANGE: PlannedNotification = { kind: 'change', withChangeTime: true };
+
+const errorKeys: Record<number, string> = {
+  404: 'errors.not_found',
+  413: 'errors.too_large',
+  429: 'errors.rate_limited',
+};
+
+/** The Cronofy push dialect: a verification first, then signed JSON `change` bodies. */
+export const cronofyDialect: Dialect<CronofyInterest> = {
+  name: 'cronofy',
+  firstMessage: 'verification',
+  planFor: (interest, change) => (cronofyHears(interest, change) ? CHANGE : null),
+  isSuccess: (status) => status >= 200 && status < 300,
+  render: renderCronofyNotification,
+  errorBody: (status, message) => ({
+    errors: { request: [{ key: errorKeys[status] ?? 'errors.invalid', description: message }] },
+  }),
+};
