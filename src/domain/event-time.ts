@@ -22,7 +22,7 @@ export type CheckedTime = { readonly instant: number } | { readonly problem: str
 
 /**
  * Checks a boundary and finds its instant in the same pass: a write needs both, and parsing
- * each boundary again for the instant cost an upsert several microseconds (docs/performance.md).
+ * each boundary again for the instant cost an upsert several microseconds (bench/writes.ts).
  */
 export function checkEventTime(time: EventTime): CheckedTime {
   if ('date' in time) {
