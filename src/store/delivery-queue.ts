@@ -1,4 +1,4 @@
-import { SqliteAdapter, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { AttemptsTable, Db, Executor } from './schema.ts';
 import { prepared } from './prepared.ts';
@@ -11,6 +11,7 @@ import { boundLimit } from './bound-limit.ts';
 import { ACTIVE } from './channel-states.ts';
 import { parseStoredInterest } from './stored-interest.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from './list-lengths.ts';
+import { traitsOf } from './engine-traits.ts';
 
 export interface ClaimOptions {
   readonly now: number;
@@ -57,9 +58,9 @@ const queueHead = sql<number | null>`(select min(n.id) from notifications n
 function leaseDueQuery(lockRows: boolean) {
   return prepared(
     (db, now: number, leaseUntil: number, excludeOrigins: string[], limit: number) => {
-      // On SQLite the rows are picked by rowid: by `id` each would cost one more index lookup.
-      const key =
-        db.getExecutor().adapter instanceof SqliteAdapter ? sql.ref('rowid') : sql.ref('id');
+      // Picked by the engine's claim key: on SQLite the rowid, where by `id` each row would
+      // cost one more index lookup.
+      const key = sql.ref(traitsOf(db).claimKey);
       let due = db
         .selectFrom('channels')
         .select(key.as('key'))
