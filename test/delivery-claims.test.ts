@@ -7,7 +7,8 @@ import { touchEvent } from './support/events.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { closeChannel } from '../src/core/channels.ts';
-import { claimDue, recordCompletions } from '../src/store/delivery-queue.ts';
+import { claimDue } from '../src/store/queue/claim.ts';
+import { recordCompletions } from '../src/store/queue/complete.ts';
 
 let h: Harness | undefined;
 let receiver: Receiver | undefined;

@@ -10,12 +10,9 @@ import type { TestEngine } from './support/postgres.ts';
 import type { Db } from '../src/store/schema.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import type { Completion, Delivery } from '../src/delivery/delivery.ts';
-import {
-  claimDue,
-  recordCompletions,
-  releaseAllLeases,
-  releaseClaims,
-} from '../src/store/delivery-queue.ts';
+import { claimDue } from '../src/store/queue/claim.ts';
+import { recordCompletions } from '../src/store/queue/complete.ts';
+import { releaseAllLeases, releaseClaims } from '../src/store/queue/release.ts';
 import { enqueue } from '../src/store/outbox.ts';
 import { up as upSendingOnChannel } from '../src/store/migrations/006-sending-on-channel.ts';
 
