@@ -10,13 +10,19 @@ test('one parsed interest per stored text, frozen all the way down', () => {
   assert.ok(Object.isFrozen(first));
   assert.ok(first.dialect === 'cronofy' && Object.isFrozen(first.calendarIds));
   // Shared by every caller: a change through one of them would reach them all.
-  assert.throws(() => (first.calendarIds as string[]).push('cal_b'), TypeError);
+  assert.throws(() => first.calendarIds.push('cal_b'), TypeError);
 });
+
+/** Settings of a dialect that watches one resource, as this test stores them. */
+interface WatchSettings {
+  readonly dialect: string;
+  readonly resource: { readonly kind: string; readonly calendarId: string };
+}
 
 test('different texts stay apart', () => {
   const events = parseStoredInterest(
     JSON.stringify({ dialect: 'google', resource: { kind: 'events', calendarId: 'cal_a' } }),
-  );
+  ) as WatchSettings;
   const acl = parseStoredInterest(
     JSON.stringify({ dialect: 'google', resource: { kind: 'acl', calendarId: 'cal_a' } }),
   );
