@@ -10,7 +10,6 @@ import { TokenBuckets } from './domain/rate-limit.ts';
 import { createLogger } from './log.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
-import { groupCommit, separateWrites } from './store/write-batcher.ts';
 import { HistoryPruner } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
@@ -78,12 +77,12 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     policy: { ...defaultRetryPolicy, windowMs: config.delivery.retryWindowMs },
     limits: config.delivery,
     random: deps.random ?? Math.random,
-    releaseLeasesOnStart: store.engine === 'sqlite',
-    lockClaimedRows: store.engine === 'postgres',
+    releaseLeasesOnStart: store.traits.singleNode,
+    lockClaimedRows: store.traits.concurrentWriters,
   });
   const core: CoreResources = {
     db: store.db,
-    write: store.engine === 'sqlite' ? groupCommit(store.db) : separateWrites(store.db),
+    write: store.write,
     clock,
     dialects: dialectsByName(),
     dev: config.dev,

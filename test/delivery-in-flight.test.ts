@@ -6,31 +6,28 @@ import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { touchEvent } from './support/events.ts';
 import { engines } from './support/postgres.ts';
-import type { TestEngine } from './support/postgres.ts';
 import type { Db } from '../src/store/schema.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import type { Completion, Delivery } from '../src/domain/delivery.ts';
-import {
-  claimDue,
-  recordCompletions,
-  releaseAllLeases,
-  releaseClaims,
-} from '../src/store/delivery-queue.ts';
+import { claimDue } from '../src/store/queue/claim.ts';
+import { recordCompletions } from '../src/store/queue/complete.ts';
+import { releaseAllLeases, releaseClaims } from '../src/store/queue/release.ts';
 import { enqueue } from '../src/store/outbox.ts';
+import { traitsOf } from '../src/store/engine-traits.ts';
 import { up as upSendingOnChannel } from '../src/store/migrations/006-sending-on-channel.ts';
 
 /**
  * A claim leaves its head `pending` and names it on the channel; these cover a change of the
  * same kind that arrives while that head is on the wire, whatever its send's outcome.
  */
-/** Claims what is due at the clock's time, as the dispatcher of `engine` would. */
-function claimNow(db: Db, clock: ManualClock, engine: TestEngine) {
+/** Claims what is due at the clock's time, as the dispatcher of the store's engine would. */
+function claimNow(db: Db, clock: ManualClock) {
   return claimDue(db, {
     now: clock.now(),
     limit: 10,
     leaseMs: 60_000,
     excludeOrigins: [],
-    lockRows: engine === 'postgres',
+    lockRows: traitsOf(db).concurrentWriters,
   });
 }
 
@@ -46,7 +43,7 @@ for (const engine of engines) {
       const account: TestAccount = await createTestAccount(h.service);
       channelId = (await watchAccount(h.service, account, 'http://127.0.0.1:9/hook')).id;
       const db = h.service.store.db;
-      const claim = () => claimNow(db, clock, engine);
+      const claim = () => claimNow(db, clock);
       const attempt = () => ({ at: clock.now(), status: 200, error: null, latencyMs: 1 });
       const delivered = (d: Delivery): Completion => ({
         kind: 'delivered',
@@ -249,7 +246,7 @@ for (const engine of engines) {
       const account = await createTestAccount(h.service);
       const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
       const db = h.service.store.db;
-      const claim = () => claimNow(db, clock, engine);
+      const claim = () => claimNow(db, clock);
       const [head] = await claim();
       assert.ok(head);
       // The store as the version before 006 left it: the head moved to `sending`, no column.

@@ -7,7 +7,7 @@ import { engines } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { createGoogleChannel } from '../src/faces/google/watch.ts';
 import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
-import { claimDue } from '../src/store/delivery-queue.ts';
+import { claimDue } from '../src/store/queue/claim.ts';
 import { up as upDialectSettings } from '../src/store/migrations/007-dialect-settings-in-interest.ts';
 
 for (const engine of engines) {

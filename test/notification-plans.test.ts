@@ -6,12 +6,9 @@ import { createTestAccount, startHarness, watchAccount } from './support/harness
 import { ManualClock } from '../src/domain/clock.ts';
 import { closeChannel } from '../src/core/channels.ts';
 import { upsertManagedEvent } from '../src/core/events.ts';
-import {
-  claimDue,
-  recordCompletions,
-  releaseAllLeases,
-  releaseClaims,
-} from '../src/store/delivery-queue.ts';
+import { claimDue } from '../src/store/queue/claim.ts';
+import { recordCompletions } from '../src/store/queue/complete.ts';
+import { releaseAllLeases, releaseClaims } from '../src/store/queue/release.ts';
 import { directConnection } from '../src/store/sqlite/direct-statements.ts';
 import { inTransaction } from '../src/store/transaction.ts';
 

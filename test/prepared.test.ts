@@ -1,16 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { Store } from '../src/store/store.ts';
 import type { AttemptsTable, Executor, MetaTable } from '../src/store/schema.ts';
-import { openStore } from '../src/store/store.ts';
 import { prepared } from '../src/store/prepared.ts';
 import { inTransaction, markEnded, markOpen } from '../src/store/transaction.ts';
-import { createTestDatabase } from './support/postgres.ts';
+import { engines } from './support/postgres.ts';
+import type { TestStore } from './support/test-store.ts';
+import { openTestStore } from './support/test-store.ts';
 
 const insertMeta = prepared((db, rows: Insertable<MetaTable>[]) =>
   db.insertInto('meta').values(rows),
@@ -28,28 +26,15 @@ const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
   db.insertInto('attempts').values(rows),
 );
 
-for (const engine of ['sqlite', 'postgres'] as const) {
+for (const engine of engines) {
   describe(`prepared queries on ${engine}`, () => {
+    let opened: TestStore;
     let store: Store;
-    let cleanup: () => Promise<void>;
     before(async () => {
-      if (engine === 'sqlite') {
-        const dir = mkdtempSync(join(tmpdir(), 'calpush-prepared-'));
-        store = await openStore({ dataDir: dir });
-        cleanup = async () => {
-          await store.close();
-          rmSync(dir, { recursive: true, force: true });
-        };
-      } else {
-        const pg = await createTestDatabase();
-        store = await openStore({ dataDir: '', databaseUrl: pg.url });
-        cleanup = async () => {
-          await store.close();
-          await pg.drop();
-        };
-      }
+      opened = await openTestStore(engine);
+      store = opened.store;
     });
-    after(() => cleanup());
+    after(() => opened.close());
 
     test('one compiled query serves every call of a shape, with each call’s own values', async () => {
       await insertMeta(store.db, [{ key: 'p1', value: 'x-1' }]);

@@ -4,7 +4,8 @@ import type { Harness } from './support/harness.ts';
 import { addAccount, createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { upsertManagedEvent } from '../src/core/events.ts';
-import { claimDue, recordCompletions } from '../src/store/delivery-queue.ts';
+import { claimDue } from '../src/store/queue/claim.ts';
+import { recordCompletions } from '../src/store/queue/complete.ts';
 import { directConnection } from '../src/store/sqlite/direct-statements.ts';
 import { inTransaction } from '../src/store/transaction.ts';
 

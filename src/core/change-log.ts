@@ -1,30 +1,16 @@
-import { PostgresAdapter, sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { ChangesTable, Executor } from '../store/schema.ts';
 import type { ChangeFact } from '../domain/change.ts';
 import type { Dialects, PlannedNotification } from '../domain/dialect.ts';
 import { prepared } from '../store/prepared.ts';
 import { enqueue } from '../store/outbox.ts';
+import { serializeAccountChanges } from '../store/account-lock.ts';
 import { ACTIVE } from '../store/channel-states.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';
 
 export interface Change extends ChangeFact {
   readonly accountId: string;
   readonly resourceId: string;
-}
-
-/**
- * On PostgreSQL, writers run concurrently and a sequence number is taken before its
- * transaction commits: a reader could see change 101 committed while 100 is still in flight,
- * hand out a sync token past 100, and that change would never be read. Holding a
- * per-account lock until commit makes an account's changes commit in sequence order, so
- * "the newest committed change" never has a gap below it. SQLite commits one transaction at
- * a time, so there it is not needed. Taken before any channel row lock (the enqueue's), so a
- * writer that locks channels itself takes this first too.
- */
-export async function serializeAccountChanges(trx: Executor, accountId: string): Promise<void> {
-  if (!(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
-  await sql`select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(trx);
 }
 
 const appendChange = prepared((db, values: Insertable<ChangesTable>) =>

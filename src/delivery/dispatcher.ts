@@ -8,13 +8,9 @@ import type { DeliveryDialect } from '../domain/dialect.ts';
 import type { HttpSender, SendResult } from './http-sender.ts';
 import { RequestHandle } from './http-sender.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
-import {
-  claimDue,
-  nextDueAt,
-  recordCompletions,
-  releaseAllLeases,
-  releaseClaims,
-} from '../store/delivery-queue.ts';
+import { claimDue, nextDueAt } from '../store/queue/claim.ts';
+import { recordCompletions } from '../store/queue/complete.ts';
+import { releaseAllLeases, releaseClaims } from '../store/queue/release.ts';
 import { closeExpired } from '../store/channel-closing.ts';
 import { inTransaction } from '../store/transaction.ts';
 

@@ -1,5 +1,5 @@
-import { PostgresAdapter } from 'kysely';
 import type { Executor } from './schema.ts';
+import { traitsOf } from './engine-traits.ts';
 
 /**
  * Locks channel rows, in id order, before a transaction recomputes their queue state.
@@ -9,13 +9,13 @@ import type { Executor } from './schema.ts';
  * overwrite it with "nothing queued" and strand the new notification. Locking first makes
  * the next statement see every committed enqueue; a fixed order keeps concurrent lockers
  * from deadlocking. SQLite runs one transaction at a time, so there it is a no-op and
- * returns null; on PostgreSQL it returns the rows it locked.
+ * returns null; on PostgreSQL it returns the rows it locked (`concurrentWriters`).
  */
 export async function lockChannels(
   trx: Executor,
   channelIds: readonly string[],
 ): Promise<LockedChannel[] | null> {
-  if (!locksRows(trx)) return null;
+  if (!traitsOf(trx).concurrentWriters) return null;
   if (channelIds.length === 0) return [];
   return trx
     .selectFrom('channels')
@@ -38,9 +38,4 @@ export interface LockedChannel {
  */
 export function sendingIds(rows: readonly { readonly sending_id: number | null }[]): number[] {
   return rows.flatMap((c) => (c.sending_id === null ? [] : [Number(c.sending_id)]));
-}
-
-/** Whether this store runs writers concurrently, so that `lockChannels` takes row locks. */
-export function locksRows(trx: Executor): boolean {
-  return trx.getExecutor().adapter instanceof PostgresAdapter;
 }

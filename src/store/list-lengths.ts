@@ -1,5 +1,5 @@
-import { SqliteAdapter } from 'kysely';
 import type { Executor } from './schema.ts';
+import { traitsOf } from './engine-traits.ts';
 
 /**
  * A statement's text grows with the lists bound into it (`id in (?, ?, …)`, a multi-row
@@ -61,6 +61,6 @@ export function powerOfTwoRuns<T>(items: readonly T[], max: number): T[][] {
  * texts and each more statement is one more round trip while the rows' locks are held.
  */
 export function insertRuns<T>(db: Executor, items: readonly T[], max: number): T[][] {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) return powerOfTwoRuns(items, max);
+  if (traitsOf(db).keepsStatementTexts) return powerOfTwoRuns(items, max);
   return chunks(items, max);
 }

@@ -1,6 +1,7 @@
-import { lockChannels, locksRows, sendingIds } from './channel-locks.ts';
+import { lockChannels, sendingIds } from './channel-locks.ts';
 import type { Insertable } from 'kysely';
 import type { Executor, NotificationsTable } from './schema.ts';
+import { traitsOf } from './engine-traits.ts';
 import { prepared } from './prepared.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from './list-lengths.ts';
 import { PENDING, liveState } from './live-notifications.ts';
@@ -89,7 +90,7 @@ export async function enqueue(
   changesSince: number | null = null,
   onTheWire: HeadsOnTheWire = 'unread',
 ): Promise<void> {
-  if (!locksRows(trx) && onTheWire !== 'unread') {
+  if (!traitsOf(trx).concurrentWriters && onTheWire !== 'unread') {
     for (const heads of chunks(onTheWire)) {
       await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
     }

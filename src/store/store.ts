@@ -3,14 +3,27 @@ import { Migrator } from 'kysely/migration';
 import type { Db } from './schema.ts';
 import { migrationsFor } from './migrations/index.ts';
 import type { MigrationContext } from './migrations/context.ts';
-import { openSqlite, sqliteMigrationContext } from './sqlite/open-sqlite.ts';
-import { openPostgres, postgresMigrationContext } from './postgres/open-postgres.ts';
+import type { EngineTraits } from './engine-traits.ts';
+import { registerTraits } from './engine-traits.ts';
+import type { Engine } from './opened-engine.ts';
+import type { Write } from './write-batcher.ts';
+import { groupCommit, separateWrites } from './write-batcher.ts';
+import { openSqlite } from './sqlite/open-sqlite.ts';
+import { openPostgres } from './postgres/open-postgres.ts';
 
-export type Engine = 'sqlite' | 'postgres';
+export type { Engine } from './opened-engine.ts';
 
 export interface Store {
+  /** The engine's name, for messages and operators: code asks `traits`, never this. */
   readonly engine: Engine;
   readonly db: Db;
+  /** What differs on this engine; code that holds only `db` or a transaction: `traitsOf`. */
+  readonly traits: EngineTraits;
+  /**
+   * Runs a write in a transaction, as the engine wants writes made: group commit on a
+   * single-connection engine, a transaction per write elsewhere (`traits.groupCommit`).
+   */
+  readonly write: Write;
   /** Where the data lives, for operators and the benchmark's footprint figures. */
   readonly location: string;
   close(): Promise<void>;
@@ -30,19 +43,19 @@ export class StoreError extends Error {
  * under the data directory. Both run the same migrations and the same queries.
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const engine: Engine = options.databaseUrl ? 'postgres' : 'sqlite';
   const opened = options.databaseUrl
     ? openPostgres(options.databaseUrl)
     : openSqlite(options.dataDir);
-  const { db, location, closed } = opened;
+  const { engine, db, location, traits } = opened;
+  registerTraits(db, traits);
   try {
-    await migrate(db, engine === 'postgres' ? postgresMigrationContext : sqliteMigrationContext);
+    await migrate(db, opened.migrationContext);
     // Settings that suit the running service but not the migrations (SQLite: see
     // keepTemporariesInMemory).
     opened.migrated();
   } catch (err) {
     await db.destroy();
-    await closed();
+    await opened.closed();
     if (err instanceof StoreError) throw err;
     throw new StoreError(
       `cannot open the ${engine} store at ${location}: ${err instanceof Error ? err.message : String(err)}`,
@@ -51,10 +64,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     engine,
     db,
+    traits,
+    write: traits.groupCommit ? groupCommit(db) : separateWrites(db),
     location,
     async close() {
       await db.destroy();
-      await closed();
+      await opened.closed();
     },
   };
 }

@@ -13,10 +13,16 @@ test('one parsed interest per stored text, frozen all the way down', () => {
   assert.throws(() => first.calendarIds.push('cal_b'), TypeError);
 });
 
+/** Settings of a dialect that watches one resource, as this test stores them. */
+interface WatchSettings {
+  readonly dialect: string;
+  readonly resource: { readonly kind: string; readonly calendarId: string };
+}
+
 test('different texts stay apart', () => {
   const events = parseStoredInterest(
     JSON.stringify({ dialect: 'google', resource: { kind: 'events', calendarId: 'cal_a' } }),
-  ) as { dialect: string; resource: { kind: string } };
+  ) as WatchSettings;
   const acl = parseStoredInterest(
     JSON.stringify({ dialect: 'google', resource: { kind: 'acl', calendarId: 'cal_a' } }),
   );

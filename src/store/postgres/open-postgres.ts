@@ -2,8 +2,10 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../schema.ts';
 import type { MigrationContext } from '../migrations/context.ts';
+import type { OpenedEngine } from '../opened-engine.ts';
+import { postgresTraits } from './postgres-traits.ts';
 
-export const postgresMigrationContext: MigrationContext = {
+const postgresMigrationContext: MigrationContext = {
   autoId: (table, name = 'id') =>
     table.addColumn(name, 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()),
 };
@@ -24,7 +26,7 @@ function textParser(oid: number): (value: string) => unknown {
 }
 const types = { getTypeParser: textParser };
 
-export function openPostgres(url: string) {
+export function openPostgres(url: string): OpenedEngine {
   const pool = new pg.Pool({ connectionString: url, max: 10, types });
   // An idle connection the server drops (restart, failover) is discarded by the pool; left
   // unhandled, its 'error' event would end the process.
@@ -33,8 +35,11 @@ export function openPostgres(url: string) {
   const parsed = new URL(url);
   parsed.password = '';
   return {
+    engine: 'postgres',
     db,
     location: parsed.toString(),
+    traits: postgresTraits,
+    migrationContext: postgresMigrationContext,
     closed: () => Promise.resolve(),
     migrated: () => undefined,
   };

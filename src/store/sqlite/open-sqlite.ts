@@ -3,16 +3,18 @@ import { join } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { MigrationContext } from '../migrations/context.ts';
+import type { OpenedEngine } from '../opened-engine.ts';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 import { registerSqliteConnection } from './direct-statements.ts';
+import { sqliteTraits } from './sqlite-traits.ts';
 
-export const sqliteMigrationContext: MigrationContext = {
+const sqliteMigrationContext: MigrationContext = {
   autoId: (table, name = 'id') =>
     table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
 };
 
 /** One file under the data directory, in WAL mode, through the built-in node:sqlite. */
-export function openSqlite(dataDir: string) {
+export function openSqlite(dataDir: string): OpenedEngine {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'calpush.sqlite');
   const database = new NodeSqliteDatabase(file);
@@ -20,8 +22,11 @@ export function openSqlite(dataDir: string) {
   registerSqliteConnection(db, database);
   // The store is closed once the checkpoint thread has let go of the file as well.
   return {
+    engine: 'sqlite',
     db,
     location: file,
+    traits: sqliteTraits,
+    migrationContext: sqliteMigrationContext,
     closed: () => database.stopped,
     migrated: () => {
       database.keepTemporariesInMemory();

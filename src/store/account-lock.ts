@@ -1,0 +1,17 @@
+import { sql } from 'kysely';
+import type { Executor } from './schema.ts';
+import { traitsOf } from './engine-traits.ts';
+
+/**
+ * On PostgreSQL, writers run concurrently and a sequence number is taken before its
+ * transaction commits: a reader could see change 101 committed while 100 is still in flight,
+ * hand out a sync token past 100, and that change would never be read. Holding a
+ * per-account lock until commit makes an account's changes commit in sequence order, so
+ * "the newest committed change" never has a gap below it. SQLite commits one transaction at
+ * a time, so there it is not needed (`concurrentWriters`). Taken before any channel row lock
+ * (the enqueue's), so a writer that locks channels itself takes this first too.
+ */
+export async function serializeAccountChanges(trx: Executor, accountId: string): Promise<void> {
+  if (!traitsOf(trx).concurrentWriters) return;
+  await sql`select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(trx);
+}

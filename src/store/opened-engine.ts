@@ -1,0 +1,20 @@
+import type { Db } from './schema.ts';
+import type { EngineTraits } from './engine-traits.ts';
+import type { MigrationContext } from './migrations/context.ts';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/** What an engine folder's `open…` hands `openStore`: a SQL builder on it, and its ways. */
+export interface OpenedEngine {
+  readonly engine: Engine;
+  readonly db: Db;
+  /** Where the data lives, for operators and the benchmark's footprint figures. */
+  readonly location: string;
+  readonly traits: EngineTraits;
+  /** How the shared migrations say what differs in DDL (auto-incrementing keys). */
+  readonly migrationContext: MigrationContext;
+  /** Settings that suit the running service but not the migrations; once they have run. */
+  migrated(): void;
+  /** Settles once everything the engine holds beside the builder has let go. */
+  closed(): Promise<void>;
+}

@@ -1,0 +1,191 @@
+import { sql } from 'kysely';
+import type { Db, Executor } from '../schema.ts';
+import { prepared } from '../prepared.ts';
+import type { Delivery } from '../../domain/delivery.ts';
+import { sendingIds } from '../channel-locks.ts';
+import { liveState, liveStateOf } from '../live-notifications.ts';
+import { inTransaction } from '../transaction.ts';
+import { boundLimit } from '../bound-limit.ts';
+import { ACTIVE } from '../channel-states.ts';
+import { parseStoredInterest } from '../stored-interest.ts';
+import { chunks, padToPowerOfTwo } from '../list-lengths.ts';
+import { traitsOf } from '../engine-traits.ts';
+import { headDueAt } from './heads-and-leases.ts';
+
+export interface ClaimOptions {
+  readonly now: number;
+  readonly limit: number;
+  readonly leaseMs: number;
+  /** Origins already at their concurrency bound: leave their channels for later. */
+  readonly excludeOrigins: readonly string[];
+  /** PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent nodes claim disjoint channels. */
+  readonly lockRows?: boolean;
+}
+
+/** What a delivery needs of its channel. */
+const DELIVERY_COLUMNS = [
+  'id',
+  'dialect',
+  'public_id',
+  'client_id',
+  'callback_url',
+  'origin',
+  'interest_json',
+  'token',
+  'expires_at',
+  'failing_since',
+] as const;
+
+/** The oldest notification in a channel's queue: what a claim of the channel sends. */
+const queueHead = sql<number | null>`(select min(n.id) from notifications n
+  where n.channel_id = channels.id and ${liveStateOf('n')})`;
+
+function leaseDueQuery(lockRows: boolean) {
+  return prepared(
+    (db, now: number, leaseUntil: number, excludeOrigins: string[], limit: number) => {
+      // Picked by the engine's claim key: on SQLite the rowid, where by `id` each row would
+      // cost one more index lookup.
+      const key = sql.ref(traitsOf(db).claimKey);
+      let due = db
+        .selectFrom('channels')
+        .select(key.as('key'))
+        .where('queue_due_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .where('state', '=', ACTIVE);
+      if (excludeOrigins.length > 0) due = due.where('origin', 'not in', excludeOrigins);
+      due = due.orderBy('queue_due_at').limit(boundLimit(limit));
+      if (lockRows) due = due.forUpdate().skipLocked();
+      return db
+        .updateTable('channels')
+        .set({ lease_until: leaseUntil, queue_due_at: leaseUntil, sending_id: queueHead })
+        .where(key, 'in', due)
+        .returning([...DELIVERY_COLUMNS, 'sending_id']);
+    },
+  );
+}
+const leaseDue = leaseDueQuery(false);
+const leaseLockedDue = leaseDueQuery(true);
+
+const liveNotificationsById = prepared((db, ids: number[]) =>
+  db
+    .selectFrom('notifications')
+    .select(['id', 'kind', 'changes_since', 'attempts'])
+    .where('id', 'in', ids)
+    .where(liveState),
+);
+
+/**
+ * Leases up to `limit` due channels and returns the head notification of each. Claiming by
+ * channel, not by notification, is what keeps one request in flight per channel and so
+ * every channel's notifications in order.
+ */
+export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
+  const leaseUntil = opts.now + opts.leaseMs;
+  return inTransaction(db, async (trx) => {
+    // One statement picks the channels, leases them and records the head each will send: a
+    // set-based UPDATE … RETURNING, not a SELECT and then an UPDATE by an id list. The head's
+    // row is only read, not written (see `sending_id` in the schema).
+    // The lease also moves the channel's due time to the lease's end: in-flight channels leave
+    // the head of the due index (no claim walks them), and one whose holder died is due again
+    // exactly when its lease runs out.
+    const lease = opts.lockRows ? leaseLockedDue : leaseDue;
+    const { rows: channels } = await lease(
+      trx,
+      opts.now,
+      leaseUntil,
+      padToPowerOfTwo(opts.excludeOrigins),
+      opts.limit,
+    );
+    if (channels.length === 0) return [];
+    // On PostgreSQL the lease's subquery reads the snapshot its statement started with,
+    // before the rows were locked: a head delivered meanwhile may be recorded. Rows only ever
+    // leave the queue (a retried head never was out of it), so such a head is no longer
+    // queued, and the oldest queued one is otherwise the same: heads are read only if still
+    // queued, and a channel whose head is not is freed below, to be claimed again.
+    const headIds = sendingIds(channels);
+    const { rows: heads } =
+      headIds.length === 0
+        ? { rows: [] }
+        : await liveNotificationsById(trx, padToPowerOfTwo(headIds));
+    const headById = new Map(heads.map((n) => [Number(n.id), n]));
+    const headOf = (c: (typeof channels)[number]) =>
+      c.sending_id === null ? undefined : headById.get(Number(c.sending_id));
+    const unsendable = channels.filter((c) => !headOf(c)).map((c) => c.id);
+    if (unsendable.length > 0) {
+      // Nothing queued after all (cancelled meanwhile): the channel leaves the schedule.
+      await trx
+        .updateTable('channels')
+        .set({ queue_due_at: headDueAt, lease_until: null, sending_id: null })
+        .where('id', 'in', unsendable)
+        .execute();
+    }
+    if (heads.length === 0) return [];
+    const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
+    const deliveries: Delivery[] = [];
+    for (const c of channels) {
+      const head = headOf(c);
+      if (!head) continue;
+      deliveries.push({
+        notificationId: Number(head.id),
+        kind: head.kind,
+        changesSince: head.changes_since === null ? null : Number(head.changes_since),
+        attempts: head.attempts,
+        channel: {
+          id: c.id,
+          dialect: c.dialect,
+          publicId: c.public_id,
+          clientId: c.client_id,
+          callbackUrl: c.callback_url,
+          origin: c.origin,
+          interest: parseStoredInterest(c.interest_json),
+          token: c.token,
+          expiresAt: c.expires_at === null ? null : Number(c.expires_at),
+          failingSince: c.failing_since === null ? null : Number(c.failing_since),
+        },
+        secrets: secrets.get(c.client_id) ?? [],
+        leaseUntil,
+      });
+    }
+    // RETURNING has no order: send the oldest notifications first.
+    return deliveries.sort((a, b) => a.notificationId - b.notificationId);
+  });
+}
+
+const earliestDueAfter = prepared((db, now: number) =>
+  db
+    .selectFrom('channels')
+    .select((eb) => eb.fn.min('queue_due_at').as('at'))
+    .where('queue_due_at', '>', now),
+);
+
+/** When the next channel comes due after `now` (a quiet interval, a backoff, a lease end). */
+export async function nextDueAt(db: Db, now: number): Promise<number | null> {
+  const { rows } = await earliestDueAfter(db, now);
+  const at = rows[0]?.at;
+  return at === null || at === undefined ? null : Number(at);
+}
+
+const secretsOf = prepared((db, clientIds: string[]) =>
+  db
+    .selectFrom('client_secrets')
+    .select(['client_id', 'secret'])
+    .where('client_id', 'in', clientIds)
+    .orderBy('id'),
+);
+
+async function secretsByClient(
+  trx: Executor,
+  clientIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const ids of chunks(clientIds)) {
+    const { rows } = await secretsOf(trx, padToPowerOfTwo(ids));
+    for (const row of rows) {
+      const list = out.get(row.client_id) ?? [];
+      list.push(row.secret);
+      out.set(row.client_id, list);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+import { sql } from 'kysely';
+import type { Insertable } from 'kysely';
+import type { AttemptsTable, Db } from '../schema.ts';
+import { prepared } from '../prepared.ts';
+import type { Completion } from '../../domain/delivery.ts';
+import { lockChannels } from '../channel-locks.ts';
+import { PENDING, liveState } from '../live-notifications.ts';
+import { inTransaction } from '../transaction.ts';
+import { closeChannels } from '../channel-closing.ts';
+import { ACTIVE } from '../channel-states.ts';
+import { chunks, insertRuns, padToPowerOfTwo } from '../list-lengths.ts';
+import { byLease, headDueNotBefore, stillHeld } from './heads-and-leases.ts';
+
+const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
+  db.insertInto('attempts').values(rows),
+);
+
+/**
+ * Marks delivered the heads whose channels still hold the lease their claim took (see
+ * `recordCompletions`). The channel is looked up by its primary key for each row: cheaper
+ * than asking the release that follows which channels it freed (RETURNING).
+ */
+const markDelivered = prepared((db, notificationIds: number[], now: number, leaseUntil: number) =>
+  db
+    .updateTable('notifications')
+    .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
+    .where('id', 'in', notificationIds)
+    .where(liveState)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('channels as c')
+          .select(sql.lit(1).as('held'))
+          .whereRef('c.id', '=', 'notifications.channel_id')
+          .where('c.lease_until', '=', leaseUntil)
+          .where('c.state', '=', ACTIVE),
+      ),
+    ),
+);
+
+/**
+ * Frees channels whose head was delivered, under the lease their claim took. The channel
+ * stays quiet until `quietUntil`: what was queued meanwhile, and what comes before then,
+ * goes out as one notification at that time.
+ */
+const releaseDelivered = prepared(
+  (db, channelIds: string[], leaseUntil: number, quietUntil: number) =>
+    db
+      .updateTable('channels')
+      .set({
+        failing_since: null,
+        lease_until: null,
+        sending_id: null,
+        quiet_until: quietUntil,
+        queue_due_at: headDueNotBefore(quietUntil),
+      })
+      .where('id', 'in', channelIds)
+      .where('state', '=', ACTIVE)
+      .where('lease_until', '=', leaseUntil),
+);
+
+/**
+ * Writes a batch of finished attempts and their effect on the queue in one transaction. A
+ * channel that was delivered to is not sent its next notification before `now + quietMs`.
+ */
+export async function recordCompletions(
+  db: Db,
+  completions: readonly Completion[],
+  now: number,
+  quietMs = 0,
+): Promise<void> {
+  if (completions.length === 0) return;
+  await inTransaction(db, async (trx) => {
+    await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
+    for (const batch of insertRuns(trx, completions, 128)) {
+      await insertAttempts(
+        trx,
+        batch.map((c) => ({
+          notification_id: c.delivery.notificationId,
+          channel_id: c.delivery.channel.id,
+          at: c.attempt.at,
+          status: c.attempt.status,
+          error: c.attempt.error,
+          latency_ms: Math.round(c.attempt.latencyMs),
+          decision: c.kind,
+        })),
+      );
+    }
+    // An outcome changes the queue only under the lease its claim took. One that comes after
+    // its lease ran out and another claim took the channel over (a stalled process) is
+    // recorded as an attempt and nothing more: the head it sent, and any change queued
+    // behind it, now belong to the new holder.
+    const delivered = completions.filter((c) => c.kind === 'delivered');
+    for (const batch of chunks(delivered)) {
+      for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
+        // The head first: the release then finds the channel's next notification.
+        await markDelivered(
+          trx,
+          padToPowerOfTwo(leased.map((c) => c.delivery.notificationId)),
+          now,
+          leaseUntil,
+        );
+        await releaseDelivered(
+          trx,
+          padToPowerOfTwo(leased.map((c) => c.delivery.channel.id)),
+          leaseUntil,
+          now + quietMs,
+        );
+      }
+    }
+    for (const c of completions) {
+      if (c.kind !== 'retry') continue;
+      // The head is the channel's oldest queued notification, so it is next again, at its
+      // retry time.
+      const released = await trx
+        .updateTable('channels')
+        .set({
+          lease_until: null,
+          sending_id: null,
+          failing_since: c.failingSince,
+          queue_due_at: c.retryAt,
+        })
+        .where('id', '=', c.delivery.channel.id)
+        .where('state', '=', ACTIVE)
+        .where('lease_until', '=', c.delivery.leaseUntil)
+        .executeTakeFirst();
+      if (Number(released.numUpdatedRows) === 0) continue;
+      // A change queued while this one was on the wire merges into it: the older row's
+      // earlier changes_since (or lower message number) already covers it.
+      await trx
+        .deleteFrom('notifications')
+        .where('channel_id', '=', c.delivery.channel.id)
+        .where('kind', '=', c.delivery.kind)
+        .where('state', '=', PENDING)
+        .where('id', '<>', c.delivery.notificationId)
+        .execute();
+      await trx
+        .updateTable('notifications')
+        .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
+        .where('id', '=', c.delivery.notificationId)
+        .where(liveState)
+        .execute();
+    }
+    const closing = completions.filter((c) => c.kind === 'close');
+    for (const [leaseUntil, leased] of byLease(closing, (c) => c.delivery.leaseUntil)) {
+      for (const c of await stillHeld(trx, leased, leaseUntil, (c) => c.delivery.channel.id)) {
+        await closeChannels(trx, [c.delivery.channel.id], c.reason, now);
+      }
+    }
+  });
+}

@@ -1,0 +1,10 @@
+import type { EngineTraits } from '../engine-traits.ts';
+
+/** One file, one connection, one writer at a time, one process (see EngineTraits). */
+export const sqliteTraits: EngineTraits = Object.freeze({
+  concurrentWriters: false,
+  keepsStatementTexts: true,
+  claimKey: 'rowid',
+  singleNode: true,
+  groupCommit: true,
+});
