@@ -9,7 +9,7 @@ import { engines } from './support/postgres.ts';
 import type { TestEngine } from './support/postgres.ts';
 import type { Db } from '../src/store/schema.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import type { Completion, Delivery } from '../src/delivery/delivery.ts';
+import type { Completion, Delivery } from '../src/domain/delivery.ts';
 import {
   claimDue,
   recordCompletions,

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { Completion } from '../src/delivery/delivery.ts';
+import type { Completion } from '../src/domain/delivery.ts';
 import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
