@@ -7,6 +7,7 @@ import type { Completion, Delivery, RenderedRequest } from '../domain/delivery.t
 import type { DeliveryDialect } from '../domain/dialect.ts';
 import type { HttpSender, SendResult } from './http-sender.ts';
 import { RequestHandle } from './http-sender.ts';
+import { KeyedSlots } from './keyed-slots.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import {
   claimDue,
@@ -50,11 +51,6 @@ export interface DispatcherDeps {
   readonly releaseLeasesOnStart: boolean;
   /** Shared stores lock claimed rows (SKIP LOCKED) so nodes never claim the same channel. */
   readonly lockClaimedRows: boolean;
-}
-
-interface Waiting {
-  readonly delivery: Delivery;
-  readonly since: number;
 }
 
 interface InFlight {
@@ -111,14 +107,13 @@ export class Dispatcher {
   }>();
   readonly #deps: DispatcherDeps;
   readonly #inFlight = new Map<number, InFlight>();
-  readonly #perOrigin = new Map<string, number>();
   /**
-   * Claimed while their origin was at its bound; sent as its slots free up. A close drops
-   * them, and one that waited past half its lease goes back to the queue unsent, so a claim
-   * never outlives its lease while another takes the channel over.
+   * Slots per origin. Deliveries claimed while their origin was at its bound wait for its
+   * slots to free up. A close drops them, and one that waited past half its lease goes back
+   * to the queue unsent, so a claim never outlives its lease while another takes the channel
+   * over.
    */
-  readonly #waiting = new Map<string, Waiting[]>();
-  #waitingCount = 0;
+  readonly #perOrigin: KeyedSlots<Delivery>;
   #results: Completion[] = [];
   #pumpChain: Promise<number> = Promise.resolve(0);
   #pumpQueued = false;
@@ -143,6 +138,7 @@ export class Dispatcher {
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
+    this.#perOrigin = new KeyedSlots(deps.limits.maxInFlightPerOrigin, deps.limits.leaseMs / 2);
   }
 
   async start(): Promise<void> {
@@ -225,12 +221,7 @@ export class Dispatcher {
       if (ids.has(entry.delivery.channel.id)) entry.handle.abort(new Error('channel closed'));
     }
     // Their rows were cancelled with the close; the in-memory copies must not go out either.
-    for (const [origin, queue] of this.#waiting) {
-      const kept = queue.filter((w) => !ids.has(w.delivery.channel.id));
-      this.#waitingCount -= queue.length - kept.length;
-      if (kept.length > 0) this.#waiting.set(origin, kept);
-      else this.#waiting.delete(origin);
-    }
+    this.#perOrigin.dropWaiting((delivery) => ids.has(delivery.channel.id));
   }
 
   /** Delivers everything due now, waiting for every outcome; for tests and maintenance. */
@@ -240,7 +231,7 @@ export class Dispatcher {
       const claimed = await this.#pump();
       while (this.#inFlight.size > 0) await this.#onTheWire();
       await this.#flush();
-      if (claimed === 0 && this.#results.length === 0 && this.#waitingCount === 0) return;
+      if (claimed === 0 && this.#results.length === 0 && this.#perOrigin.waiting === 0) return;
     }
   }
 
@@ -269,7 +260,7 @@ export class Dispatcher {
     for (;;) {
       const room = Math.min(limits.claimBatch, this.#room());
       if (room <= 0) break;
-      const excludeOrigins = this.#saturatedOrigins();
+      const excludeOrigins = this.#perOrigin.saturated();
       const behind = this.#shortBehind;
       if (behind && [...behind].every((o) => excludeOrigins.includes(o))) break;
       this.#lastClaimAt = performance.now();
@@ -299,26 +290,17 @@ export class Dispatcher {
   }
 
   #room(): number {
-    return this.#deps.limits.maxInFlight - this.#inFlight.size - this.#waitingCount;
-  }
-
-  #saturatedOrigins(): string[] {
-    const cap = this.#deps.limits.maxInFlightPerOrigin;
-    const out: string[] = [];
-    for (const [origin, n] of this.#perOrigin) if (n >= cap) out.push(origin);
-    return out;
+    return this.#deps.limits.maxInFlight - this.#inFlight.size - this.#perOrigin.waiting;
   }
 
   #dispatch(delivery: Delivery): void {
     const origin = delivery.channel.origin;
-    if ((this.#perOrigin.get(origin) ?? 0) >= this.#deps.limits.maxInFlightPerOrigin) {
-      const queue = this.#waiting.get(origin) ?? [];
-      queue.push({ delivery, since: performance.now() });
-      this.#waiting.set(origin, queue);
-      this.#waitingCount++;
-      return;
-    }
-    this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
+    if (this.#perOrigin.tryTake(origin)) this.#start(delivery);
+    else this.#perOrigin.wait(origin, delivery, performance.now());
+  }
+
+  /** Sends a delivery that holds one of its origin's slots. */
+  #start(delivery: Delivery): void {
     const entry: InFlight = {
       delivery,
       handle: new RequestHandle(),
@@ -339,21 +321,9 @@ export class Dispatcher {
   }
 
   #release(origin: string): void {
-    const left = (this.#perOrigin.get(origin) ?? 1) - 1;
-    if (left > 0) this.#perOrigin.set(origin, left);
-    else this.#perOrigin.delete(origin);
-    const queue = this.#waiting.get(origin);
     const stale: Delivery[] = [];
-    const oldest = performance.now() - this.#deps.limits.leaseMs / 2;
-    let next: Waiting | undefined;
-    while ((next = queue?.shift())) {
-      this.#waitingCount--;
-      if (next.since >= oldest) break;
-      stale.push(next.delivery);
-      next = undefined;
-    }
-    if (queue && queue.length === 0) this.#waiting.delete(origin);
-    if (next) this.#dispatch(next.delivery);
+    const next = this.#perOrigin.release(origin, performance.now(), stale);
+    if (next) this.#start(next);
     if (stale.length > 0) {
       releaseClaims(this.#deps.db, stale).catch((err: unknown) =>
         // Not handed back: the leases run out and the channels are claimed again.
@@ -374,7 +344,7 @@ export class Dispatcher {
     } catch (err) {
       result = { error: err instanceof Error ? err.message : String(err) };
       logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
-      // A render or send that throws at once would otherwise finish inside #dispatch, and the
+      // A render or send that throws at once would otherwise finish inside #start, and the
       // slot it frees would dispatch the next waiting delivery from there: one more level of
       // stack per delivery waiting for that origin.
       await Promise.resolve();
