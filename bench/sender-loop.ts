@@ -8,8 +8,8 @@
 import { createHttpSender, RequestHandle } from '../src/delivery/http-sender.ts';
 import { renderCronofyNotification } from '../src/faces/cronofy/notification-renderer.ts';
 import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
-import { requestFor } from '../src/delivery/dispatcher.ts';
-import type { Delivery } from '../src/delivery/delivery.ts';
+import { requestFor } from '../src/delivery/notification-request.ts';
+import type { Delivery } from '../src/domain/delivery.ts';
 import { wallNow } from './clock.ts';
 
 interface Args {

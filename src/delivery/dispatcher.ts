@@ -3,11 +3,12 @@ import type { Clock } from '../domain/clock.ts';
 import type { Db } from '../store/schema.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
-import type { Completion, Delivery, RenderedRequest } from '../domain/delivery.ts';
-import type { DeliveryDialect } from '../domain/dialect.ts';
+import type { Completion, Delivery } from '../domain/delivery.ts';
 import type { HttpSender, SendResult } from './http-sender.ts';
 import { RequestHandle } from './http-sender.ts';
 import { KeyedSlots } from './keyed-slots.ts';
+import type { DeliveryDialects } from './notification-request.ts';
+import { requestFor } from './notification-request.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import {
   claimDue,
@@ -61,26 +62,7 @@ interface InFlight {
   task?: Promise<void>;
 }
 
-export type DeliveryDialects = Readonly<Record<string, DeliveryDialect>>;
-
-export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
-
-/** The dialect a delivery's channel speaks; a name none registered is an attempt that fails. */
-function dialectOf(dialects: DeliveryDialects, delivery: Delivery): DeliveryDialect {
-  const dialect = dialects[delivery.channel.dialect];
-  if (!dialect) throw new Error(`no dialect ${delivery.channel.dialect} is registered`);
-  return dialect;
-}
-
-/** The request a delivery sends: its dialect's rendering plus the headers every one carries. */
-export function requestFor(dialects: DeliveryDialects, delivery: Delivery): RenderedRequest {
-  const rendered = dialectOf(dialects, delivery).render(delivery);
-  // A rendering is made for this request alone: its headers take the common ones in place
-  // rather than being copied into a new object for every notification.
-  rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${delivery.notificationId}`;
-  rendered.headers['user-agent'] = 'calpush';
-  return rendered;
-}
+export type { DeliveryDialects } from './notification-request.ts';
 
 /** Outcomes written per transaction before the write stops waiting for more. */
 const FLUSH_AT = 256;
