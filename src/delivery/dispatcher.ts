@@ -9,7 +9,7 @@ import { RequestHandle } from './http-sender.ts';
 import { KeyedSlots } from './keyed-slots.ts';
 import type { DeliveryDialects } from './notification-request.ts';
 import { requestFor } from './notification-request.ts';
-import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
+import { classifyOutcome } from './classify-outcome.ts';
 import {
   claimDue,
   nextDueAt,
@@ -331,35 +331,12 @@ export class Dispatcher {
       // stack per delivery waiting for that origin.
       await Promise.resolve();
     }
-    this.#finished(entry, this.#outcome(entry, at, result));
-  }
-
-  #outcome(entry: InFlight, at: number, { status, error, retryAfter }: SendResult): Completion {
-    const { delivery } = entry;
-    const { clock, policy, random, logger, dialects } = this.#deps;
-    const attempt = {
-      at,
-      status: status ?? null,
-      error: error ?? (status === undefined ? 'no response' : null),
-      latencyMs: performance.now() - entry.startedAt,
-    };
-    if (status !== undefined && dialects[delivery.channel.dialect]?.isSuccess(status)) {
-      return { kind: 'delivered', delivery, attempt };
+    const latencyMs = performance.now() - entry.startedAt;
+    const completion = classifyOutcome(this.#deps, delivery, result, at, latencyMs);
+    if (completion.kind === 'close') {
+      logger.warn({ channel: delivery.channel.id, reason: completion.reason }, 'channel closed');
     }
-    const now = clock.now();
-    const failingSince = delivery.channel.failingSince ?? at;
-    const decision = decideAfterFailure(policy, {
-      now,
-      failingSince,
-      attempts: delivery.attempts + 1,
-      retryAfterMs: parseRetryAfter(retryAfter, now),
-      random: random(),
-    });
-    if (decision.kind === 'close') {
-      logger.warn({ channel: delivery.channel.id, reason: decision.reason }, 'channel closed');
-      return { kind: 'close', delivery, attempt, reason: decision.reason };
-    }
-    return { kind: 'retry', delivery, attempt, retryAt: decision.at, failingSince };
+    this.#finished(entry, completion);
   }
 
   /**
