@@ -10,6 +10,7 @@ import { KeyedSlots } from './keyed-slots.ts';
 import type { DeliveryDialects } from './notification-request.ts';
 import { requestFor } from './notification-request.ts';
 import { classifyOutcome } from './classify-outcome.ts';
+import { OutcomeWriter } from './outcome-writer.ts';
 import {
   claimDue,
   nextDueAt,
@@ -64,10 +65,6 @@ interface InFlight {
 
 export type { DeliveryDialects } from './notification-request.ts';
 
-/** Outcomes written per transaction before the write stops waiting for more. */
-const FLUSH_AT = 256;
-/** Longest an outcome waits for others to share its transaction. */
-const FLUSH_WAIT_MS = 5;
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
 const CLAIM_AT_ROOM = 128;
 /** Due times further out than this are left to the regular look every 200 ms. */
@@ -96,14 +93,11 @@ export class Dispatcher {
    * over.
    */
   readonly #perOrigin: KeyedSlots<Delivery>;
-  #results: Completion[] = [];
+  readonly #outcomes: OutcomeWriter;
   #pumpChain: Promise<number> = Promise.resolve(0);
   #pumpQueued = false;
   /** When the last claim started (performance.now()): the spacing runs start to start. */
   #lastClaimAt = -Infinity;
-  #flushChain: Promise<void> = Promise.resolve();
-  #flushQueued = false;
-  #flushTimer: NodeJS.Timeout | undefined;
   #timers: NodeJS.Timeout[] = [];
   /** One timer for the earliest known due time in the future (a quiet interval's end). */
   #dueTimer: NodeJS.Timeout | undefined;
@@ -121,6 +115,13 @@ export class Dispatcher {
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
     this.#perOrigin = new KeyedSlots(deps.limits.maxInFlightPerOrigin, deps.limits.leaseMs / 2);
+    const { db, clock, limits } = deps;
+    this.#outcomes = new OutcomeWriter({
+      logger: deps.logger,
+      write: (batch) => recordCompletions(db, batch, clock.now(), limits.minIntervalMs),
+      recorded: (batch) => this.#recorded(batch),
+      written: () => this.#schedulePump(),
+    });
   }
 
   async start(): Promise<void> {
@@ -148,9 +149,7 @@ export class Dispatcher {
     this.#dueTimerAt = Infinity;
     await this.#pumpChain;
     await this.#onTheWire();
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    await this.#flush();
+    await this.#outcomes.stop();
   }
 
   /** Something may be due: claim soon. Cheap to call often; calls coalesce. */
@@ -212,8 +211,8 @@ export class Dispatcher {
       this.#shortBehind = null;
       const claimed = await this.#pump();
       while (this.#inFlight.size > 0) await this.#onTheWire();
-      await this.#flush();
-      if (claimed === 0 && this.#results.length === 0 && this.#perOrigin.waiting === 0) return;
+      await this.#outcomes.flush();
+      if (claimed === 0 && this.#outcomes.pending === 0 && this.#perOrigin.waiting === 0) return;
     }
   }
 
@@ -294,9 +293,8 @@ export class Dispatcher {
 
   #finished(entry: InFlight, completion: Completion): void {
     this.#inFlight.delete(entry.delivery.notificationId);
-    this.#results.push(completion);
     this.#release(entry.delivery.channel.origin);
-    this.#scheduleFlush();
+    this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
     // touches channels still leased, and waiting would leave every slot idle a few ms.
     if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
@@ -339,60 +337,15 @@ export class Dispatcher {
     this.#finished(entry, completion);
   }
 
-  /**
-   * Outcomes are written in batches: one transaction per batch, and its commit, cost about as
-   * much as the rows in it. While requests are still on the wire and the batch is small, the
-   * write waits (one timer, at most FLUSH_WAIT_MS) for more outcomes to join it; slots are
-   * freed on the response, not on the write, so this only delays when a channel's next
-   * notification becomes claimable, by a few milliseconds.
-   */
-  #scheduleFlush(): void {
-    if (this.#flushQueued) return;
-    if (this.#results.length < FLUSH_AT && this.#inFlight.size > 0) {
-      this.#flushTimer ??= setTimeout(() => {
-        this.#flushTimer = undefined;
-        this.#flushNow();
-      }, FLUSH_WAIT_MS);
-      return;
+  /** A batch of outcomes is committed. */
+  #recorded(batch: readonly Completion[]): void {
+    // A completion may leave its channel due again; unless its origin is one the last short
+    // claim excluded, that claim has to be tried again.
+    const behind = this.#shortBehind;
+    if (behind && batch.some((c) => !behind.has(c.delivery.channel.origin))) {
+      this.#shortBehind = null;
     }
-    this.#flushNow();
-  }
-
-  #flushNow(): void {
-    if (this.#flushTimer) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-    }
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    setImmediate(() => {
-      this.#flushQueued = false;
-      void this.#flush().then(() => this.#schedulePump());
-    });
-  }
-
-  #flush(): Promise<void> {
-    this.#flushChain = this.#flushChain.then(async () => {
-      while (this.#results.length > 0) {
-        const batch = this.#results;
-        this.#results = [];
-        try {
-          const { db, clock, limits } = this.#deps;
-          await recordCompletions(db, batch, clock.now(), limits.minIntervalMs);
-          // A completion may leave its channel due again; unless its origin is one the last
-          // short claim excluded, that claim has to be tried again.
-          const behind = this.#shortBehind;
-          if (behind && batch.some((c) => !behind.has(c.delivery.channel.origin))) {
-            this.#shortBehind = null;
-          }
-          this.events.emit('recorded', batch);
-        } catch (err) {
-          // The rows stay leased; when the lease runs out they are sent again (at least once).
-          this.#deps.logger.error({ err, count: batch.length }, 'recording outcomes failed');
-        }
-      }
-    });
-    return this.#flushChain;
+    this.events.emit('recorded', batch);
   }
 
   #abortOverdue(): void {
