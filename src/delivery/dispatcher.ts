@@ -11,6 +11,8 @@ import type { DeliveryDialects } from './notification-request.ts';
 import { requestFor } from './notification-request.ts';
 import { classifyOutcome } from './classify-outcome.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
+import type { InFlight } from './in-flight-requests.ts';
+import { InFlightRequests } from './in-flight-requests.ts';
 import {
   claimDue,
   nextDueAt,
@@ -55,14 +57,6 @@ export interface DispatcherDeps {
   readonly lockClaimedRows: boolean;
 }
 
-interface InFlight {
-  readonly delivery: Delivery;
-  readonly handle: RequestHandle;
-  readonly startedAt: number;
-  /** Settles once the outcome is among the results. */
-  task?: Promise<void>;
-}
-
 export type { DeliveryDialects } from './notification-request.ts';
 
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
@@ -85,7 +79,7 @@ export class Dispatcher {
     recorded: [readonly Completion[]];
   }>();
   readonly #deps: DispatcherDeps;
-  readonly #inFlight = new Map<number, InFlight>();
+  readonly #inFlight = new InFlightRequests();
   /**
    * Slots per origin. Deliveries claimed while their origin was at its bound wait for its
    * slots to free up. A close drops them, and one that waited past half its lease goes back
@@ -134,7 +128,7 @@ export class Dispatcher {
     };
     // Retries and expiries come due with time, not with writes: look for them regularly.
     every(200, () => this.wake());
-    every(100, () => this.#abortOverdue());
+    every(100, () => this.#inFlight.abortOverdue(performance.now(), this.#deps.limits.timeoutMs));
     every(1000, () => void this.#closeExpired());
     this.wake();
   }
@@ -148,7 +142,7 @@ export class Dispatcher {
     this.#dueTimer = undefined;
     this.#dueTimerAt = Infinity;
     await this.#pumpChain;
-    await this.#onTheWire();
+    await this.#inFlight.settled();
     await this.#outcomes.stop();
   }
 
@@ -198,9 +192,7 @@ export class Dispatcher {
   /** Aborts requests on the wire for channels that were just closed. */
   abortChannels(channelIds: readonly string[]): void {
     const ids = new Set(channelIds);
-    for (const entry of this.#inFlight.values()) {
-      if (ids.has(entry.delivery.channel.id)) entry.handle.abort(new Error('channel closed'));
-    }
+    this.#inFlight.abortChannels(ids);
     // Their rows were cancelled with the close; the in-memory copies must not go out either.
     this.#perOrigin.dropWaiting((delivery) => ids.has(delivery.channel.id));
   }
@@ -210,17 +202,10 @@ export class Dispatcher {
     for (;;) {
       this.#shortBehind = null;
       const claimed = await this.#pump();
-      while (this.#inFlight.size > 0) await this.#onTheWire();
+      while (this.#inFlight.size > 0) await this.#inFlight.settled();
       await this.#outcomes.flush();
       if (claimed === 0 && this.#outcomes.pending === 0 && this.#perOrigin.waiting === 0) return;
     }
-  }
-
-  /** Settles once every request now on the wire has its outcome among the results. */
-  async #onTheWire(): Promise<void> {
-    const tasks: Promise<void>[] = [];
-    for (const entry of this.#inFlight.values()) if (entry.task) tasks.push(entry.task);
-    await Promise.allSettled(tasks);
   }
 
   get inFlight(): number {
@@ -287,12 +272,12 @@ export class Dispatcher {
       handle: new RequestHandle(),
       startedAt: performance.now(),
     };
-    this.#inFlight.set(delivery.notificationId, entry);
+    this.#inFlight.add(entry);
     entry.task = this.#attempt(entry);
   }
 
   #finished(entry: InFlight, completion: Completion): void {
-    this.#inFlight.delete(entry.delivery.notificationId);
+    this.#inFlight.delete(entry);
     this.#release(entry.delivery.channel.origin);
     this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
@@ -346,15 +331,6 @@ export class Dispatcher {
       this.#shortBehind = null;
     }
     this.events.emit('recorded', batch);
-  }
-
-  #abortOverdue(): void {
-    const limit = performance.now() - this.#deps.limits.timeoutMs;
-    for (const entry of this.#inFlight.values()) {
-      if (entry.startedAt < limit) {
-        entry.handle.abort(new Error(`timed out after ${this.#deps.limits.timeoutMs} ms`));
-      }
-    }
   }
 
   async #closeExpired(): Promise<void> {
