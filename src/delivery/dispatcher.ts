@@ -13,6 +13,7 @@ import { classifyOutcome } from './classify-outcome.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import type { InFlight } from './in-flight-requests.ts';
 import { InFlightRequests } from './in-flight-requests.ts';
+import { DueTimer } from './due-timer.ts';
 import {
   claimDue,
   nextDueAt,
@@ -93,9 +94,7 @@ export class Dispatcher {
   /** When the last claim started (performance.now()): the spacing runs start to start. */
   #lastClaimAt = -Infinity;
   #timers: NodeJS.Timeout[] = [];
-  /** One timer for the earliest known due time in the future (a quiet interval's end). */
-  #dueTimer: NodeJS.Timeout | undefined;
-  #dueTimerAt = Infinity;
+  readonly #dueTimer = new DueTimer(() => this.wake());
   /**
    * Origins excluded by the last claim that came back short. While they all stay saturated
    * and nothing new is queued, the same claim can only find nothing again, and on SQLite it
@@ -138,9 +137,7 @@ export class Dispatcher {
     this.#running = false;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    clearTimeout(this.#dueTimer);
-    this.#dueTimer = undefined;
-    this.#dueTimerAt = Infinity;
+    this.#dueTimer.clear();
     await this.#pumpChain;
     await this.#inFlight.settled();
     await this.#outcomes.stop();
@@ -160,19 +157,7 @@ export class Dispatcher {
   #wakeAt(at: number): void {
     const ms = at - this.#deps.clock.now();
     if (!this.#running || ms > WAKE_TIMER_MAX_MS) return;
-    const when = performance.now() + ms;
-    if (this.#dueTimer && this.#dueTimerAt <= when) return;
-    clearTimeout(this.#dueTimer);
-    this.#dueTimerAt = when;
-    this.#dueTimer = setTimeout(
-      () => {
-        this.#dueTimer = undefined;
-        this.#dueTimerAt = Infinity;
-        this.wake();
-      },
-      Math.max(0, ms),
-    );
-    this.#dueTimer.unref();
+    this.#dueTimer.armIn(ms);
   }
 
   #schedulePump(): void {
@@ -245,7 +230,7 @@ export class Dispatcher {
         if (excludeOrigins.length > 0) this.#shortBehind = new Set(excludeOrigins);
         // An armed timer is almost always the earliest: quiet ends only move later, and
         // backoffs start at seconds. Whatever it misses, the regular look still finds.
-        if (!this.#dueTimer) {
+        if (!this.#dueTimer.armed) {
           const next = await nextDueAt(this.#deps.db, this.#deps.clock.now());
           if (next !== null) this.#wakeAt(next);
         }
