@@ -4,12 +4,11 @@ import type { Db } from '../store/schema.ts';
 import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import type { Completion, Delivery } from '../domain/delivery.ts';
-import type { HttpSender, SendResult } from './http-sender.ts';
+import type { HttpSender } from './http-sender.ts';
 import { RequestHandle } from './http-sender.ts';
 import { KeyedSlots } from './keyed-slots.ts';
 import type { DeliveryDialects } from './notification-request.ts';
-import { requestFor } from './notification-request.ts';
-import { classifyOutcome } from './classify-outcome.ts';
+import { attemptDelivery } from './delivery-attempt.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import type { InFlight } from './in-flight-requests.ts';
 import { InFlightRequests } from './in-flight-requests.ts';
@@ -258,17 +257,18 @@ export class Dispatcher {
       startedAt: performance.now(),
     };
     this.#inFlight.add(entry);
-    entry.task = this.#attempt(entry);
+    entry.task = attemptDelivery(this.#deps, entry, this.#finished);
   }
 
-  #finished(entry: InFlight, completion: Completion): void {
+  /** An attempt's outcome is in: its slot goes to the next, its outcome to the writer. */
+  readonly #finished = (entry: InFlight, completion: Completion): void => {
     this.#inFlight.delete(entry);
     this.#release(entry.delivery.channel.origin);
     this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
     // touches channels still leased, and waiting would leave every slot idle a few ms.
     if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
-  }
+  };
 
   #release(origin: string): void {
     const stale: Delivery[] = [];
@@ -280,31 +280,6 @@ export class Dispatcher {
         this.#deps.logger.error({ err, count: stale.length }, 'handing back stale claims failed'),
       );
     }
-  }
-
-  /** Sends one head and records its outcome among the results; never rejects. */
-  async #attempt(entry: InFlight): Promise<void> {
-    const { delivery } = entry;
-    const { clock, dialects, sender, logger } = this.#deps;
-    const at = clock.now();
-    let result: SendResult;
-    try {
-      const { headers, body } = requestFor(dialects, delivery);
-      result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
-    } catch (err) {
-      result = { error: err instanceof Error ? err.message : String(err) };
-      logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
-      // A render or send that throws at once would otherwise finish inside #start, and the
-      // slot it frees would dispatch the next waiting delivery from there: one more level of
-      // stack per delivery waiting for that origin.
-      await Promise.resolve();
-    }
-    const latencyMs = performance.now() - entry.startedAt;
-    const completion = classifyOutcome(this.#deps, delivery, result, at, latencyMs);
-    if (completion.kind === 'close') {
-      logger.warn({ channel: delivery.channel.id, reason: completion.reason }, 'channel closed');
-    }
-    this.#finished(entry, completion);
   }
 
   /** A batch of outcomes is committed. */
