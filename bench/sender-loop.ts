@@ -7,7 +7,7 @@
  */
 import { createHttpSender, RequestHandle } from '../src/delivery/http-sender.ts';
 import { deliveryDialects } from '../src/service.ts';
-import { requestFor } from '../src/delivery/dispatcher.ts';
+import { requestFor } from '../src/delivery/notification-request.ts';
 import type { Delivery } from '../src/domain/delivery.ts';
 import { wallNow } from './clock.ts';
 

@@ -15,7 +15,7 @@ import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
 import { createHttpSender } from './delivery/http-sender.ts';
 import type { Dialect, Dialects } from './domain/dialect.ts';
-import type { DeliveryDialects } from './delivery/dispatcher.ts';
+import type { DeliveryDialects } from './delivery/notification-request.ts';
 import { cronofyDialect } from './faces/cronofy/dialect.ts';
 import { googleDialect } from './faces/google/dialect.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';

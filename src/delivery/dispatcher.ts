@@ -1,91 +1,19 @@
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../domain/clock.ts';
-import type { Db } from '../store/schema.ts';
-import type { Logger } from '../log.ts';
-import type { RetryPolicy } from '../domain/retry-policy.ts';
-import type { Completion, Delivery, RenderedRequest } from '../domain/delivery.ts';
-import type { DeliveryDialect } from '../domain/dialect.ts';
-import type { HttpSender, SendResult } from './http-sender.ts';
+import type { Completion, Delivery } from '../domain/delivery.ts';
+import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { RequestHandle } from './http-sender.ts';
-import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
+import { KeyedSlots } from '../domain/keyed-slots.ts';
+import { attemptDelivery } from './delivery-attempt.ts';
+import { OutcomeWriter } from './outcome-writer.ts';
+import type { InFlight } from './in-flight-requests.ts';
+import { InFlightRequests } from './in-flight-requests.ts';
+import { DueTimer } from './due-timer.ts';
 import { claimDue, nextDueAt } from '../store/queue/claim.ts';
 import { recordCompletions } from '../store/queue/complete.ts';
 import { releaseAllLeases, releaseClaims } from '../store/queue/release.ts';
 import { closeExpired } from '../store/channel-closing.ts';
 import { inTransaction } from '../store/transaction.ts';
 
-export interface DispatcherLimits {
-  readonly maxInFlight: number;
-  readonly maxInFlightPerOrigin: number;
-  readonly claimBatch: number;
-  readonly leaseMs: number;
-  readonly timeoutMs: number;
-  /** After a delivery, the channel's next notification waits at least this long. */
-  readonly minIntervalMs: number;
-  /**
-   * Shortest time from one claim's start to the next. A claim is a transaction whose cost is
-   * mostly fixed (begin, commit, the walk to the head of the due index): under a steady
-   * trickle of changes each would take a single channel, and the claims alone kept the
-   * thread busy. Spaced, the changes that arrive meanwhile share one; when claims are further
-   * apart than this, nothing waits.
-   */
-  readonly claimSpacingMs: number;
-}
-
-export interface DispatcherDeps {
-  readonly db: Db;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** Each registered dialect by name: how it renders, and which statuses mean received. */
-  readonly dialects: DeliveryDialects;
-  readonly sender: HttpSender;
-  readonly policy: RetryPolicy;
-  readonly limits: DispatcherLimits;
-  readonly random: () => number;
-  /** Single-node stores free every lease at start; shared stores wait for them to expire. */
-  readonly releaseLeasesOnStart: boolean;
-  /** Shared stores lock claimed rows (SKIP LOCKED) so nodes never claim the same channel. */
-  readonly lockClaimedRows: boolean;
-}
-
-interface Waiting {
-  readonly delivery: Delivery;
-  readonly since: number;
-}
-
-interface InFlight {
-  readonly delivery: Delivery;
-  readonly handle: RequestHandle;
-  readonly startedAt: number;
-  /** Settles once the outcome is among the results. */
-  task?: Promise<void>;
-}
-
-export type DeliveryDialects = Readonly<Record<string, DeliveryDialect>>;
-
-export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
-
-/** The dialect a delivery's channel speaks; a name none registered is an attempt that fails. */
-function dialectOf(dialects: DeliveryDialects, delivery: Delivery): DeliveryDialect {
-  const dialect = dialects[delivery.channel.dialect];
-  if (!dialect) throw new Error(`no dialect ${delivery.channel.dialect} is registered`);
-  return dialect;
-}
-
-/** The request a delivery sends: its dialect's rendering plus the headers every one carries. */
-export function requestFor(dialects: DeliveryDialects, delivery: Delivery): RenderedRequest {
-  const rendered = dialectOf(dialects, delivery).render(delivery);
-  // A rendering is made for this request alone: its headers take the common ones in place
-  // rather than being copied into a new object for every notification.
-  rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${delivery.notificationId}`;
-  rendered.headers['user-agent'] = 'calpush';
-  return rendered;
-}
-
-/** Outcomes written per transaction before the write stops waiting for more. */
-const FLUSH_AT = 256;
-/** Longest an outcome waits for others to share its transaction. */
-const FLUSH_WAIT_MS = 5;
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
 const CLAIM_AT_ROOM = 128;
 /** Due times further out than this are left to the regular look every 200 ms. */
@@ -106,27 +34,21 @@ export class Dispatcher {
     recorded: [readonly Completion[]];
   }>();
   readonly #deps: DispatcherDeps;
-  readonly #inFlight = new Map<number, InFlight>();
-  readonly #perOrigin = new Map<string, number>();
+  readonly #inFlight = new InFlightRequests();
   /**
-   * Claimed while their origin was at its bound; sent as its slots free up. A close drops
-   * them, and one that waited past half its lease goes back to the queue unsent, so a claim
-   * never outlives its lease while another takes the channel over.
+   * Slots per origin. Deliveries claimed while their origin was at its bound wait for its
+   * slots to free up. A close drops them, and one that waited past half its lease goes back
+   * to the queue unsent, so a claim never outlives its lease while another takes the channel
+   * over.
    */
-  readonly #waiting = new Map<string, Waiting[]>();
-  #waitingCount = 0;
-  #results: Completion[] = [];
+  readonly #perOrigin: KeyedSlots<Delivery>;
+  readonly #outcomes: OutcomeWriter;
   #pumpChain: Promise<number> = Promise.resolve(0);
   #pumpQueued = false;
   /** When the last claim started (performance.now()): the spacing runs start to start. */
   #lastClaimAt = -Infinity;
-  #flushChain: Promise<void> = Promise.resolve();
-  #flushQueued = false;
-  #flushTimer: NodeJS.Timeout | undefined;
   #timers: NodeJS.Timeout[] = [];
-  /** One timer for the earliest known due time in the future (a quiet interval's end). */
-  #dueTimer: NodeJS.Timeout | undefined;
-  #dueTimerAt = Infinity;
+  readonly #dueTimer = new DueTimer(() => this.wake());
   /**
    * Origins excluded by the last claim that came back short. While they all stay saturated
    * and nothing new is queued, the same claim can only find nothing again, and on SQLite it
@@ -139,6 +61,14 @@ export class Dispatcher {
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
+    this.#perOrigin = new KeyedSlots(deps.limits.maxInFlightPerOrigin, deps.limits.leaseMs / 2);
+    const { db, clock, limits } = deps;
+    this.#outcomes = new OutcomeWriter({
+      logger: deps.logger,
+      write: (batch) => recordCompletions(db, batch, clock.now(), limits.minIntervalMs),
+      recorded: (batch) => this.#recorded(batch),
+      written: () => this.#schedulePump(),
+    });
   }
 
   async start(): Promise<void> {
@@ -151,7 +81,7 @@ export class Dispatcher {
     };
     // Retries and expiries come due with time, not with writes: look for them regularly.
     every(200, () => this.wake());
-    every(100, () => this.#abortOverdue());
+    every(100, () => this.#inFlight.abortOverdue(performance.now(), this.#deps.limits.timeoutMs));
     every(1000, () => void this.#closeExpired());
     this.wake();
   }
@@ -161,14 +91,10 @@ export class Dispatcher {
     this.#running = false;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    clearTimeout(this.#dueTimer);
-    this.#dueTimer = undefined;
-    this.#dueTimerAt = Infinity;
+    this.#dueTimer.clear();
     await this.#pumpChain;
-    await this.#onTheWire();
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    await this.#flush();
+    await this.#inFlight.settled();
+    await this.#outcomes.stop();
   }
 
   /** Something may be due: claim soon. Cheap to call often; calls coalesce. */
@@ -185,19 +111,7 @@ export class Dispatcher {
   #wakeAt(at: number): void {
     const ms = at - this.#deps.clock.now();
     if (!this.#running || ms > WAKE_TIMER_MAX_MS) return;
-    const when = performance.now() + ms;
-    if (this.#dueTimer && this.#dueTimerAt <= when) return;
-    clearTimeout(this.#dueTimer);
-    this.#dueTimerAt = when;
-    this.#dueTimer = setTimeout(
-      () => {
-        this.#dueTimer = undefined;
-        this.#dueTimerAt = Infinity;
-        this.wake();
-      },
-      Math.max(0, ms),
-    );
-    this.#dueTimer.unref();
+    this.#dueTimer.armIn(ms);
   }
 
   #schedulePump(): void {
@@ -217,16 +131,9 @@ export class Dispatcher {
   /** Aborts requests on the wire for channels that were just closed. */
   abortChannels(channelIds: readonly string[]): void {
     const ids = new Set(channelIds);
-    for (const entry of this.#inFlight.values()) {
-      if (ids.has(entry.delivery.channel.id)) entry.handle.abort(new Error('channel closed'));
-    }
+    this.#inFlight.abortChannels(ids);
     // Their rows were cancelled with the close; the in-memory copies must not go out either.
-    for (const [origin, queue] of this.#waiting) {
-      const kept = queue.filter((w) => !ids.has(w.delivery.channel.id));
-      this.#waitingCount -= queue.length - kept.length;
-      if (kept.length > 0) this.#waiting.set(origin, kept);
-      else this.#waiting.delete(origin);
-    }
+    this.#perOrigin.dropWaiting((delivery) => ids.has(delivery.channel.id));
   }
 
   /** Delivers everything due now, waiting for every outcome; for tests and maintenance. */
@@ -234,17 +141,10 @@ export class Dispatcher {
     for (;;) {
       this.#shortBehind = null;
       const claimed = await this.#pump();
-      while (this.#inFlight.size > 0) await this.#onTheWire();
-      await this.#flush();
-      if (claimed === 0 && this.#results.length === 0 && this.#waitingCount === 0) return;
+      while (this.#inFlight.size > 0) await this.#inFlight.settled();
+      await this.#outcomes.flush();
+      if (claimed === 0 && this.#outcomes.pending === 0 && this.#perOrigin.waiting === 0) return;
     }
-  }
-
-  /** Settles once every request now on the wire has its outcome among the results. */
-  async #onTheWire(): Promise<void> {
-    const tasks: Promise<void>[] = [];
-    for (const entry of this.#inFlight.values()) if (entry.task) tasks.push(entry.task);
-    await Promise.allSettled(tasks);
   }
 
   get inFlight(): number {
@@ -265,7 +165,7 @@ export class Dispatcher {
     for (;;) {
       const room = Math.min(limits.claimBatch, this.#room());
       if (room <= 0) break;
-      const excludeOrigins = this.#saturatedOrigins();
+      const excludeOrigins = this.#perOrigin.saturated();
       const behind = this.#shortBehind;
       if (behind && [...behind].every((o) => excludeOrigins.includes(o))) break;
       this.#lastClaimAt = performance.now();
@@ -284,7 +184,7 @@ export class Dispatcher {
         if (excludeOrigins.length > 0) this.#shortBehind = new Set(excludeOrigins);
         // An armed timer is almost always the earliest: quiet ends only move later, and
         // backoffs start at seconds. Whatever it misses, the regular look still finds.
-        if (!this.#dueTimer) {
+        if (!this.#dueTimer.armed) {
           const next = await nextDueAt(this.#deps.db, this.#deps.clock.now());
           if (next !== null) this.#wakeAt(next);
         }
@@ -295,61 +195,40 @@ export class Dispatcher {
   }
 
   #room(): number {
-    return this.#deps.limits.maxInFlight - this.#inFlight.size - this.#waitingCount;
-  }
-
-  #saturatedOrigins(): string[] {
-    const cap = this.#deps.limits.maxInFlightPerOrigin;
-    const out: string[] = [];
-    for (const [origin, n] of this.#perOrigin) if (n >= cap) out.push(origin);
-    return out;
+    return this.#deps.limits.maxInFlight - this.#inFlight.size - this.#perOrigin.waiting;
   }
 
   #dispatch(delivery: Delivery): void {
     const origin = delivery.channel.origin;
-    if ((this.#perOrigin.get(origin) ?? 0) >= this.#deps.limits.maxInFlightPerOrigin) {
-      const queue = this.#waiting.get(origin) ?? [];
-      queue.push({ delivery, since: performance.now() });
-      this.#waiting.set(origin, queue);
-      this.#waitingCount++;
-      return;
-    }
-    this.#perOrigin.set(origin, (this.#perOrigin.get(origin) ?? 0) + 1);
+    if (this.#perOrigin.tryTake(origin)) this.#start(delivery);
+    else this.#perOrigin.wait(origin, delivery, performance.now());
+  }
+
+  /** Sends a delivery that holds one of its origin's slots. */
+  #start(delivery: Delivery): void {
     const entry: InFlight = {
       delivery,
       handle: new RequestHandle(),
       startedAt: performance.now(),
     };
-    this.#inFlight.set(delivery.notificationId, entry);
-    entry.task = this.#attempt(entry);
+    this.#inFlight.add(entry);
+    entry.task = attemptDelivery(this.#deps, entry, this.#finished);
   }
 
-  #finished(entry: InFlight, completion: Completion): void {
-    this.#inFlight.delete(entry.delivery.notificationId);
-    this.#results.push(completion);
+  /** An attempt's outcome is in: its slot goes to the next, its outcome to the writer. */
+  readonly #finished = (entry: InFlight, completion: Completion): void => {
+    this.#inFlight.delete(entry);
     this.#release(entry.delivery.channel.origin);
-    this.#scheduleFlush();
+    this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
     // touches channels still leased, and waiting would leave every slot idle a few ms.
     if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
-  }
+  };
 
   #release(origin: string): void {
-    const left = (this.#perOrigin.get(origin) ?? 1) - 1;
-    if (left > 0) this.#perOrigin.set(origin, left);
-    else this.#perOrigin.delete(origin);
-    const queue = this.#waiting.get(origin);
     const stale: Delivery[] = [];
-    const oldest = performance.now() - this.#deps.limits.leaseMs / 2;
-    let next: Waiting | undefined;
-    while ((next = queue?.shift())) {
-      this.#waitingCount--;
-      if (next.since >= oldest) break;
-      stale.push(next.delivery);
-      next = undefined;
-    }
-    if (queue && queue.length === 0) this.#waiting.delete(origin);
-    if (next) this.#dispatch(next.delivery);
+    const next = this.#perOrigin.release(origin, performance.now(), stale);
+    if (next) this.#start(next);
     if (stale.length > 0) {
       releaseClaims(this.#deps.db, stale).catch((err: unknown) =>
         // Not handed back: the leases run out and the channels are claimed again.
@@ -358,117 +237,15 @@ export class Dispatcher {
     }
   }
 
-  /** Sends one head and records its outcome among the results; never rejects. */
-  async #attempt(entry: InFlight): Promise<void> {
-    const { delivery } = entry;
-    const { clock, dialects, sender, logger } = this.#deps;
-    const at = clock.now();
-    let result: SendResult;
-    try {
-      const { headers, body } = requestFor(dialects, delivery);
-      result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
-    } catch (err) {
-      result = { error: err instanceof Error ? err.message : String(err) };
-      logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
-      // A render or send that throws at once would otherwise finish inside #dispatch, and the
-      // slot it frees would dispatch the next waiting delivery from there: one more level of
-      // stack per delivery waiting for that origin.
-      await Promise.resolve();
+  /** A batch of outcomes is committed. */
+  #recorded(batch: readonly Completion[]): void {
+    // A completion may leave its channel due again; unless its origin is one the last short
+    // claim excluded, that claim has to be tried again.
+    const behind = this.#shortBehind;
+    if (behind && batch.some((c) => !behind.has(c.delivery.channel.origin))) {
+      this.#shortBehind = null;
     }
-    this.#finished(entry, this.#outcome(entry, at, result));
-  }
-
-  #outcome(entry: InFlight, at: number, { status, error, retryAfter }: SendResult): Completion {
-    const { delivery } = entry;
-    const { clock, policy, random, logger, dialects } = this.#deps;
-    const attempt = {
-      at,
-      status: status ?? null,
-      error: error ?? (status === undefined ? 'no response' : null),
-      latencyMs: performance.now() - entry.startedAt,
-    };
-    if (status !== undefined && dialects[delivery.channel.dialect]?.isSuccess(status)) {
-      return { kind: 'delivered', delivery, attempt };
-    }
-    const now = clock.now();
-    const failingSince = delivery.channel.failingSince ?? at;
-    const decision = decideAfterFailure(policy, {
-      now,
-      failingSince,
-      attempts: delivery.attempts + 1,
-      retryAfterMs: parseRetryAfter(retryAfter, now),
-      random: random(),
-    });
-    if (decision.kind === 'close') {
-      logger.warn({ channel: delivery.channel.id, reason: decision.reason }, 'channel closed');
-      return { kind: 'close', delivery, attempt, reason: decision.reason };
-    }
-    return { kind: 'retry', delivery, attempt, retryAt: decision.at, failingSince };
-  }
-
-  /**
-   * Outcomes are written in batches: one transaction per batch, and its commit, cost about as
-   * much as the rows in it. While requests are still on the wire and the batch is small, the
-   * write waits (one timer, at most FLUSH_WAIT_MS) for more outcomes to join it; slots are
-   * freed on the response, not on the write, so this only delays when a channel's next
-   * notification becomes claimable, by a few milliseconds.
-   */
-  #scheduleFlush(): void {
-    if (this.#flushQueued) return;
-    if (this.#results.length < FLUSH_AT && this.#inFlight.size > 0) {
-      this.#flushTimer ??= setTimeout(() => {
-        this.#flushTimer = undefined;
-        this.#flushNow();
-      }, FLUSH_WAIT_MS);
-      return;
-    }
-    this.#flushNow();
-  }
-
-  #flushNow(): void {
-    if (this.#flushTimer) {
-      clearTimeout(this.#flushTimer);
-      this.#flushTimer = undefined;
-    }
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    setImmediate(() => {
-      this.#flushQueued = false;
-      void this.#flush().then(() => this.#schedulePump());
-    });
-  }
-
-  #flush(): Promise<void> {
-    this.#flushChain = this.#flushChain.then(async () => {
-      while (this.#results.length > 0) {
-        const batch = this.#results;
-        this.#results = [];
-        try {
-          const { db, clock, limits } = this.#deps;
-          await recordCompletions(db, batch, clock.now(), limits.minIntervalMs);
-          // A completion may leave its channel due again; unless its origin is one the last
-          // short claim excluded, that claim has to be tried again.
-          const behind = this.#shortBehind;
-          if (behind && batch.some((c) => !behind.has(c.delivery.channel.origin))) {
-            this.#shortBehind = null;
-          }
-          this.events.emit('recorded', batch);
-        } catch (err) {
-          // The rows stay leased; when the lease runs out they are sent again (at least once).
-          this.#deps.logger.error({ err, count: batch.length }, 'recording outcomes failed');
-        }
-      }
-    });
-    return this.#flushChain;
-  }
-
-  #abortOverdue(): void {
-    const limit = performance.now() - this.#deps.limits.timeoutMs;
-    for (const entry of this.#inFlight.values()) {
-      if (entry.startedAt < limit) {
-        entry.handle.abort(new Error(`timed out after ${this.#deps.limits.timeoutMs} ms`));
-      }
-    }
+    this.events.emit('recorded', batch);
   }
 
   async #closeExpired(): Promise<void> {

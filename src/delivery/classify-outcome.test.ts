@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Delivery } from '../domain/delivery.ts';
+import { backoffDelay, defaultRetryPolicy } from '../domain/retry-policy.ts';
+import type { OutcomeRules } from './classify-outcome.ts';
+import { classifyOutcome } from './classify-outcome.ts';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+function delivery(dialect: string, attempts = 0, failingSince: number | null = null): Delivery {
+  return {
+    notificationId: 7,
+    kind: 'change',
+    changesSince: null,
+    attempts,
+    channel: {
+      id: 'chn_1',
+      dialect,
+      publicId: 'chn_1',
+      clientId: 'cli_1',
+      callbackUrl: 'https://example.com/hook',
+      origin: 'https://example.com',
+      interest: null,
+      token: null,
+      expiresAt: null,
+      failingSince,
+    },
+    secrets: [],
+    leaseUntil: 0,
+  };
+}
+
+/** Rules whose clock and random count their reads: a success must read neither. */
+function rules(now: number, random = 0.5) {
+  const reads = { clock: 0, random: 0 };
+  const r: OutcomeRules = {
+    dialects: {
+      any2xx: { render: () => ({ headers: {}, body: undefined }), isSuccess: (s) => s < 300 },
+      listed: {
+        render: () => ({ headers: {}, body: undefined }),
+        isSuccess: (s) => [200, 102].includes(s),
+      },
+    },
+    policy: defaultRetryPolicy,
+    clock: { now: () => (reads.clock++, now) },
+    random: () => (reads.random++, random),
+  };
+  return { rules: r, reads };
+}
+
+test('a status the dialect counts as received is delivered, reading neither clock nor random', () => {
+  const { rules: r, reads } = rules(T0 + 50);
+  const d = delivery('listed');
+  assert.deepEqual(classifyOutcome(r, d, { status: 102 }, T0, 12.5), {
+    kind: 'delivered',
+    delivery: d,
+    attempt: { at: T0, status: 102, error: null, latencyMs: 12.5 },
+  });
+  assert.deepEqual(reads, { clock: 0, random: 0 });
+});
+
+test('a status the dialect does not count is a retry with backoff, starting a streak', () => {
+  const { rules: r, reads } = rules(T0 + 50, 0.25);
+  const d = delivery('listed', 2);
+  assert.deepEqual(classifyOutcome(r, d, { status: 201 }, T0, 3), {
+    kind: 'retry',
+    delivery: d,
+    attempt: { at: T0, status: 201, error: null, latencyMs: 3 },
+    retryAt: T0 + 50 + backoffDelay(defaultRetryPolicy, 3, 0.25),
+    failingSince: T0,
+  });
+  assert.deepEqual(reads, { clock: 1, random: 1 });
+});
+
+test('no response is recorded as such, or with the error the sender gave', () => {
+  const { rules: r } = rules(T0);
+  const silent = classifyOutcome(r, delivery('any2xx'), {}, T0, 1);
+  assert.deepEqual(silent.attempt, { at: T0, status: null, error: 'no response', latencyMs: 1 });
+  const refused = classifyOutcome(r, delivery('any2xx'), { error: 'ECONNREFUSED' }, T0, 1);
+  assert.equal(refused.attempt.error, 'ECONNREFUSED');
+  assert.equal(refused.kind, 'retry');
+});
+
+test('a streak carries on from the channel and closes it once the window has passed', () => {
+  const { rules: r } = rules(T0 + 24 * HOUR);
+  const d = delivery('any2xx', 40, T0);
+  const failing = classifyOutcome(r, d, { status: 500 }, T0 + 24 * HOUR - 10, 1);
+  assert.deepEqual(failing, {
+    kind: 'close',
+    delivery: d,
+    attempt: { at: T0 + 24 * HOUR - 10, status: 500, error: null, latencyMs: 1 },
+    reason: 'delivery failed continuously for 24 hours',
+  });
+  const { rules: earlier } = rules(T0 + HOUR, 0);
+  const retry = classifyOutcome(earlier, delivery('any2xx', 1, T0), { status: 500 }, T0 + HOUR, 1);
+  assert.equal(retry.kind === 'retry' && retry.failingSince, T0);
+});
+
+test("a receiver's Retry-After lengthens the wait", () => {
+  const { rules: r } = rules(T0, 0);
+  const c = classifyOutcome(r, delivery('any2xx'), { status: 429, retryAfter: '120' }, T0, 1);
+  assert.equal(c.kind === 'retry' && c.retryAt, T0 + 120_000);
+});
+
+test('a channel of a dialect none registered is never delivered', () => {
+  const { rules: r } = rules(T0);
+  assert.equal(classifyOutcome(r, delivery('unknown'), { status: 200 }, T0, 1).kind, 'retry');
+});

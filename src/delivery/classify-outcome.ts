@@ -1,0 +1,54 @@
+import type { Clock } from '../domain/clock.ts';
+import type { Completion, Delivery } from '../domain/delivery.ts';
+import type { RetryPolicy } from '../domain/retry-policy.ts';
+import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
+import type { SendResult } from './http-sender.ts';
+import type { DeliveryDialects } from './notification-request.ts';
+
+/** What turns an attempt's result into a completion; the dispatcher's deps carry all of it. */
+export interface OutcomeRules {
+  /** Which statuses each dialect counts as received. */
+  readonly dialects: DeliveryDialects;
+  readonly policy: RetryPolicy;
+  /** Read only after a failure: the time the retry is scheduled from. */
+  readonly clock: Clock;
+  /** Called only after a failure, once: the retry's jitter. */
+  readonly random: () => number;
+}
+
+/**
+ * How an attempt changes the queue: delivered when the channel's dialect counts the status as
+ * received; otherwise a retry with backoff, or a close once the streak of failures has lasted
+ * the policy's window. `at` is when the attempt started (a new streak starts there) and
+ * `latencyMs` how long it took; both are recorded with it.
+ */
+export function classifyOutcome(
+  rules: OutcomeRules,
+  delivery: Delivery,
+  { status, error, retryAfter }: SendResult,
+  at: number,
+  latencyMs: number,
+): Completion {
+  const attempt = {
+    at,
+    status: status ?? null,
+    error: error ?? (status === undefined ? 'no response' : null),
+    latencyMs,
+  };
+  if (status !== undefined && rules.dialects[delivery.channel.dialect]?.isSuccess(status)) {
+    return { kind: 'delivered', delivery, attempt };
+  }
+  const now = rules.clock.now();
+  const failingSince = delivery.channel.failingSince ?? at;
+  const decision = decideAfterFailure(rules.policy, {
+    now,
+    failingSince,
+    attempts: delivery.attempts + 1,
+    retryAfterMs: parseRetryAfter(retryAfter, now),
+    random: rules.random(),
+  });
+  if (decision.kind === 'close') {
+    return { kind: 'close', delivery, attempt, reason: decision.reason };
+  }
+  return { kind: 'retry', delivery, attempt, retryAt: decision.at, failingSince };
+}

@@ -1,0 +1,45 @@
+import type { Completion } from '../domain/delivery.ts';
+import type { Logger } from '../log.ts';
+import type { HttpSender, SendResult } from './http-sender.ts';
+import type { InFlight } from './in-flight-requests.ts';
+import type { OutcomeRules } from './classify-outcome.ts';
+import { classifyOutcome } from './classify-outcome.ts';
+import { requestFor } from './notification-request.ts';
+
+/** What one attempt needs beyond the outcome rules; the dispatcher's deps carry all of it. */
+export interface AttemptDeps extends OutcomeRules {
+  readonly sender: HttpSender;
+  readonly logger: Logger;
+}
+
+/**
+ * Sends one head (render, send) and hands its outcome to `finished`, on a later turn than
+ * the call at the earliest; never rejects.
+ */
+export async function attemptDelivery(
+  deps: AttemptDeps,
+  entry: InFlight,
+  finished: (entry: InFlight, completion: Completion) => void,
+): Promise<void> {
+  const { delivery } = entry;
+  const { clock, dialects, sender, logger } = deps;
+  const at = clock.now();
+  let result: SendResult;
+  try {
+    const { headers, body } = requestFor(dialects, delivery);
+    result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
+  } catch (err) {
+    result = { error: err instanceof Error ? err.message : String(err) };
+    logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
+    // A render or send that throws at once would otherwise finish inside the call that
+    // started it, and the slot it frees would start the next waiting delivery from there:
+    // one more level of stack per delivery waiting for that origin.
+    await Promise.resolve();
+  }
+  const latencyMs = performance.now() - entry.startedAt;
+  const completion = classifyOutcome(deps, delivery, result, at, latencyMs);
+  if (completion.kind === 'close') {
+    logger.warn({ channel: delivery.channel.id, reason: completion.reason }, 'channel closed');
+  }
+  finished(entry, completion);
+}

@@ -1,0 +1,53 @@
+import type { Delivery } from '../domain/delivery.ts';
+import type { RequestHandle } from './http-sender.ts';
+
+/** A delivery on the wire. */
+export interface InFlight {
+  readonly delivery: Delivery;
+  readonly handle: RequestHandle;
+  readonly startedAt: number;
+  /** Settles once the outcome is among the results. */
+  task?: Promise<void>;
+}
+
+/** The requests on the wire: what a close or a timeout aborts, and what a stop waits for. */
+export class InFlightRequests {
+  readonly #byNotification = new Map<number, InFlight>();
+
+  get size(): number {
+    return this.#byNotification.size;
+  }
+
+  add(entry: InFlight): void {
+    this.#byNotification.set(entry.delivery.notificationId, entry);
+  }
+
+  delete(entry: InFlight): void {
+    this.#byNotification.delete(entry.delivery.notificationId);
+  }
+
+  /** Aborts the requests of these channels. */
+  abortChannels(channelIds: ReadonlySet<string>): void {
+    for (const entry of this.#byNotification.values()) {
+      if (channelIds.has(entry.delivery.channel.id))
+        entry.handle.abort(new Error('channel closed'));
+    }
+  }
+
+  /** Aborts the requests that started (performance.now()) more than `timeoutMs` before `now`. */
+  abortOverdue(now: number, timeoutMs: number): void {
+    const limit = now - timeoutMs;
+    for (const entry of this.#byNotification.values()) {
+      if (entry.startedAt < limit) {
+        entry.handle.abort(new Error(`timed out after ${timeoutMs} ms`));
+      }
+    }
+  }
+
+  /** Settles once every request now on the wire has its outcome among the results. */
+  async settled(): Promise<void> {
+    const tasks: Promise<void>[] = [];
+    for (const entry of this.#byNotification.values()) if (entry.task) tasks.push(entry.task);
+    await Promise.allSettled(tasks);
+  }
+}

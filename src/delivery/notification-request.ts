@@ -1,0 +1,24 @@
+import type { Delivery, RenderedRequest } from '../domain/delivery.ts';
+import type { DeliveryDialect } from '../domain/dialect.ts';
+
+/** Each registered dialect by name: how it renders, and which statuses mean received. */
+export type DeliveryDialects = Readonly<Record<string, DeliveryDialect>>;
+
+export const NOTIFICATION_ID_HEADER = 'calpush-notification-id';
+
+/** The dialect a delivery's channel speaks; a name none registered is an attempt that fails. */
+function dialectOf(dialects: DeliveryDialects, delivery: Delivery): DeliveryDialect {
+  const dialect = dialects[delivery.channel.dialect];
+  if (!dialect) throw new Error(`no dialect ${delivery.channel.dialect} is registered`);
+  return dialect;
+}
+
+/** The request a delivery sends: its dialect's rendering plus the headers every one carries. */
+export function requestFor(dialects: DeliveryDialects, delivery: Delivery): RenderedRequest {
+  const rendered = dialectOf(dialects, delivery).render(delivery);
+  // A rendering is made for this request alone: its headers take the common ones in place
+  // rather than being copied into a new object for every notification.
+  rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${delivery.notificationId}`;
+  rendered.headers['user-agent'] = 'calpush';
+  return rendered;
+}

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Completion } from '../domain/delivery.ts';
+import { createLogger } from '../log.ts';
+import { OutcomeWriter } from './outcome-writer.ts';
+
+/** Stand-ins: the writer only holds them and passes them on. */
+const outcome = (i: number) => ({ kind: 'delivered', attempt: { at: i } }) as unknown as Completion;
+
+/** A writer whose writes are kept; `next()` settles when it has finished one of its own. */
+function writer(write = (_batch: readonly Completion[]) => Promise.resolve()) {
+  const batches: (readonly Completion[])[] = [];
+  const recorded: (readonly Completion[])[] = [];
+  let done = () => {};
+  const w = new OutcomeWriter({
+    logger: createLogger('silent'),
+    write: (batch) => {
+      batches.push(batch);
+      return write(batch);
+    },
+    recorded: (batch) => recorded.push(batch),
+    written: () => done(),
+  });
+  const next = () => new Promise<void>((resolve) => (done = resolve));
+  return { w, batches, recorded, next };
+}
+
+test('with nothing more on the wire, an outcome is written on a later turn', async () => {
+  const { w, batches, recorded, next } = writer();
+  const written = next();
+  w.add(outcome(1), false);
+  assert.equal(batches.length, 0);
+  assert.equal(w.pending, 1);
+  await written;
+  assert.deepEqual(batches, [[outcome(1)]]);
+  assert.deepEqual(recorded, batches);
+  assert.equal(w.pending, 0);
+});
+
+test('outcomes share a write while more are on the wire; the last one ends the wait', async () => {
+  const { w, batches, next } = writer();
+  const written = next();
+  w.add(outcome(1), true);
+  w.add(outcome(2), true);
+  w.add(outcome(3), false);
+  await written;
+  assert.deepEqual(batches, [[outcome(1), outcome(2), outcome(3)]]);
+});
+
+test('a full batch is written without waiting for more', async () => {
+  const { w, batches, next } = writer();
+  const written = next();
+  for (let i = 0; i < 300; i++) w.add(outcome(i), true);
+  await written;
+  assert.equal(batches.length, 1);
+  assert.equal(batches[0]!.length, 300);
+});
+
+test('a failed write is not recorded, and the next one goes ahead', async () => {
+  let fail = true;
+  const { w, batches, recorded } = writer(() =>
+    fail ? Promise.reject(new Error('disk full')) : Promise.resolve(),
+  );
+  w.add(outcome(1), false);
+  await w.flush();
+  fail = false;
+  w.add(outcome(2), false);
+  await w.stop();
+  assert.deepEqual(batches, [[outcome(1)], [outcome(2)]]);
+  assert.deepEqual(recorded, [[outcome(2)]]);
+});
