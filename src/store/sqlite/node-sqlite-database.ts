@@ -23,7 +23,7 @@ type RowMaker = (values: readonly unknown[]) => unknown;
  * Rows as plain objects built in column order. node:sqlite makes each row a null-prototype
  * object, which V8 keeps in dictionary mode: every property read is a hash lookup, and the
  * hot paths read their rows field by field. Fetched as arrays and copied into objects of
- * one shape per statement, the rows are ordinary fast objects (docs/performance.md).
+ * one shape per statement, the rows are ordinary fast objects (test/sqlite-rows.test.ts).
  */
 function rowMaker(names: readonly string[]): RowMaker {
   // On a plain object a column named __proto__ would set the prototype instead of a
@@ -106,7 +106,7 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     // SQLite's default page cache (2 MB) is smaller than what event writes touch: each
     // upsert lands in five event indexes keyed by calendar and account, and every page that
     // fell out was read from the file again (an eighth to a fifth of an upsert's CPU). 8 MiB
-    // holds that working set; it fills only as pages are used (docs/performance.md).
+    // holds that working set; it fills only as pages are used (test/page-cache.test.ts).
     this.raw.exec(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`);
     // Checkpoints (and their disk sync) run in a background thread; the main connection
     // only checkpoints itself if that thread falls far behind (20,000 pages of WAL).
