@@ -35,8 +35,8 @@ export class RequestHandle {
   /**
    * The request is over: nothing is left to abort. The abort closure reaches the HTTP
    * client's whole request (headers, body, response). While handles still held it, those
-   * objects survived minor GCs and were promoted in bulk (bench/engine.ts --alloc shows
-   * it), so it is let go as soon as the request ends.
+   * objects survived minor GCs and were promoted in bulk, so it is let go as soon as the
+   * request ends.
    */
   detach(): void {
     this.#abort = undefined;
