@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
-import { safeLookup } from '../src/delivery/safe-lookup.ts';
+import { safeLookup } from '../src/net/safe-lookup.ts';
 import { createLogger } from '../src/log.ts';
 
 let h: Harness;

@@ -11,7 +11,7 @@ export interface CallbackRules {
 
 /**
  * Checks what can be checked when a channel is made. Host names are resolved and checked
- * again at every connection (see delivery/safe-lookup.ts), so DNS rebinding cannot slip a
+ * again at every connection (see net/safe-lookup.ts), so DNS rebinding cannot slip a
  * private address past this.
  */
 export function checkCallbackUrl(raw: string, rules: CallbackRules): URL {

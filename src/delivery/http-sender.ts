@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import Agent from 'undici/lib/dispatcher/agent.js';
 import type { Dispatcher } from 'undici';
 import { isPublicAddress } from '../domain/address-policy.ts';
-import { safeLookup } from './safe-lookup.ts';
+import { safeLookup } from '../net/safe-lookup.ts';
 
 export interface SendResult {
   /** Undefined when no response came (refused, reset, timed out, unsafe address). */
