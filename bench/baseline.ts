@@ -9,7 +9,7 @@
  * measures one-way latency). Prints { startedAt, endedAt, cpuUs }.
  */
 import { Agent, request } from 'undici';
-import { hmacHeader } from '../src/delivery/signing.ts';
+import { hmacHeader } from '../src/faces/cronofy/signing.ts';
 import { formatUtc } from '../src/domain/time.ts';
 import { sleep, wallNow } from './clock.ts';
 

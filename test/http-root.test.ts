@@ -74,6 +74,24 @@ test('a body over the limit is a 413 in the face format, whether its length is d
   assert.equal(await channelCount(), 0);
 });
 
+test('a body over the limit outside both faces is a 413 in the root format, at a bare prefix in the face format', async () => {
+  const outside = await once(`${h.url}/healthz`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: oversized(),
+  });
+  assert.equal(outside.status, 413);
+  assert.deepEqual(Object.keys((outside.json as { error: object }).error), ['code', 'message']);
+  const bare = await once(`${h.url}/calendar/v3`, {
+    method: 'POST',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    body: oversized(),
+  });
+  assert.equal(bare.status, 413);
+  const google = bare.json as { error: { errors: { reason: string }[] } };
+  assert.equal(google.error.errors[0]?.reason, 'requestTooLarge');
+});
+
 test('a body within the limit is read whole, declared or streamed', async () => {
   const body = JSON.stringify({ callback_url: 'https://example.com/hook' });
   const declared = await fetch(`${h.url}/v1/channels`, {

@@ -6,6 +6,7 @@ import { createTestDatabase } from './support/postgres.ts';
 import { touchEvent } from './support/events.ts';
 import { createCalendar, deleteCalendar } from '../src/core/calendars.ts';
 import { createCronofyChannel } from '../src/faces/cronofy/channels.ts';
+import { createGoogleChannel } from '../src/faces/google/watch.ts';
 
 /**
  * Resolves once `count` sessions of this database wait for a lock. `client` must not be in
@@ -60,6 +61,55 @@ test('deleting a calendar and a change to its account, both waiting on a channel
     await waitForLockWaiters(watcher, 2);
     await other.query('commit');
     assert.deepEqual([await deleting, await writing], ['ok', 'ok']);
+  } finally {
+    await other.end().catch(() => undefined);
+    await watcher.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});
+
+test('a change heard by channels of two dialects locks them in id order, so it cannot deadlock', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({ config: { databaseUrl: database.url } });
+  const other = new pg.Client({ connectionString: database.url });
+  const watcher = new pg.Client({ connectionString: database.url });
+  try {
+    const core = h.service.core;
+    const account = await createTestAccount(h.service);
+    const cronofy = await createCronofyChannel(core, {
+      accountId: account.accountId,
+      clientId: account.clientId,
+      callbackUrl: 'http://127.0.0.1:9/cronofy',
+      calendarIds: null,
+      onlyManaged: false,
+    });
+    // A client-chosen id that sorts before the Cronofy channel's: read by public id, the
+    // Google channel comes first, while its row id (gch_…) sorts after chn_….
+    const google = await createGoogleChannel(core, {
+      accountId: account.accountId,
+      clientId: account.clientId,
+      publicId: '0f3a9c2e',
+      address: 'http://127.0.0.1:9/google',
+      token: null,
+      requestedExpiry: null,
+      resource: { kind: 'events', calendarId: account.calendarId },
+      resourceId: 'res',
+      resourceUri: 'http://127.0.0.1/calendar/v3/calendars/x/events?alt=json',
+    });
+    await other.connect();
+    await watcher.connect();
+    await other.query('begin');
+    await other.query('select id from channels where id = $1 for update', [cronofy.id]);
+    const writing = touchEvent(h.service, account, 'e1').then(
+      () => 'ok',
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+    await waitForLockWaiters(watcher, 1);
+    // Another writer that locks in id order takes the next row; the change must not hold it.
+    await other.query('select id from channels where id = $1 for update', [google.id]);
+    await other.query('commit');
+    assert.equal(await writing, 'ok');
   } finally {
     await other.end().catch(() => undefined);
     await watcher.end().catch(() => undefined);

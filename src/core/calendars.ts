@@ -151,9 +151,9 @@ export async function deleteCalendar(
       });
     }
     // Channels may hear of this in several kinds of notification (the calendar list changed,
-    // the calendar is gone), each queued in a pass of its own: lock them all in one ordered
-    // pass first, so concurrent writers cannot deadlock. Every
-    // change takes its account's lock before any channel's: so does this one.
+    // the calendar is gone): lock every channel of the account in one ordered pass first, so
+    // concurrent writers cannot deadlock. Every change takes its account's lock before any
+    // channel's: so does this one.
     await serializeAccountChanges(trx, accountId);
     const watchers = await trx
       .selectFrom('channels')

@@ -4,6 +4,8 @@ import type { ChangeFact } from '../domain/change.ts';
 import type { Dialects, PlannedNotification } from '../domain/dialect.ts';
 import { prepared } from '../store/prepared.ts';
 import { enqueue } from '../store/outbox.ts';
+import { lockChannels } from '../store/channel-locks.ts';
+import { chunks } from '../store/list-lengths.ts';
 import { serializeAccountChanges } from '../store/account-lock.ts';
 import { ACTIVE } from '../store/channel-states.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';
@@ -31,9 +33,24 @@ const liveChannelsOf = prepared((db, accountId: string) =>
 
 /** The channels one planned notification goes to, with the heads they have on the wire. */
 interface PlannedGroup {
+  readonly dialect: string;
   readonly plan: PlannedNotification;
   readonly channelIds: string[];
   readonly heads: number[];
+}
+
+/**
+ * Groups in a fixed order, whatever order the channels were read in: by the dialects'
+ * registration, then by kind. Notifications are sent oldest first, so this is also the
+ * order receivers of different dialects hear of one change in.
+ */
+function inFixedOrder(dialects: Dialects, groups: Iterable<PlannedGroup>): PlannedGroup[] {
+  const rank = [...dialects.keys()];
+  return [...groups].sort(
+    (a, b) =>
+      rank.indexOf(a.dialect) - rank.indexOf(b.dialect) ||
+      (a.plan.kind < b.plan.kind ? -1 : a.plan.kind > b.plan.kind ? 1 : 0),
+  );
 }
 
 /**
@@ -68,11 +85,24 @@ export async function recordChange(
       ?.planFor(parseStoredInterest(channel.interest_json), change);
     if (!plan) continue;
     let group = groups.get(plan);
-    if (!group) groups.set(plan, (group = { plan, channelIds: [], heads: [] }));
+    if (!group) {
+      groups.set(plan, (group = { dialect: channel.dialect, plan, channelIds: [], heads: [] }));
+    }
     group.channelIds.push(channel.id);
     if (channel.sending_id !== null) group.heads.push(Number(channel.sending_id));
   }
-  for (const { plan, channelIds, heads } of groups.values()) {
+  if (groups.size === 1) {
+    for (const { plan, channelIds, heads } of groups.values()) {
+      await enqueue(trx, channelIds, plan.kind, now, plan.withChangeTime ? now : null, heads);
+    }
+    return Number(appended.seq);
+  }
+  // Each group's enqueue locks its own channels in id order; several groups together would
+  // interleave those orders, so every channel they touch is locked first in one ordered pass
+  // (a deadlock with a writer that locks them in id order otherwise).
+  const touched = [...groups.values()].flatMap((g) => g.channelIds).sort();
+  for (const ids of chunks(touched)) await lockChannels(trx, ids);
+  for (const { plan, channelIds, heads } of inFixedOrder(dialects, groups.values())) {
     await enqueue(trx, channelIds, plan.kind, now, plan.withChangeTime ? now : null, heads);
   }
   return Number(appended.seq);

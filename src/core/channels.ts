@@ -113,6 +113,8 @@ export interface ChannelRequest {
   readonly calendars?: { readonly ids: readonly string[]; readonly field: string };
   /** Live channels of this dialect an account may hold (reported on the callback field). */
   readonly maxPerAccount?: number;
+  /** When the face read the clock for this request (an expiry it computed from it). */
+  readonly now?: number;
 }
 
 /**
@@ -126,7 +128,7 @@ export async function openChannel(
   checkCallbackUrl(request.callbackUrl, { dev: res.dev, ...request.callback });
   const firstMessage = res.dialects.get(request.dialect)?.firstMessage;
   if (firstMessage === undefined) throw new Error(`no dialect ${request.dialect} is registered`);
-  const now = res.clock.now();
+  const now = request.now ?? res.clock.now();
   const opened = await res.write(async (trx) => {
     if (request.requestKey !== undefined) {
       const existing = await liveChannelFor(trx, request, request.requestKey);

@@ -4,6 +4,6 @@ export interface ChangeFact {
   readonly calendarId: string | null;
   /** True when the changed event is managed by the application (created through the API). */
   readonly managed: boolean;
-  /** True when the resource itself is gone, not just changed (a deleted calendar). */
+  /** True when the resource itself is gone, not just changed: a deleted calendar or event. */
   readonly removed?: boolean;
 }

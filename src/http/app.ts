@@ -25,7 +25,8 @@ const rootErrorBody = (status: number, message: string) => ({ error: { code: sta
 export function createRootApp(options: RootAppOptions) {
   const app = new Hono();
   const errorBodyFor = (path: string) =>
-    options.faces.find((face) => path.startsWith(`${face.prefix}/`))?.errorBody ?? rootErrorBody;
+    options.faces.find((face) => path === face.prefix || path.startsWith(`${face.prefix}/`))
+      ?.errorBody ?? rootErrorBody;
   app.use(
     '*',
     declaredLengthFirst(

@@ -6,11 +6,7 @@ import { renderCronofyNotification } from './notification-renderer.ts';
 /** One `change` notification covers every change since the earliest it names. */
 const CHANGE: PlannedNotification = { kind: 'change', withChangeTime: true };
 
-const errorKeys: Record<number, string> = {
-  404: 'errors.not_found',
-  413: 'errors.too_large',
-  429: 'errors.rate_limited',
-};
+const errorKeys: Record<number, string> = { 413: 'errors.too_large' };
 
 /** The Cronofy push dialect: a verification first, then signed JSON `change` bodies. */
 export const cronofyDialect: Dialect<CronofyInterest> = {

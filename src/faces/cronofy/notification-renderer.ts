@@ -1,5 +1,5 @@
 import type { Delivery, RenderedRequest } from '../../domain/delivery.ts';
-import { hmacHeader } from '../../delivery/signing.ts';
+import { hmacHeader } from './signing.ts';
 import { formatUtc } from '../../domain/time.ts';
 import { channelFilters } from './serialize.ts';
 

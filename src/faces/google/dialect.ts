@@ -9,11 +9,7 @@ const NOT_EXISTS: PlannedNotification = { kind: 'not_exists', withChangeTime: fa
 /** Google's push success codes: not every 2xx, and 102 too. */
 const successStatuses = new Set([200, 201, 202, 204, 102]);
 
-const errorReasons: Record<number, string> = {
-  404: 'notFound',
-  413: 'requestTooLarge',
-  429: 'rateLimitExceeded',
-};
+const errorReasons: Record<number, string> = { 413: 'requestTooLarge' };
 
 /** The Google push dialect: a `sync` message first, then `exists` / `not_exists` headers. */
 export const googleDialect: Dialect<GoogleInterest> = {

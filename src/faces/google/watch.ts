@@ -68,6 +68,7 @@ export function createGoogleChannel(
     publicId: { value: input.publicId, field: 'id' },
     token: input.token,
     expiresAt,
+    now,
   });
 }
 

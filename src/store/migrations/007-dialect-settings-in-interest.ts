@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 
-/** Rows moved per statement batch: small enough to keep each batch's memory flat. */
+/** Rows read per query: small enough to keep the migration's memory flat. */
 const BATCH = 500;
 
 interface OldChannel {
@@ -18,6 +18,13 @@ interface OldChannel {
  */
 export async function up(untyped: Kysely<unknown>): Promise<void> {
   const db = untyped as Kysely<{ channels: OldChannel }>;
+  // PostgreSQL runs each migration in a transaction already; on SQLite this one makes its
+  // own, so that a crash between its statements leaves the store as it was, not half moved.
+  if (db.isTransaction) return move(db);
+  await db.transaction().execute(move);
+}
+
+async function move(db: Kysely<{ channels: OldChannel }>): Promise<void> {
   let after = '';
   for (;;) {
     const rows = await db
