@@ -20,6 +20,8 @@ import { chunks } from '../src/store/list-lengths.ts';
 import { activeChannelRow } from '../src/core/channels.ts';
 import { createCronofyChannel } from '../src/faces/cronofy/channels.ts';
 import { dialectsByName } from '../src/service.ts';
+import { createSecretBox } from '../src/core/secret-box.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface BenchStore {
   readonly store: Store;
@@ -40,6 +42,13 @@ export async function benchCore(store: Store, write: Write): Promise<CoreResourc
     tokens: await loadTokenSealer(store.db),
     notifyQueued: () => {},
     notifyClosed: () => {},
+    // The bench mirrors no source.
+    sources: {
+      providers: new Map(),
+      box: createSecretBox(randomBytes(32)),
+      minIntervalMs: 30_000,
+      wake: () => {},
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Config } from './config/config.ts';
 import type { Clock } from './domain/clock.ts';
 import type { Logger } from './log.ts';
@@ -21,6 +22,11 @@ import { googleDialect } from './faces/google/dialect.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
 import { createRootApp } from './http/app.ts';
+import type { SourceProvider, SourceProviders } from './domain/source.ts';
+import type { OutboundHttp } from './net/outbound-http.ts';
+import { createOutboundHttp } from './net/outbound-http.ts';
+import { createSecretBox, loadSecretKey } from './core/secret-box.ts';
+import { SourceScheduler } from './sources/scheduler.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
@@ -36,6 +42,8 @@ export interface Service {
   readonly core: CoreResources;
   readonly store: Store;
   readonly dispatcher: Dispatcher;
+  /** Polls the sources; tests that drive polls by hand call its runUntilIdle(). */
+  readonly sources: SourceScheduler;
   readonly logger: Logger;
   /** Starts background delivery. Tests that drive delivery by hand do not call it. */
   start(): Promise<void>;
@@ -53,6 +61,13 @@ export function dialectsByName(): Dialects {
 /** The dialects by name, as the delivery engine looks them up. */
 export function deliveryDialects(): DeliveryDialects {
   return Object.fromEntries(registeredDialects.map((d) => [d.name, d]));
+}
+
+/** Every kind of source calpush can mirror, each reading through the one outbound client. */
+export function sourceProvidersOver(http: OutboundHttp): SourceProviders {
+  const providers: SourceProvider[] = [];
+  void http;
+  return new Map(providers.map((p) => [p.name, p]));
 }
 
 /** The composition root: builds every piece from one config and wires them together. */
@@ -80,6 +95,16 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     releaseLeasesOnStart: store.traits.singleNode,
     lockClaimedRows: store.traits.concurrentWriters,
   });
+  const outbound = createOutboundHttp({
+    dev: config.dev,
+    exceptions: { hosts: config.sources.allowHosts, ranges: config.sources.allowRanges },
+    timeoutMs: config.sources.timeoutMs,
+    maxBodyBytes: config.sources.maxBodyBytes,
+    connectionsPerOrigin: config.sources.perHost,
+    headers: { 'user-agent': 'calpush' },
+  });
+  // The scheduler is built on the core it polls through; the core only signals it.
+  const sourcesDue = new EventEmitter<{ due: [] }>();
   const core: CoreResources = {
     db: store.db,
     write: store.write,
@@ -90,11 +115,24 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     tokens: await loadTokenSealer(store.db),
     notifyQueued: () => dispatcher.wake(),
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
+    sources: {
+      providers: sourceProvidersOver(outbound),
+      box: createSecretBox(loadSecretKey(config.secretKey, config.dataDir)),
+      minIntervalMs: config.sources.minIntervalMs,
+      wake: () => sourcesDue.emit('due'),
+    },
     principals:
       config.http.tokenCacheMs > 0
         ? new PrincipalCache({ ttlMs: config.http.tokenCacheMs, maxEntries: MAX_CACHED_TOKENS })
         : undefined,
   };
+  const sources = new SourceScheduler({
+    res: core,
+    logger,
+    random: deps.random ?? Math.random,
+    limits: { ...config.sources, lockRows: store.traits.concurrentWriters },
+  });
+  sourcesDue.on('due', () => sources.wake());
   const rateLimit =
     config.rateLimitPerSecond > 0
       ? new TokenBuckets({
@@ -126,10 +164,12 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     core,
     store,
     dispatcher,
+    sources,
     logger,
     async start() {
       started = true;
       await dispatcher.start();
+      sources.start();
       pruning = setInterval(() => {
         pruner
           .prune(clock.now())
@@ -142,8 +182,10 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       if (pruning) clearInterval(pruning);
       // A pass under way ends after its current window; the store must outlive that window.
       await pruner.stop();
+      if (started) await sources.stop();
       if (started) await dispatcher.stop();
       await sender.close();
+      await outbound.close();
       await store.close();
     },
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 
 /** Settings that can come from flags; flags win over the environment. */
 export interface ConfigOverrides {
@@ -49,6 +50,20 @@ const schema = z.object({
   }),
   /** Requests per second per account on the API faces; 0 turns the limit off. */
   rateLimitPerSecond: z.number().int().min(0),
+  /** Base64 of 32 bytes sealing stored credentials; without it, a key file in dataDir. */
+  secretKey: z.string().min(1).optional(),
+  sources: z.object({
+    /** No source is polled more often than this, whatever its provider allows. */
+    minIntervalMs: z.number().int().min(1000),
+    concurrency: z.number().int().positive(),
+    perHost: z.number().int().positive(),
+    leaseMs: z.number().int().positive(),
+    timeoutMs: z.number().int().positive(),
+    maxBodyBytes: z.number().int().positive(),
+    /** Hosts and CIDR ranges sources may reach besides public addresses. */
+    allowHosts: z.array(z.string().min(1)),
+    allowRanges: z.array(z.string().refine((r) => ipaddr.isValidCIDR(r), 'must be a CIDR range')),
+  }),
 });
 
 export type Config = Readonly<z.infer<typeof schema>> & { readonly publicUrl: string };
@@ -61,6 +76,18 @@ export class ConfigError extends Error {
 function whole(value: string | undefined, fallback: number): number {
   if (value === undefined || value.trim() === '') return fallback;
   return /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+}
+
+/** `CALPUSH_SOURCES_ALLOW`: host names and CIDR ranges, comma-separated. */
+function allowList(value: string | undefined): { allowHosts: string[]; allowRanges: string[] } {
+  const entries = (value ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  return {
+    allowHosts: entries.filter((e) => !e.includes('/')),
+    allowRanges: entries.filter((e) => e.includes('/')),
+  };
 }
 
 function flag(value: string | undefined): boolean | undefined {
@@ -94,6 +121,16 @@ export function loadConfig(
     },
     http: { bodyLimitBytes: 256 * 1024, tokenCacheMs: whole(env.CALPUSH_TOKEN_CACHE_MS, 1000) },
     rateLimitPerSecond: whole(env.CALPUSH_RATE_LIMIT, 1000),
+    secretKey: env.CALPUSH_SECRET_KEY || undefined,
+    sources: {
+      minIntervalMs: whole(env.CALPUSH_SOURCES_MIN_INTERVAL_SECONDS, 30) * 1000,
+      concurrency: 32,
+      perHost: whole(env.CALPUSH_SOURCES_PER_HOST, 4),
+      leaseMs: 5 * 60 * 1000,
+      timeoutMs: 30_000,
+      maxBodyBytes: whole(env.CALPUSH_SOURCES_MAX_BYTES, 20 * 1024 * 1024),
+      ...allowList(env.CALPUSH_SOURCES_ALLOW),
+    },
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

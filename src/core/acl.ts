@@ -2,7 +2,7 @@ import type { CoreResources } from './resources.ts';
 import { writeNow } from './resources.ts';
 import type { AclRulesTable } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
-import { ownedCalendar } from './calendars.ts';
+import { ownedCalendar, writableCalendar } from './calendars.ts';
 import { recordChange } from './change-log.ts';
 
 export type AclRuleRow = AclRulesTable;
@@ -48,7 +48,7 @@ export async function putAclRule(
   }
   const id = aclRuleId(input.scopeType, input.scopeValue);
   const row = await writeNow(res, async (trx, now) => {
-    await ownedCalendar(trx, accountId, calendarId);
+    await writableCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
       res.dialects,
@@ -90,7 +90,7 @@ export async function deleteAclRule(
   ruleId: string,
 ): Promise<void> {
   await writeNow(res, async (trx, now) => {
-    await ownedCalendar(trx, accountId, calendarId);
+    await writableCalendar(trx, accountId, calendarId);
     const current = await trx
       .selectFrom('acl_rules')
       .select('id')

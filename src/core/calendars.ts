@@ -31,6 +31,24 @@ export async function ownedCalendar(
   return row;
 }
 
+/**
+ * A calendar the account owns and may write to: a source's calendars mirror another server
+ * and are read-only here (403).
+ */
+export async function writableCalendar(
+  trx: Executor,
+  accountId: string,
+  calendarId: string,
+): Promise<CalendarRow> {
+  const row = await ownedCalendar(trx, accountId, calendarId);
+  if (row.readonly === 1) {
+    throw new CoreError('forbidden', `calendar ${calendarId} is read-only: it mirrors a source`, {
+      field: 'calendar_id',
+    });
+  }
+  return row;
+}
+
 export async function listCalendars(
   res: CoreResources,
   accountId: string,
@@ -63,6 +81,16 @@ export async function createCalendar(
       .orderBy('created_at')
       .execute();
     const profileId = input.profileId ?? profiles[0]?.id;
+    const mirrored = await trx
+      .selectFrom('sources')
+      .select('id')
+      .where('profile_id', '=', profileId ?? '')
+      .executeTakeFirst();
+    if (mirrored) {
+      throw new CoreError('forbidden', 'a source profile holds only the calendars it mirrors', {
+        field: 'profile_id',
+      });
+    }
     if (!profileId || !profiles.some((p) => p.id === profileId)) {
       throw new CoreError('invalid', `unknown profile ${input.profileId ?? ''}`, {
         field: 'profile_id',
@@ -112,7 +140,7 @@ export async function updateCalendar(
   patch: CalendarPatch,
 ): Promise<CalendarRow> {
   const row = await writeNow(res, async (trx, now) => {
-    const current = await ownedCalendar(trx, accountId, calendarId);
+    const current = await writableCalendar(trx, accountId, calendarId);
     const seq = await recordChange(
       trx,
       res.dialects,
@@ -143,7 +171,7 @@ export async function deleteCalendar(
   calendarId: string,
 ): Promise<void> {
   await writeNow(res, async (trx, now) => {
-    const current = await ownedCalendar(trx, accountId, calendarId);
+    const current = await writableCalendar(trx, accountId, calendarId);
     if (current.is_primary === 1) {
       throw new CoreError('invalid', 'the primary calendar cannot be deleted', {
         field: 'calendar_id',

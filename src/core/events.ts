@@ -7,7 +7,7 @@ import { checkEventTime, instantOf } from '../domain/event-time.ts';
 import { CoreError } from './errors.ts';
 import { newEventUid } from './ids.ts';
 import { recordChange } from './change-log.ts';
-import { ownedCalendar } from './calendars.ts';
+import { ownedCalendar, writableCalendar } from './calendars.ts';
 import { prepared } from '../store/prepared.ts';
 import { boundLimit } from '../store/bound-limit.ts';
 
@@ -228,7 +228,7 @@ export async function upsertManagedEvent(
 ): Promise<EventRow> {
   const checked = checkEventFields(fields);
   const row = await writeNow(res, async (trx, now) => {
-    await ownedCalendar(trx, target.accountId, target.calendarId);
+    await writableCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (current)
       return rewriteEventRow(res, trx, current, { ...checked, status: 'confirmed' }, now);
@@ -253,7 +253,7 @@ export async function deleteManagedEvent(
   externalId: string,
 ): Promise<void> {
   const changed = await writeNow(res, async (trx, now) => {
-    await ownedCalendar(trx, target.accountId, target.calendarId);
+    await writableCalendar(trx, target.accountId, target.calendarId);
     const current = await findEvent(trx, target.calendarId, { externalId });
     if (!current || current.deleted === 1) return false;
     await markDeleted(res, trx, current, now);
@@ -280,7 +280,7 @@ export async function insertEvent(
 ): Promise<EventRow> {
   const checked = checkEventFields(fields);
   const row = await writeNow(res, async (trx, now) => {
-    await ownedCalendar(trx, target.accountId, target.calendarId);
+    await writableCalendar(trx, target.accountId, target.calendarId);
     const uid = identity.uid ?? newEventUid(now);
     if (identity.uid) {
       if (await findEvent(trx, target.calendarId, { uid })) {
@@ -310,7 +310,7 @@ export async function updateEvent(
   change: (current: EventFields) => EventFields,
 ): Promise<EventRow> {
   const row = await writeNow(res, async (trx, now) => {
-    await ownedCalendar(trx, target.accountId, target.calendarId);
+    await writableCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     const fields = checkEventFields(change(fieldsOf(current)));
     return rewriteEventRow(res, trx, current, fields, now);
@@ -325,7 +325,7 @@ export async function deleteEvent(
   uid: string,
 ): Promise<void> {
   await writeNow(res, async (trx, now) => {
-    await ownedCalendar(trx, target.accountId, target.calendarId);
+    await writableCalendar(trx, target.accountId, target.calendarId);
     const current = await requireEvent(trx, target.calendarId, uid);
     if (current.deleted === 1) {
       throw new CoreError('gone', 'Resource has been deleted');

@@ -1,5 +1,7 @@
 import type { Clock } from '../domain/clock.ts';
 import type { Dialects } from '../domain/dialect.ts';
+import type { SourceProviders } from '../domain/source.ts';
+import type { SecretBox } from './secret-box.ts';
 import type { Transaction } from 'kysely';
 import type { Database, Db } from '../store/schema.ts';
 import type { Write } from '../store/write-batcher.ts';
@@ -24,8 +26,20 @@ export interface CoreResources {
   readonly notifyClosed: (channelIds: readonly string[]) => void;
   /** Seals and opens the opaque page and sync tokens both faces hand out. */
   readonly tokens: TokenSealer;
+  /** Sources of calendars that live elsewhere (CalDAV, ICS). */
+  readonly sources: SourceResources;
   /** Recently checked bearer tokens; without it every request looks its token up. */
   readonly principals?: PrincipalCache | undefined;
+}
+
+export interface SourceResources {
+  readonly providers: SourceProviders;
+  /** Seals the credentials sources are read with. */
+  readonly box: SecretBox;
+  /** The shortest poll interval any source may have, whatever its provider allows. */
+  readonly minIntervalMs: number;
+  /** Told after a commit that made a source due now, so its poll starts at once. */
+  readonly wake: () => void;
 }
 
 /**

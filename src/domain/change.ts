@@ -1,9 +1,14 @@
 /** What changed, as the change log records it: the one fact every dialect plans from. */
 export interface ChangeFact {
-  readonly resource: 'event' | 'calendar' | 'acl' | 'settings';
+  readonly resource: 'event' | 'calendar' | 'acl' | 'settings' | 'profile';
   readonly calendarId: string | null;
   /** True when the changed event is managed by the application (created through the API). */
   readonly managed: boolean;
   /** True when the resource itself is gone, not just changed: a deleted calendar or event. */
   readonly removed?: boolean;
+  /** For a profile (a source): what happened to it. */
+  readonly profileEvent?: ProfileEvent;
 }
+
+/** A source's first sync finished; a source's server refused its credentials. */
+export type ProfileEvent = 'initial_sync_completed' | 'disconnected';

@@ -38,6 +38,46 @@ export interface ProfilesTable {
   created_at: number;
 }
 
+export interface SourcesTable {
+  id: string;
+  account_id: string;
+  profile_id: string;
+  provider: string;
+  name: string;
+  url: string;
+  username: string | null;
+  /** The password, sealed under the server's secret key; never sent back. */
+  sealed_password: string | null;
+  /** initial_sync | connected | failing | disconnected */
+  state: string;
+  poll_interval_ms: number;
+  /** When the next poll is due; null while nothing is to be polled (disconnected). */
+  next_poll_at: number | null;
+  /** Until when a node owns the poll under way. */
+  lease_until: number | null;
+  /** Polls failed in a row, for the backoff. */
+  failures: number;
+  cursor_json: string | null;
+  last_polled_at: number | null;
+  last_changed_at: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface SourceCalendarsTable {
+  calendar_id: string;
+  source_id: string;
+  remote_id: string;
+  cursor_json: string | null;
+}
+
+export interface SourceItemsTable {
+  calendar_id: string;
+  item_key: string;
+  version: string;
+  event_uids_json: string;
+}
+
 export interface CalendarsTable {
   id: string;
   account_id: string;
@@ -191,6 +231,9 @@ export interface Database {
   attempts: AttemptsTable;
   acl_rules: AclRulesTable;
   settings: SettingsTable;
+  sources: SourcesTable;
+  source_calendars: SourceCalendarsTable;
+  source_items: SourceItemsTable;
 }
 
 export type Db = Kysely<Database>;

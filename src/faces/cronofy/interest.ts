@@ -13,6 +13,7 @@ export function cronofyInterestOf(stored: unknown): CronofyInterest {
   return stored as CronofyInterest;
 }
 
+/** Whether an event change is one a channel with these filters reports. */
 export function cronofyHears(interest: CronofyInterest, change: ChangeFact): boolean {
   // Cronofy channels report event changes only; calendar list changes do not notify.
   if (change.resource !== 'event') return false;

@@ -8,6 +8,7 @@ import * as liveNotificationsIndex from './004-live-notifications-index.ts';
 import * as leasesInDueIndex from './005-leases-in-due-index.ts';
 import * as sendingOnChannel from './006-sending-on-channel.ts';
 import * as dialectSettingsInInterest from './007-dialect-settings-in-interest.ts';
+import * as sources from './008-sources.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -22,6 +23,7 @@ const modules: Record<string, MigrationModule> = {
   '005-leases-in-due-index': leasesInDueIndex,
   '006-sending-on-channel': sendingOnChannel,
   '007-dialect-settings-in-interest': dialectSettingsInInterest,
+  '008-sources': sources,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

@@ -1,0 +1,496 @@
+import type { CoreResources } from './resources.ts';
+import type { Executor, SourcesTable } from '../store/schema.ts';
+import type { RemoteCalendar, SourceCredentials, SourceProvider } from '../domain/source.ts';
+import { SourceError } from '../domain/source.ts';
+import { CoreError } from './errors.ts';
+import { newId } from './ids.ts';
+import { recordChange } from './change-log.ts';
+import { removeEventsByUid } from './source-events.ts';
+
+export const sourceStates = ['initial_sync', 'connected', 'failing', 'disconnected'] as const;
+export type SourceState = (typeof sourceStates)[number];
+
+export interface SourceView {
+  readonly id: string;
+  readonly accountId: string;
+  readonly profileId: string;
+  readonly provider: string;
+  readonly name: string;
+  readonly url: string;
+  readonly state: SourceState;
+  readonly pollIntervalMs: number;
+  readonly lastPolledAt: number | null;
+  readonly lastChangedAt: number | null;
+  readonly lastError: string | null;
+  readonly calendarIds: readonly string[];
+}
+
+export interface NewSource {
+  readonly accountId: string;
+  readonly provider: string;
+  readonly url: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly name?: string | undefined;
+  readonly pollIntervalSeconds?: number | undefined;
+}
+
+export interface SourcePatch {
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly name?: string | undefined;
+  readonly pollIntervalSeconds?: number | undefined;
+}
+
+/** `webcal://` is how calendar apps link a feed: it is read over HTTPS. */
+export function sourceUrl(raw: string): string {
+  const url = raw.replace(/^webcals?:\/\//i, 'https://');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CoreError('invalid', 'must be an absolute http, https or webcal URL', {
+      field: 'url',
+    });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new CoreError('invalid', 'must be an absolute http, https or webcal URL', {
+      field: 'url',
+    });
+  }
+  if (parsed.username || parsed.password) {
+    throw new CoreError('invalid', 'credentials go in username and password, not the URL', {
+      field: 'url',
+    });
+  }
+  return parsed.toString();
+}
+
+function providerOf(res: CoreResources, name: string): SourceProvider {
+  const provider = res.sources.providers.get(name);
+  if (!provider) {
+    const known = [...res.sources.providers.keys()].join(', ');
+    throw new CoreError('invalid', `unknown provider ${name} (one of ${known})`, {
+      field: 'provider',
+    });
+  }
+  return provider;
+}
+
+function intervalMs(res: CoreResources, provider: SourceProvider, seconds?: number): number {
+  if (seconds === undefined) return provider.defaultIntervalMs;
+  const floor = Math.max(provider.minIntervalMs, res.sources.minIntervalMs);
+  if (!Number.isInteger(seconds) || seconds * 1000 < floor) {
+    throw new CoreError('invalid', `must be a whole number of seconds, at least ${floor / 1000}`, {
+      field: 'poll_interval_seconds',
+    });
+  }
+  return seconds * 1000;
+}
+
+/** A refused connection check, said on the request field it is about. */
+export function connectError(err: unknown): CoreError {
+  if (!(err instanceof SourceError)) throw err;
+  switch (err.kind) {
+    case 'auth':
+      return new CoreError('invalid', 'the server refused these credentials', {
+        field: 'password',
+      });
+    case 'not_found':
+      return new CoreError('invalid', `no calendar found at this URL: ${err.message}`, {
+        field: 'url',
+      });
+    case 'refused':
+      return new CoreError('invalid', `this address may not be reached: ${err.message}`, {
+        field: 'url',
+      });
+    case 'malformed':
+    case 'unavailable':
+      return new CoreError('invalid', `the server could not be read: ${err.message}`, {
+        field: 'url',
+      });
+  }
+}
+
+function credentialsOf(username?: string, password?: string): SourceCredentials | null {
+  if (username === undefined && password === undefined) return null;
+  return { username: username ?? '', password: password ?? '' };
+}
+
+/**
+ * Connects a source: checks the connection first (a refused password or a URL where no
+ * calendar can be found is a 422), then makes its profile and its calendars, read-only, and
+ * schedules its first sync at once.
+ */
+export async function connectSource(res: CoreResources, input: NewSource): Promise<SourceView> {
+  const provider = providerOf(res, input.provider);
+  const url = sourceUrl(input.url);
+  const pollIntervalMs = intervalMs(res, provider, input.pollIntervalSeconds);
+  const credentials = credentialsOf(input.username, input.password);
+  const connected = await provider.connect({ url, credentials }).catch((err: unknown) => {
+    throw connectError(err);
+  });
+  const now = res.clock.now();
+  const id = newId('src');
+  const profileId = newId('pro');
+  const name = input.name ?? new URL(url).host;
+  await res.write(async (trx) => {
+    const account = await trx
+      .selectFrom('accounts')
+      .select('time_zone')
+      .where('id', '=', input.accountId)
+      .executeTakeFirst();
+    if (!account) throw new CoreError('not_found', `no account ${input.accountId}`);
+    await trx
+      .insertInto('profiles')
+      .values({
+        id: profileId,
+        account_id: input.accountId,
+        provider_name: provider.name,
+        name,
+        connected: 1,
+        created_at: now,
+      })
+      .execute();
+    await trx
+      .insertInto('sources')
+      .values({
+        id,
+        account_id: input.accountId,
+        profile_id: profileId,
+        provider: provider.name,
+        name,
+        url,
+        username: credentials?.username ?? null,
+        sealed_password: credentials ? res.sources.box.seal(credentials.password) : null,
+        state: 'initial_sync',
+        poll_interval_ms: pollIntervalMs,
+        next_poll_at: now,
+        lease_until: null,
+        failures: 0,
+        cursor_json: JSON.stringify(connected.cursor ?? null),
+        last_polled_at: null,
+        last_changed_at: null,
+        last_error: null,
+        created_at: now,
+      })
+      .execute();
+    const source = { id, accountId: input.accountId, profileId };
+    for (const calendar of connected.calendars) {
+      await addSourceCalendar(res, trx, source, calendar, account.time_zone, now);
+    }
+  });
+  res.notifyQueued();
+  res.sources.wake();
+  return getSource(res, input.accountId, id);
+}
+
+interface SourceRef {
+  readonly id: string;
+  readonly accountId: string;
+  readonly profileId: string;
+}
+
+/** A calendar found upstream becomes a read-only calendar of the source's profile. */
+export async function addSourceCalendar(
+  res: CoreResources,
+  trx: Executor,
+  source: SourceRef,
+  remote: RemoteCalendar,
+  defaultTimeZone: string,
+  now: number,
+): Promise<string> {
+  const calendarId = newId('cal');
+  const seq = await recordChange(
+    trx,
+    res.dialects,
+    {
+      accountId: source.accountId,
+      resource: 'calendar',
+      calendarId,
+      resourceId: calendarId,
+      managed: false,
+    },
+    now,
+  );
+  await trx
+    .insertInto('calendars')
+    .values({
+      id: calendarId,
+      account_id: source.accountId,
+      profile_id: source.profileId,
+      name: remote.name,
+      description: null,
+      location: null,
+      time_zone: remote.timeZone ?? defaultTimeZone,
+      color: remote.color,
+      is_primary: 0,
+      readonly: 1,
+      deleted: 0,
+      created_at: now,
+      updated_at: now,
+      change_seq: seq,
+    })
+    .execute();
+  await trx
+    .insertInto('source_calendars')
+    .values({
+      calendar_id: calendarId,
+      source_id: source.id,
+      remote_id: remote.remoteId,
+      cursor_json: null,
+    })
+    .execute();
+  return calendarId;
+}
+
+/**
+ * A calendar gone upstream (or with its source) is deleted here, with its events; watchers
+ * hear of it as of any deleted calendar.
+ */
+export async function removeSourceCalendar(
+  res: CoreResources,
+  trx: Executor,
+  accountId: string,
+  calendarId: string,
+  now: number,
+): Promise<void> {
+  const seq = await recordChange(
+    trx,
+    res.dialects,
+    {
+      accountId,
+      resource: 'calendar',
+      calendarId,
+      resourceId: calendarId,
+      managed: false,
+      removed: true,
+    },
+    now,
+  );
+  await trx
+    .updateTable('calendars')
+    .set({ deleted: 1, updated_at: now, change_seq: seq })
+    .where('id', '=', calendarId)
+    .execute();
+  const live = await trx
+    .selectFrom('events')
+    .select('uid')
+    .where('calendar_id', '=', calendarId)
+    .where('deleted', '=', 0)
+    .execute();
+  if (live.length > 0) {
+    const eventSeq = await recordChange(
+      trx,
+      res.dialects,
+      { accountId, resource: 'event', calendarId, resourceId: calendarId, managed: false },
+      now,
+    );
+    await removeEventsByUid(
+      trx,
+      { accountId, calendarId, seq: eventSeq, now },
+      live.map((e) => e.uid),
+    );
+  }
+  await trx.deleteFrom('source_items').where('calendar_id', '=', calendarId).execute();
+  await trx.deleteFrom('source_calendars').where('calendar_id', '=', calendarId).execute();
+}
+
+function toView(row: SourcesTable, calendarIds: readonly string[]): SourceView {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    profileId: row.profile_id,
+    provider: row.provider,
+    name: row.name,
+    url: row.url,
+    state: row.state as SourceState,
+    pollIntervalMs: Number(row.poll_interval_ms),
+    lastPolledAt: row.last_polled_at === null ? null : Number(row.last_polled_at),
+    lastChangedAt: row.last_changed_at === null ? null : Number(row.last_changed_at),
+    lastError: row.last_error,
+    calendarIds,
+  };
+}
+
+export async function listSources(res: CoreResources, accountId: string): Promise<SourceView[]> {
+  const rows = await res.db
+    .selectFrom('sources')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('created_at')
+    .execute();
+  const calendars = await res.db
+    .selectFrom('source_calendars')
+    .innerJoin('calendars', 'calendars.id', 'source_calendars.calendar_id')
+    .select(['source_calendars.source_id as sourceId', 'calendars.id as calendarId'])
+    .where('calendars.account_id', '=', accountId)
+    .orderBy('calendars.created_at')
+    .execute();
+  return rows.map((row) =>
+    toView(
+      row,
+      calendars.filter((c) => c.sourceId === row.id).map((c) => c.calendarId),
+    ),
+  );
+}
+
+/** A source of the account: 404 when unknown, 403 when another account's. */
+export async function getSource(
+  res: CoreResources,
+  accountId: string,
+  sourceId: string,
+): Promise<SourceView> {
+  const row = await ownedSource(res.db, accountId, sourceId);
+  const calendars = await res.db
+    .selectFrom('source_calendars')
+    .innerJoin('calendars', 'calendars.id', 'source_calendars.calendar_id')
+    .select('calendars.id as calendarId')
+    .where('source_calendars.source_id', '=', sourceId)
+    .orderBy('calendars.created_at')
+    .execute();
+  return toView(
+    row,
+    calendars.map((c) => c.calendarId),
+  );
+}
+
+async function ownedSource(db: Executor, accountId: string, sourceId: string) {
+  const row = await db
+    .selectFrom('sources')
+    .selectAll()
+    .where('id', '=', sourceId)
+    .executeTakeFirst();
+  if (!row) throw new CoreError('not_found', `no source ${sourceId}`, { field: 'source_id' });
+  if (row.account_id !== accountId) {
+    throw new CoreError('forbidden', `source ${sourceId} belongs to another account`, {
+      field: 'source_id',
+    });
+  }
+  return row;
+}
+
+/**
+ * Changes a source's name, interval or credentials. New credentials are checked against the
+ * server first; a disconnected source they work for is connected again and polled at once,
+ * from its stored cursors (no full resync).
+ */
+export async function patchSource(
+  res: CoreResources,
+  accountId: string,
+  sourceId: string,
+  patch: SourcePatch,
+): Promise<SourceView> {
+  const current = await ownedSource(res.db, accountId, sourceId);
+  const provider = providerOf(res, current.provider);
+  const pollIntervalMs =
+    patch.pollIntervalSeconds === undefined
+      ? undefined
+      : intervalMs(res, provider, patch.pollIntervalSeconds);
+  const newCredentials = patch.username !== undefined || patch.password !== undefined;
+  let sealed: string | null | undefined;
+  let username: string | null | undefined;
+  if (newCredentials) {
+    const stored =
+      current.sealed_password === null ? undefined : res.sources.box.open(current.sealed_password);
+    const credentials = credentialsOf(
+      patch.username ?? current.username ?? undefined,
+      patch.password ?? stored,
+    );
+    await provider.connect({ url: current.url, credentials }).catch((err: unknown) => {
+      throw connectError(err);
+    });
+    sealed = credentials ? res.sources.box.seal(credentials.password) : null;
+    username = credentials?.username ?? null;
+  }
+  const now = res.clock.now();
+  await res.write(async (trx) => {
+    await ownedSource(trx, accountId, sourceId);
+    const reconnect = newCredentials && current.state === 'disconnected';
+    await trx
+      .updateTable('sources')
+      .set({
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(pollIntervalMs !== undefined ? { poll_interval_ms: pollIntervalMs } : {}),
+        ...(sealed !== undefined ? { sealed_password: sealed, username } : {}),
+        ...(newCredentials ? { next_poll_at: now, failures: 0 } : {}),
+        ...(reconnect ? { state: 'connected', last_error: null } : {}),
+      })
+      .where('id', '=', sourceId)
+      .execute();
+    if (patch.name !== undefined) {
+      await trx
+        .updateTable('profiles')
+        .set({ name: patch.name })
+        .where('id', '=', current.profile_id)
+        .execute();
+    }
+    if (reconnect) {
+      await trx
+        .updateTable('profiles')
+        .set({ connected: 1 })
+        .where('id', '=', current.profile_id)
+        .execute();
+    }
+  });
+  if (newCredentials) res.sources.wake();
+  return getSource(res, accountId, sourceId);
+}
+
+/** Makes a source due now (a "refresh" button); a disconnected source waits for credentials. */
+export async function pollSourceNow(
+  res: CoreResources,
+  accountId: string,
+  sourceId: string,
+): Promise<void> {
+  const current = await ownedSource(res.db, accountId, sourceId);
+  if (current.state === 'disconnected') {
+    throw new CoreError(
+      'invalid',
+      'the source is disconnected: PATCH it with credentials that work',
+      {
+        field: 'source_id',
+      },
+    );
+  }
+  await res.write((trx) =>
+    trx
+      .updateTable('sources')
+      .set({ next_poll_at: res.clock.now() })
+      .where('id', '=', sourceId)
+      .execute(),
+  );
+  res.sources.wake();
+}
+
+/**
+ * Removes a source: its calendars and their events are deleted (watchers are told as for any
+ * deletion), its profile goes, and a poll under way is dropped when it comes back.
+ */
+export async function removeSource(
+  res: CoreResources,
+  accountId: string,
+  sourceId: string,
+): Promise<void> {
+  const now = res.clock.now();
+  await res.write(async (trx) => {
+    const current = await ownedSource(trx, accountId, sourceId);
+    const calendars = await trx
+      .selectFrom('source_calendars')
+      .select('calendar_id')
+      .where('source_id', '=', sourceId)
+      .execute();
+    for (const { calendar_id } of calendars) {
+      await removeSourceCalendar(res, trx, accountId, calendar_id, now);
+    }
+    await trx.deleteFrom('sources').where('id', '=', sourceId).execute();
+    // The profile's calendars stay (deleted) for incremental readers: the profile row stays
+    // with them, marked disconnected, but no longer listed.
+    await trx
+      .updateTable('profiles')
+      .set({ connected: 0 })
+      .where('id', '=', current.profile_id)
+      .execute();
+  });
+  res.notifyQueued();
+}

@@ -1,0 +1,165 @@
+import type { CoreResources } from '../core/resources.ts';
+import type { Logger } from '../log.ts';
+import type { LeasedSource } from '../core/source-sync.ts';
+import { SourceError } from '../domain/source.ts';
+import { KeyedSlots } from '../domain/keyed-slots.ts';
+import { leaseDueSources, recordPoll, recordPollFailure } from '../core/source-sync.ts';
+import { pollBackoffMs, withJitter } from './poll-timing.ts';
+
+export interface SchedulerLimits {
+  /** Polls under way at once, over every source. */
+  readonly concurrency: number;
+  /** Polls under way at once against one upstream host. */
+  readonly perHost: number;
+  /** How long a node owns a poll; one that takes longer may be taken over. */
+  readonly leaseMs: number;
+  /** Stores several nodes share lock the sources they lease (SKIP LOCKED). */
+  readonly lockRows: boolean;
+}
+
+export interface SchedulerDeps {
+  readonly res: CoreResources;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly limits: SchedulerLimits;
+}
+
+/** How often due sources are looked for when nothing wakes the scheduler sooner. */
+const LOOK_EVERY_MS = 1000;
+
+/**
+ * Polls every source when it comes due: leases it (one node at a time), asks its provider
+ * what changed since the stored cursors, and hands the result to the core, which stores it
+ * and notifies in one transaction. Concurrency is bounded overall and per upstream host, so
+ * one slow server only ever holds its own slots.
+ */
+export class SourceScheduler {
+  readonly #deps: SchedulerDeps;
+  readonly #perHost: KeyedSlots<LeasedSource>;
+  readonly #polls = new Set<Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+  #looking: Promise<number> = Promise.resolve(0);
+  #lookQueued = false;
+  #running = false;
+
+  constructor(deps: SchedulerDeps) {
+    this.#deps = deps;
+    // A poll waiting for its host's slot keeps its lease; one waiting past half of it goes
+    // back, to be leased again (here or by another node).
+    this.#perHost = new KeyedSlots(deps.limits.perHost, deps.limits.leaseMs / 2);
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#timer = setInterval(() => this.wake(), LOOK_EVERY_MS);
+    this.#timer.unref();
+    this.wake();
+  }
+
+  /** Stops leasing; polls under way finish and are recorded. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearInterval(this.#timer);
+    await this.#looking;
+    await Promise.allSettled([...this.#polls]);
+  }
+
+  /** A source may be due now (a new one, a "poll now"): look soon. Calls coalesce. */
+  wake(): void {
+    if (!this.#running || this.#lookQueued) return;
+    this.#lookQueued = true;
+    setImmediate(() => {
+      this.#lookQueued = false;
+      this.#look().catch((err: unknown) => this.#deps.logger.error({ err }, 'source lease failed'));
+    });
+  }
+
+  /** Polls every source due now and waits for each outcome; for tests and maintenance. */
+  async runUntilIdle(): Promise<void> {
+    for (;;) {
+      const leased = await this.#look();
+      while (this.#polls.size > 0) await Promise.allSettled([...this.#polls]);
+      if (leased === 0 && this.#perHost.waiting === 0) return;
+    }
+  }
+
+  #look(): Promise<number> {
+    this.#looking = this.#looking.then(
+      () => this.#leaseWhileRoom(),
+      () => this.#leaseWhileRoom(),
+    );
+    return this.#looking;
+  }
+
+  async #leaseWhileRoom(): Promise<number> {
+    const { res, limits } = this.#deps;
+    const room = limits.concurrency - this.#polls.size - this.#perHost.waiting;
+    if (room <= 0) return 0;
+    const leased = await leaseDueSources(res, {
+      now: res.clock.now(),
+      limit: room,
+      leaseMs: limits.leaseMs,
+      lockRows: limits.lockRows,
+    });
+    for (const source of leased) {
+      const host = hostOf(source.url);
+      if (this.#perHost.tryTake(host)) this.#start(host, source);
+      else this.#perHost.wait(host, source, performance.now());
+    }
+    return leased.length;
+  }
+
+  #start(host: string, source: LeasedSource): void {
+    const poll = this.#poll(source).finally(() => {
+      this.#polls.delete(poll);
+      const stale: LeasedSource[] = [];
+      const next = this.#perHost.release(host, performance.now(), stale);
+      if (next) this.#start(host, next);
+      // Stale waiters keep their lease until it runs out, then any node takes them again.
+      if (stale.length > 0)
+        this.#deps.logger.debug({ count: stale.length }, 'source polls waited too long');
+      this.wake();
+    });
+    this.#polls.add(poll);
+  }
+
+  /** One poll and its outcome; never rejects. */
+  async #poll(source: LeasedSource): Promise<void> {
+    const { res, logger, random } = this.#deps;
+    const provider = res.sources.providers.get(source.provider);
+    const started = res.clock.now();
+    try {
+      if (!provider)
+        throw new SourceError('malformed', `no provider ${source.provider} is registered`);
+      const result = await provider.poll(source);
+      const now = res.clock.now();
+      const next = now + withJitter(source.pollIntervalMs, random());
+      const recorded = await recordPoll(res, source, result, now, next);
+      logger.debug({ source: source.id, ms: now - started, ...recorded }, 'source polled');
+    } catch (err) {
+      const now = res.clock.now();
+      const disconnect = err instanceof SourceError && err.kind === 'auth';
+      const message = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof SourceError))
+        logger.warn({ err, source: source.id }, 'source poll failed');
+      const wait = pollBackoffMs(source.pollIntervalMs, source.failures + 1, random());
+      const retryAfter = err instanceof SourceError ? (err.retryAfterMs ?? 0) : 0;
+      await recordPollFailure(
+        res,
+        source,
+        { disconnect, message, nextPollAt: now + Math.max(wait, retryAfter) },
+        now,
+      ).catch((e: unknown) =>
+        logger.error({ err: e, source: source.id }, 'recording a failed poll failed'),
+      );
+    }
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
