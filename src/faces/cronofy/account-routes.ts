@@ -3,6 +3,7 @@ import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
 import { getAccount } from '../../core/accounts.ts';
 import { listCalendars } from '../../core/calendars.ts';
+import { listSources } from '../../core/sources.ts';
 import { calendarJson } from './serialize.ts';
 
 /** `/v1/userinfo`, `/v1/profiles` and `/v1/account`: who the token speaks for. */
@@ -12,14 +13,19 @@ export function accountRoutes(res: CoreResources) {
   const profilesOf = async (accountId: string) => {
     const account = await getAccount(res, accountId);
     const calendars = await listCalendars(res, accountId);
+    const sources = new Map((await listSources(res, accountId)).map((s) => [s.profileId, s]));
+    // A removed source's profile stays behind its deleted calendars, but is not listed.
+    const listed = account.profiles.filter(
+      (p) => p.providerName === 'calpush' || sources.has(p.id),
+    );
     return {
       account,
-      profiles: account.profiles.map((p) => ({
+      profiles: listed.map((p) => ({
         provider_name: p.providerName,
         profile_id: p.id,
         profile_name: p.name,
         profile_connected: p.connected,
-        profile_initial_sync_required: false,
+        profile_initial_sync_required: sources.get(p.id)?.state === 'initial_sync',
         profile_calendars: calendars
           .filter((cal) => cal.profile_id === p.id)
           .map((cal) => calendarJson(cal, p)),

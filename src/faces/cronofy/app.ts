@@ -11,6 +11,7 @@ import { channelsRoutes } from './channels-routes.ts';
 import { calendarsRoutes } from './calendars-routes.ts';
 import { eventsRoutes } from './events-routes.ts';
 import { accountRoutes } from './account-routes.ts';
+import { sourcesRoutes } from './sources-routes.ts';
 
 export interface CronofyFaceOptions {
   /** Per-account request budget; undefined for none. */
@@ -39,6 +40,7 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
   app.route('/channels', channelsRoutes(res));
   app.route('/calendars', calendarsRoutes(res));
   app.route('/events', eventsRoutes(res));
+  app.route('/sources', sourcesRoutes(res));
   app.route('/', accountRoutes(res));
 
   // The last route: a path no route matched (the face's bare prefix too) gets the face's own

@@ -51,3 +51,26 @@ export const createCalendarSchema = z.object({
   name: z.string().min(1).max(255),
   color: z.string().max(32).optional(),
 });
+
+/** A source's poll interval as a client asks for it; the core checks the floor. */
+const pollInterval = z
+  .number()
+  .int()
+  .positive()
+  .max(7 * 24 * 60 * 60);
+
+export const createSourceSchema = z.object({
+  provider: z.string().min(1).max(32),
+  url: z.string().min(1).max(2048),
+  username: z.string().max(256).optional(),
+  password: z.string().max(1024).optional(),
+  name: z.string().min(1).max(255).optional(),
+  poll_interval_seconds: pollInterval.optional(),
+});
+
+export const patchSourceSchema = z.object({
+  username: z.string().max(256).optional(),
+  password: z.string().max(1024).optional(),
+  name: z.string().min(1).max(255).optional(),
+  poll_interval_seconds: pollInterval.optional(),
+});

@@ -1,5 +1,6 @@
 import type { CalendarRow } from '../../core/calendars.ts';
 import type { ChannelView } from '../../core/channels.ts';
+import type { SourceView } from '../../core/sources.ts';
 import type { EventRow } from '../../core/events.ts';
 import type { EventTime } from '../../domain/event-time.ts';
 import { instantOf } from '../../domain/event-time.ts';
@@ -23,9 +24,12 @@ export function channelJson(channel: ChannelView) {
   };
 }
 
-export function calendarJson(calendar: CalendarRow, profile: { id: string; name: string }) {
+export function calendarJson(
+  calendar: CalendarRow,
+  profile: { id: string; name: string; providerName?: string },
+) {
   return {
-    provider_name: 'calpush',
+    provider_name: profile.providerName ?? 'calpush',
     profile_id: profile.id,
     profile_name: profile.name,
     calendar_id: calendar.id,
@@ -70,5 +74,26 @@ export function eventJson(event: EventRow, organizerEmail: string) {
     event_private: false,
     options: { delete: managed, update: managed, change_participation_status: false },
     ...(managed && event.external_id ? { event_id: event.external_id } : {}),
+  };
+}
+
+function timeOrNull(ms: number | null): string | null {
+  return ms === null ? null : formatUtc(ms);
+}
+
+/** A source as the API shows it: never its credentials. */
+export function sourceJson(source: SourceView) {
+  return {
+    source_id: source.id,
+    profile_id: source.profileId,
+    provider: source.provider,
+    name: source.name,
+    url: source.url,
+    state: source.state,
+    poll_interval_seconds: source.pollIntervalMs / 1000,
+    last_polled_at: timeOrNull(source.lastPolledAt),
+    last_changed_at: timeOrNull(source.lastChangedAt),
+    last_error: source.lastError,
+    calendar_ids: source.calendarIds,
   };
 }
