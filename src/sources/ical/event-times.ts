@@ -116,7 +116,7 @@ export function eventTimeOf(prop: ICAL.Property, ctx: TimeContext, owner: string
     throw malformed(
       owner,
       prop,
-      `has TZID ${quote(tzid)}, neither an IANA zone nor a VTIMEZONE here`,
+      `has TZID ${quote(tzid)}, neither an IANA zone nor defined by a VTIMEZONE here`,
     );
   }
   const checked = checkEventTime(time);

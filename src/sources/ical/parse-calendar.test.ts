@@ -341,7 +341,21 @@ test('malformed objects are SourceError malformed, naming what is wrong', () => 
   malformed(
     () =>
       parseItem(cal(...vevent('UID:zone', 'DTSTART;TZID=Nowhere Time:20260707T090000')), 'k', 'v'),
-    /"zone": DTSTART has TZID "Nowhere Time", neither an IANA zone nor a VTIMEZONE/,
+    /"zone": DTSTART has TZID "Nowhere Time", neither an IANA zone nor defined by a VTIMEZONE/,
+  );
+  malformed(
+    () =>
+      parseItem(
+        cal(
+          'BEGIN:VTIMEZONE',
+          'TZID:Empty Time',
+          'END:VTIMEZONE',
+          ...vevent('UID:empty', 'DTSTART;TZID=Empty Time:20260707T090000'),
+        ),
+        'k',
+        'v',
+      ),
+    /"empty": DTSTART has TZID "Empty Time", neither an IANA zone nor defined by a VTIMEZONE/,
   );
   malformed(
     () =>

@@ -66,11 +66,28 @@ export function calendarZoneOf(calendar: ICAL.Component): string | null {
   return (value && ianaZoneOf(value.trim())?.zone) ?? null;
 }
 
+/**
+ * Does a VTIMEZONE define anything? ical.js reads one without a STANDARD or DAYLIGHT that has
+ * DTSTART and TZOFFSETTO as UTC, silently; calpush treats it as no definition at all.
+ */
+function definesOffsets(vtimezone: ICAL.Component): boolean {
+  return vtimezone
+    .getAllSubcomponents()
+    .some(
+      (rule) =>
+        (rule.name === 'standard' || rule.name === 'daylight') &&
+        rule.hasProperty('dtstart') &&
+        rule.hasProperty('tzoffsetto'),
+    );
+}
+
 function contextOf(calendar: ICAL.Component, options: ParseOptions): TimeContext {
   const timezones = new Map<string, ICAL.Timezone>();
   for (const vtimezone of calendar.getAllSubcomponents('vtimezone')) {
     const tzid = textOf(vtimezone, 'tzid');
-    if (tzid && !timezones.has(tzid)) timezones.set(tzid, new ICAL.Timezone(vtimezone));
+    if (tzid && !timezones.has(tzid) && definesOffsets(vtimezone)) {
+      timezones.set(tzid, new ICAL.Timezone(vtimezone));
+    }
   }
   const given = options.floatingTimeZone && ianaZoneOf(options.floatingTimeZone)?.zone;
   return {
