@@ -40,10 +40,24 @@ function lineOf(prop: ICAL.Property): string {
   }
 }
 
+/**
+ * Zone names as read, to their IANA spelling or null. A formatter costs tens of
+ * microseconds to build and a feed names the same few zones on every event; bounded, as the
+ * names come from outside.
+ */
+const canonicalZones = new Map<string, string | null>();
+
 /** The IANA spelling of a zone name Intl accepts in any case (`europe/paris` → `Europe/Paris`). */
 function canonicalZone(zone: string): string | undefined {
-  if (!isValidTimeZone(zone)) return undefined;
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  let canonical = canonicalZones.get(zone);
+  if (canonical === undefined) {
+    canonical = isValidTimeZone(zone)
+      ? new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone
+      : null;
+    if (canonicalZones.size > 1000) canonicalZones.clear();
+    canonicalZones.set(zone, canonical);
+  }
+  return canonical ?? undefined;
 }
 
 /**
