@@ -27,6 +27,7 @@ import type { OutboundHttp } from './net/outbound-http.ts';
 import { createOutboundHttp } from './net/outbound-http.ts';
 import { createSecretBox, loadSecretKey } from './core/secret-box.ts';
 import { SourceScheduler } from './sources/scheduler.ts';
+import { createIcsProvider } from './sources/ics/ics-provider.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
@@ -64,9 +65,8 @@ export function deliveryDialects(): DeliveryDialects {
 }
 
 /** Every kind of source calpush can mirror, each reading through the one outbound client. */
-export function sourceProvidersOver(http: OutboundHttp): SourceProviders {
-  const providers: SourceProvider[] = [];
-  void http;
+export function sourceProvidersOver(http: OutboundHttp, clock: Clock): SourceProviders {
+  const providers: SourceProvider[] = [createIcsProvider({ http, clock })];
   return new Map(providers.map((p) => [p.name, p]));
 }
 
@@ -116,7 +116,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     notifyQueued: () => dispatcher.wake(),
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
     sources: {
-      providers: sourceProvidersOver(outbound),
+      providers: sourceProvidersOver(outbound, clock),
       box: createSecretBox(loadSecretKey(config.secretKey, config.dataDir)),
       minIntervalMs: config.sources.minIntervalMs,
       wake: () => sourcesDue.emit('due'),
