@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/calpush.js', import.meta.url));
@@ -70,4 +73,65 @@ test('a bad setting in the environment is named in a clear error', async () => {
     (err: { code: number; stderr: string }) =>
       err.code !== 0 && /delivery\.minIntervalMs/.test(err.stderr) && !/\n\s+at /.test(err.stderr),
   );
+});
+
+test('sources are added, listed and removed from the CLI', async () => {
+  const body = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//test//cli//EN',
+    'BEGIN:VEVENT',
+    'UID:one@test',
+    'DTSTAMP:20261201T000000Z',
+    'DTSTART:20261207T090000Z',
+    'DTEND:20261207T100000Z',
+    'SUMMARY:One',
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
+  const feed = createServer((_req, res) => res.writeHead(200, { etag: '"1"' }).end(body));
+  feed.listen(0, '127.0.0.1');
+  await once(feed, 'listening');
+  try {
+    const url = `http://127.0.0.1:${(feed.address() as AddressInfo).port}/cli.ics`;
+    const client = await calpush('clients', 'create', '--name', 'Feeds');
+    const account = await calpush(
+      'accounts',
+      'create',
+      '--client-id',
+      client.client_id!,
+      '--email',
+      'f@example.com',
+    );
+    const added = await calpush(
+      'sources',
+      'add',
+      '--account-id',
+      account.account_id!,
+      '--ics',
+      url,
+      '--dev',
+    );
+    assert.match(added.source_id!, /^src_/);
+    assert.equal(added.state, 'initial_sync');
+    assert.equal(added.url, url);
+    const listed = (await calpush('sources', 'list', '--account-id', account.account_id!)) as {
+      sources?: { source_id: string }[];
+    };
+    assert.deepEqual(
+      listed.sources?.map((s) => s.source_id),
+      [added.source_id],
+    );
+    assert.deepEqual(await calpush('sources', 'remove', '--source-id', added.source_id!), {
+      removed: added.source_id,
+    });
+    await assert.rejects(
+      run(process.execPath, [bin, 'sources', 'add', '--account-id', 'x', '--data', dataDir]),
+      (err: { code: number; stderr: string }) =>
+        err.code === 2 && /exactly one of/.test(err.stderr),
+    );
+  } finally {
+    feed.close();
+  }
 });

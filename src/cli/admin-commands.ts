@@ -5,6 +5,36 @@ import { createService } from '../service.ts';
 import { createLogger } from '../log.ts';
 import { createClient, revokeClientSecret, rotateClientSecret } from '../core/clients.ts';
 import { createAccount } from '../core/accounts.ts';
+import type { NewSource } from '../core/sources.ts';
+import { accountOfSource, connectSource, listSources, removeSource } from '../core/sources.ts';
+import { sourceJson } from '../faces/cronofy/serialize.ts';
+import { readFileSync } from 'node:fs';
+
+/** `sources add`: exactly one of --caldav and --ics; a CalDAV password only from a file. */
+function sourceToAdd(v: ParsedCommand['values']): NewSource {
+  if ((v.caldav === undefined) === (v.ics === undefined)) {
+    throw new UsageError('give exactly one of --caldav URL and --ics URL');
+  }
+  const interval = v['poll-interval'];
+  if (interval !== undefined && !/^\d+$/.test(interval)) {
+    throw new UsageError('--poll-interval takes a whole number of seconds');
+  }
+  const common = {
+    accountId: required(v['account-id'], 'account-id'),
+    name: v.name,
+    pollIntervalSeconds: interval === undefined ? undefined : Number(interval),
+  };
+  if (v.ics !== undefined) return { ...common, provider: 'ics', url: v.ics };
+  // Read from a file, never from the command line, where other users could see it.
+  const password = readFileSync(required(v['password-file'], 'password-file'), 'utf8');
+  return {
+    ...common,
+    provider: 'caldav',
+    url: v.caldav ?? '',
+    username: required(v.username, 'username'),
+    password: password.replace(/\r?\n$/, ''),
+  };
+}
 
 function print(json: boolean | undefined, value: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
@@ -62,6 +92,26 @@ export async function runAdminCommand(config: Config, parsed: ParsedCommand): Pr
           },
           `account_id:   ${a.accountId}\naccess_token: ${a.accessToken}\ncalendar_id:  ${a.calendarId}`,
         );
+        return 0;
+      }
+      case 'sources add': {
+        const s = await connectSource(res, sourceToAdd(v));
+        print(v.json, sourceJson(s), `source_id: ${s.id}\nstate:     ${s.state}`);
+        return 0;
+      }
+      case 'sources list': {
+        const sources = await listSources(res, required(v['account-id'], 'account-id'));
+        print(
+          v.json,
+          { sources: sources.map(sourceJson) },
+          sources.map((s) => `${s.id}  ${s.provider}  ${s.state}  ${s.url}`).join('\n'),
+        );
+        return 0;
+      }
+      case 'sources remove': {
+        const sourceId = required(v['source-id'], 'source-id');
+        await removeSource(res, await accountOfSource(res, sourceId), sourceId);
+        print(v.json, { removed: sourceId }, `removed ${sourceId}`);
         return 0;
       }
       default:

@@ -16,6 +16,11 @@ Commands:
                                  remove a secret (default: all but the newest)
   accounts create --client-id ID --email EMAIL [--name NAME] [--time-zone TZ]
                                  create an account with a calendar and an access token
+  sources add --account-id ID (--caldav URL --username USER --password-file FILE | --ics URL)
+              [--name NAME] [--poll-interval SECONDS]
+                                 mirror a CalDAV server's or an ICS feed's calendars
+  sources list --account-id ID   list an account's sources
+  sources remove --source-id ID  remove a source, its calendars and their events
 
 Options (every command):
   --data DIR             SQLite data directory (default ./data)
@@ -41,6 +46,13 @@ const options = {
   'client-id': { type: 'string' },
   secret: { type: 'string' },
   'time-zone': { type: 'string' },
+  'account-id': { type: 'string' },
+  'source-id': { type: 'string' },
+  caldav: { type: 'string' },
+  ics: { type: 'string' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
+  'poll-interval': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -55,6 +67,13 @@ export interface ParsedCommand {
     readonly 'client-id'?: string | undefined;
     readonly secret?: string | undefined;
     readonly 'time-zone'?: string | undefined;
+    readonly 'account-id'?: string | undefined;
+    readonly 'source-id'?: string | undefined;
+    readonly caldav?: string | undefined;
+    readonly ics?: string | undefined;
+    readonly username?: string | undefined;
+    readonly 'password-file'?: string | undefined;
+    readonly 'poll-interval'?: string | undefined;
   };
   readonly overrides: ConfigOverrides;
 }

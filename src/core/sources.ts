@@ -355,6 +355,17 @@ export async function getSource(
   );
 }
 
+/** The account a source belongs to (for operators, who name a source alone). */
+export async function accountOfSource(res: CoreResources, sourceId: string): Promise<string> {
+  const row = await res.db
+    .selectFrom('sources')
+    .select('account_id')
+    .where('id', '=', sourceId)
+    .executeTakeFirst();
+  if (!row) throw new CoreError('not_found', `no source ${sourceId}`, { field: 'source_id' });
+  return row.account_id;
+}
+
 async function ownedSource(db: Executor, accountId: string, sourceId: string) {
   const row = await db
     .selectFrom('sources')
