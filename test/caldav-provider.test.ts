@@ -48,6 +48,16 @@ async function connectedState(url: string, credentials: SourceCredentials): Prom
   return state;
 }
 
+/** Replaces a calendar's stored token by one of Radicale's form that it never issued. */
+function forgetSyncToken(state: SourceState, remoteId: string): void {
+  const stored = state.calendars.get(remoteId);
+  assert.ok(stored);
+  stored.cursor = {
+    ...(stored.cursor as object),
+    syncToken: `http://radicale.org/ns/sync/${'0'.repeat(64)}`,
+  };
+}
+
 async function rejectsWith(promise: Promise<unknown>, kind: string): Promise<SourceError> {
   try {
     await promise;
@@ -238,6 +248,43 @@ describe('poll', () => {
     assert.equal(state.itemReads, 0, 'sync-collection never needs the stored versions');
   });
 
+  test('a token Radicale no longer knows (403 valid-sync-token) falls back to the etag diff', async () => {
+    const { user, credentials } = await newUser('stale');
+    const calendar = await user.mkcalendar('cal');
+    for (const n of [1, 2]) await user.put(calendar, `e${n}.ics`, eventIcs(`e${n}`, `Event ${n}`));
+    const state = await connectedState(`${radicale.url}/`, credentials);
+    forgetSyncToken(state, calendar);
+
+    await user.put(calendar, 'e3.ics', eventIcs('e3', 'Event 3'));
+    await user.delete(`${calendar}e1.ics`);
+    const fallback = await http.measure(() => provider().poll(state.input()));
+    assert.deepEqual(
+      fallback.exchanges.map((e) => `${e.request.method} ${e.status}`),
+      ['PROPFIND 207', 'REPORT 403', 'PROPFIND 207', 'REPORT 207'],
+    );
+    assert.deepEqual(
+      fallback.result.changes.map((c) => ({
+        changed: c.changed.map((i) => i.key),
+        removed: c.removed,
+      })),
+      [{ changed: ['/stale/cal/e3.ics'], removed: ['/stale/cal/e1.ics'] }],
+    );
+    assert.equal(state.itemReads, 1);
+    state.apply(fallback.result);
+
+    // The probe's token was stored: the next change is read by sync-collection again.
+    await user.put(calendar, 'e4.ics', eventIcs('e4', 'Event 4'));
+    const synced = await http.measure(() => provider().poll(state.input()));
+    assert.deepEqual(
+      synced.exchanges.map((e) => `${e.request.method} ${e.status}`),
+      ['PROPFIND 207', 'REPORT 207', 'REPORT 207'],
+    );
+    assert.deepEqual(
+      synced.result.changes[0]?.changed.map((i) => i.key),
+      ['/stale/cal/e4.ics'],
+    );
+  });
+
   test('a calendar created upstream appears in calendars and changes; a deleted one goes', async () => {
     const { user, credentials } = await newUser('grower');
     const first = await user.mkcalendar('first', { name: 'First' });
@@ -357,11 +404,17 @@ describe('poll', () => {
       await user.put(calendar, 'event-0.ics', eventIcs('event-0', 'Event 0 changed'));
       const change = await http.measure(() => caldav.poll(state.input()));
       assert.equal(change.result.changes[0]?.changed.length, 1);
+      state.apply(change.result);
+      forgetSyncToken(state, calendar);
+      await user.put(calendar, 'event-1.ics', eventIcs('event-1', 'Event 1 changed'));
+      const diff = await http.measure(() => caldav.poll(state.input()));
+      assert.equal(diff.result.changes[0]?.changed.length, 1);
       measured[name] = { initial: initial.bytes, idle: idle.bytes, change: change.bytes };
       t.diagnostic(
         `${count} events: initial ${initial.requests} requests ${initial.bytes} bytes, ` +
           `idle ${idle.requests} request ${idle.bytes} bytes, ` +
-          `one changed ${change.requests} requests ${change.bytes} bytes`,
+          `one changed ${change.requests} requests ${change.bytes} bytes, ` +
+          `one changed by etag diff ${diff.requests} requests ${diff.bytes} bytes`,
       );
     }
     const small = measured['small'];
