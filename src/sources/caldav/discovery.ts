@@ -8,7 +8,7 @@ import {
   isCalendar,
 } from './calendar-props.ts';
 import type { DavSession } from './dav-session.ts';
-import { collectionUrl, hrefPath, shownUrl } from './href.ts';
+import { collectionUrl, hrefPath, samePath, shownUrl } from './href.ts';
 import type { DavResponse } from './multistatus.ts';
 import { propHref } from './multistatus.ts';
 import { ns } from './xml-tree.ts';
@@ -76,17 +76,10 @@ async function homeOf(
 }
 
 /** The response about the requested resource itself (a Depth 0 answer has only that one). */
-export function responseFor(
-  responses: readonly DavResponse[],
-  url: string,
-): DavResponse | undefined {
-  const path = withSlash(hrefPath(url, url));
+function responseFor(responses: readonly DavResponse[], url: string): DavResponse | undefined {
+  const path = hrefPath(url, url);
   return (
-    responses.find((r) => withSlash(hrefPath(r.href, url)) === path) ??
+    responses.find((r) => samePath(hrefPath(r.href, url), path)) ??
     (responses.length === 1 ? responses[0] : undefined)
   );
-}
-
-function withSlash(path: string): string {
-  return path.endsWith('/') ? path : `${path}/`;
 }

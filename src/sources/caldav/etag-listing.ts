@@ -1,6 +1,7 @@
 import { SourceError } from '../../domain/source.ts';
 import type { DavSession } from './dav-session.ts';
-import { hrefPath } from './href.ts';
+import { hrefPath, samePath } from './href.ts';
+import type { DavResponse } from './multistatus.ts';
 import { propOf, propText } from './multistatus.ts';
 import { ns } from './xml-tree.ts';
 
@@ -25,7 +26,7 @@ export async function listEtags(
   const etags = new Map<string, string>();
   for (const response of listing.responses) {
     const key = hrefPath(response.href, listing.url);
-    if (key === calendarPath || isCollection(response)) continue;
+    if (samePath(key, calendarPath) || isCollection(response)) continue;
     const etag = propText(response, ns.dav, 'getetag');
     if (etag === null) {
       throw new SourceError('malformed', `calendar listing: no etag for ${key}`);
@@ -35,7 +36,7 @@ export async function listEtags(
   return etags;
 }
 
-function isCollection(response: Parameters<typeof propOf>[0]): boolean {
+function isCollection(response: DavResponse): boolean {
   const type = propOf(response, ns.dav, 'resourcetype');
   return type?.children.some((c) => c.ns === ns.dav && c.name === 'collection') ?? false;
 }

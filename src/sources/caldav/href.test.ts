@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectionUrl, hrefPath, shownUrl } from './href.ts';
+import { collectionUrl, hrefPath, samePath, shownUrl } from './href.ts';
 
 const base = 'https://dav.example/cal/home/';
 
@@ -29,6 +29,11 @@ test('a collection URL ends in a slash', () => {
     collectionUrl('https://dav.example/cal/work/', base),
     'https://dav.example/cal/work/',
   );
+});
+
+test('a collection is the same with or without its trailing slash', () => {
+  assert.ok(samePath('/cal/work', '/cal/work/'));
+  assert.ok(!samePath('/cal/work', '/cal/work2/'));
 });
 
 test('a URL shown in a message has no credentials', () => {

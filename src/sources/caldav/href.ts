@@ -38,6 +38,11 @@ function canonicalSegment(segment: string): string {
   );
 }
 
+/** Whether two paths name one collection, with or without its trailing slash. */
+export function samePath(a: string, b: string): boolean {
+  return a.replace(/\/$/, '') === b.replace(/\/$/, '');
+}
+
 /** A URL fit for a message: no user name or password in it. */
 export function shownUrl(url: string): string {
   try {

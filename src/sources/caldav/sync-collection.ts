@@ -1,6 +1,6 @@
 import { SourceError } from '../../domain/source.ts';
 import type { DavAnswer, DavSession } from './dav-session.ts';
-import { hrefPath, shownUrl } from './href.ts';
+import { hrefPath, samePath, shownUrl } from './href.ts';
 import { parseMultistatus } from './multistatus.ts';
 import { escapeXml, ns, parseXml } from './xml-tree.ts';
 
@@ -51,7 +51,7 @@ export async function syncCollection(
     let truncated = false;
     for (const response of multistatus.responses) {
       const key = hrefPath(response.href, answer.url);
-      if (key === calendarPath) {
+      if (samePath(key, calendarPath)) {
         truncated ||= response.status === 507;
         continue;
       }
