@@ -28,6 +28,8 @@ import { createOutboundHttp } from './net/outbound-http.ts';
 import { createSecretBox, loadSecretKey } from './core/secret-box.ts';
 import { SourceScheduler } from './sources/scheduler.ts';
 import { createIcsProvider } from './sources/ics/ics-provider.ts';
+import { createCaldavProvider } from './sources/caldav/caldav-provider.ts';
+import { parseItem } from './sources/ical/parse-calendar.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
@@ -66,7 +68,17 @@ export function deliveryDialects(): DeliveryDialects {
 
 /** Every kind of source calpush can mirror, each reading through the one outbound client. */
 export function sourceProvidersOver(http: OutboundHttp, clock: Clock): SourceProviders {
-  const providers: SourceProvider[] = [createIcsProvider({ http, clock })];
+  const providers: SourceProvider[] = [
+    // CalDAV servers answer "anything changed?" in one small request: polled every minute.
+    createCaldavProvider({
+      http,
+      clock,
+      parseItem: (ics, key, version) => parseItem(ics, key, version),
+      defaultIntervalMs: 60_000,
+      minIntervalMs: 30_000,
+    }),
+    createIcsProvider({ http, clock }),
+  ];
   return new Map(providers.map((p) => [p.name, p]));
 }
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +57,13 @@ export class Radicale {
   /** Radicale reads the htpasswd file at every login, so users can be added while it runs. */
   async addUser(name: string, password: string): Promise<void> {
     await appendFile(this.#htpasswd, `${name}:${password}\n`);
+  }
+
+  /** Gives a user a new password, as when someone changes it on the server. */
+  async setPassword(name: string, password: string): Promise<void> {
+    const lines = (await readFile(this.#htpasswd, 'utf8')).split('\n');
+    const kept = lines.filter((line) => line !== '' && !line.startsWith(`${name}:`));
+    await writeFile(this.#htpasswd, [...kept, `${name}:${password}`, ''].join('\n'));
   }
 
   async stop(): Promise<void> {

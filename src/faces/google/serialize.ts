@@ -59,6 +59,14 @@ export function eventJson(event: EventRow, ownerEmail: string) {
   const kept: Record<string, unknown> = {};
   for (const name of keptEventFields) if (extra[name] !== undefined) kept[name] = extra[name];
   const recurrence = event.recurrence_json ? (JSON.parse(event.recurrence_json) as string[]) : null;
+  // An occurrence a source moved or changed names its series and the start it replaces.
+  const exception =
+    typeof extra.recurringEventId === 'string'
+      ? {
+          recurringEventId: extra.recurringEventId,
+          originalStartTime: timeJson(extra.originalStartTime as EventTime),
+        }
+      : {};
   return {
     kind: 'calendar#event',
     etag: etag(event.change_seq),
@@ -74,6 +82,7 @@ export function eventJson(event: EventRow, ownerEmail: string) {
     start: timeJson(JSON.parse(event.start_json) as EventTime),
     end: timeJson(JSON.parse(event.end_json) as EventTime),
     ...(recurrence ? { recurrence } : {}),
+    ...exception,
     iCalUID: event.ical_uid,
     sequence: event.sequence,
     reminders: { useDefault: true },
