@@ -8,6 +8,7 @@ import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
+import { engines } from './support/postgres.ts';
 
 /** A feed on loopback with an ETag, like a static file server; it records what it is asked. */
 class Feed {
@@ -79,192 +80,194 @@ interface Json {
   error?: { code: number };
 }
 
-describe('an ICS feed as a source, through both faces', () => {
-  const clock = new ManualClock(Date.UTC(2026, 11, 6, 9, 0, 0));
-  const feed = new Feed();
-  let h: Harness;
-  let receiver: Receiver;
-  let account: TestAccount;
-  let sourceId = '';
-  let calendarId = '';
+for (const engine of engines) {
+  describe(`an ICS feed as a source, through both faces, on ${engine}`, () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 6, 9, 0, 0));
+    const feed = new Feed();
+    let h: Harness;
+    let receiver: Receiver;
+    let account: TestAccount;
+    let sourceId = '';
+    let calendarId = '';
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await h.service.app.request(path, {
-      method,
-      headers: {
-        authorization: `Bearer ${account.accessToken}`,
-        'content-type': 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-  };
-  /** Everything due is polled, then everything queued is delivered (past the quiet interval). */
-  const settle = async () => {
-    await h.service.sources.runUntilIdle();
-    // A channel's notifications go out one quiet interval apart: three rounds cover the most
-    // a poll queues for one channel (its changes, and a profile notification).
-    for (let round = 0; round < 3; round++) {
-      clock.advance(1000);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await h.service.app.request(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${account.accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
+    };
+    /** Everything due is polled, then everything queued is delivered (past the quiet interval). */
+    const settle = async () => {
+      await h.service.sources.runUntilIdle();
+      // A channel's notifications go out one quiet interval apart: three rounds cover the most
+      // a poll queues for one channel (its changes, and a profile notification).
+      for (let round = 0; round < 3; round++) {
+        clock.advance(1000);
+        await h.service.dispatcher.runUntilIdle();
+      }
+    };
+    const notified = () =>
+      receiver.requests.map(
+        (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
+      );
+
+    before(async () => {
+      await feed.start();
+      feed.publish([vevent('a@test', 'Stand-up', 7), vevent('b@test', 'Review', 8)]);
+      h = await startHarness({ clock, engine });
+      receiver = await Receiver.start();
+      account = await createTestAccount(h.service);
+      await watchAccount(h.service, account, receiver.url);
       await h.service.dispatcher.runUntilIdle();
-    }
-  };
-  const notified = () =>
-    receiver.requests.map(
-      (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
-    );
-
-  before(async () => {
-    await feed.start();
-    feed.publish([vevent('a@test', 'Stand-up', 7), vevent('b@test', 'Review', 8)]);
-    h = await startHarness({ clock });
-    receiver = await Receiver.start();
-    account = await createTestAccount(h.service);
-    await watchAccount(h.service, account, receiver.url);
-    await h.service.dispatcher.runUntilIdle();
-    clock.advance(1000);
-  });
-  after(async () => {
-    await h.close();
-    await receiver.close();
-    await feed.close();
-  });
-
-  test('connecting checks the feed, then the first sync imports it and says so', async () => {
-    const created = await call('POST', '/v1/sources', {
-      provider: 'ics',
-      url: feed.url,
+      clock.advance(1000);
     });
-    assert.equal(created.status, 201);
-    assert.equal(created.json.source?.state, 'initial_sync');
-    sourceId = created.json.source.source_id;
-    calendarId = created.json.source.calendar_ids[0]!;
-    await settle();
-    const source = await call('GET', `/v1/sources/${sourceId}`);
-    assert.equal(source.json.source?.state, 'connected');
-    const events = await call(
-      'GET',
-      `/v1/events?tzid=Etc/UTC&calendar_ids[]=${calendarId}&from=2026-12-01&to=2026-12-31`,
-    );
-    assert.deepEqual(events.json.events?.map((e) => e.summary).sort(), ['Review', 'Stand-up']);
-    assert.ok(notified().includes('profile_initial_sync_completed'));
-    const profiles = await call('GET', '/v1/profiles');
-    assert.deepEqual(
-      profiles.json.profiles?.map((p) => [p.provider_name, p.profile_connected]),
-      [
-        ['calpush', true],
-        ['ics', true],
-      ],
-    );
-  });
-
-  test('an idle poll asks conditionally, writes no change and notifies no one', async () => {
-    const before = receiver.requests.length;
-    const sync = await call('GET', `/calendar/v3/calendars/${calendarId}/events`);
-    assert.equal(sync.status, 200);
-    // Past the 15-minute interval and its jitter (up to a tenth more).
-    clock.advance(17 * 60 * 1000);
-    await settle();
-    assert.equal(feed.asked.at(-1)?.['if-none-match'], `"v${feed.version}"`);
-    assert.equal(receiver.requests.length, before);
-    const since = await call(
-      'GET',
-      `/calendar/v3/calendars/${calendarId}/events?syncToken=${encodeURIComponent(sync.json.nextSyncToken!)}`,
-    );
-    assert.deepEqual(since.json.items, []);
-  });
-
-  test('one changed event is one notification and the only item of the next incremental reads', async () => {
-    const sync = await call('GET', `/calendar/v3/calendars/${calendarId}/events`);
-    const changedAt = clock.now();
-    feed.publish([vevent('a@test', 'Stand-up (moved)', 7), vevent('b@test', 'Review', 8)]);
-    const before = receiver.requests.length;
-    assert.equal((await call('POST', `/v1/sources/${sourceId}/poll`)).status, 202);
-    await settle();
-    assert.deepEqual(notified().slice(before), ['change']);
-    const google = await call(
-      'GET',
-      `/calendar/v3/calendars/${calendarId}/events?syncToken=${encodeURIComponent(sync.json.nextSyncToken!)}`,
-    );
-    assert.deepEqual(
-      google.json.items?.map((i) => i.summary),
-      ['Stand-up (moved)'],
-    );
-    const cronofy = await call(
-      'GET',
-      `/v1/events?tzid=Etc/UTC&calendar_ids[]=${calendarId}&last_modified=${new Date(changedAt).toISOString()}`,
-    );
-    assert.deepEqual(
-      cronofy.json.events?.map((e) => e.summary),
-      ['Stand-up (moved)'],
-    );
-  });
-
-  test('an event gone from the feed is deleted, and ids stay the same across polls', async () => {
-    const sync = await call('GET', `/calendar/v3/calendars/${calendarId}/events`);
-    const ids = new Map(sync.json.items?.map((i) => [i.summary, i.id]));
-    feed.publish([vevent('a@test', 'Stand-up (moved)', 7)]);
-    await call('POST', `/v1/sources/${sourceId}/poll`);
-    await settle();
-    const since = await call(
-      'GET',
-      `/calendar/v3/calendars/${calendarId}/events?syncToken=${encodeURIComponent(sync.json.nextSyncToken!)}`,
-    );
-    assert.deepEqual(
-      since.json.items?.map((i) => [i.id, i.status]),
-      [[ids.get('Review'), 'cancelled']],
-    );
-  });
-
-  test("the source's calendar is read-only in both faces", async () => {
-    const cronofy = await call('POST', `/v1/calendars/${calendarId}/events`, {
-      event_id: 'mine',
-      summary: 'no',
-      start: '2026-12-09T09:00:00Z',
-      end: '2026-12-09T10:00:00Z',
+    after(async () => {
+      await h.close();
+      await receiver.close();
+      await feed.close();
     });
-    assert.equal(cronofy.status, 403);
-    const google = await call('POST', `/calendar/v3/calendars/${calendarId}/events`, {
-      summary: 'no',
-      start: { dateTime: '2026-12-09T09:00:00Z' },
-      end: { dateTime: '2026-12-09T10:00:00Z' },
+
+    test('connecting checks the feed, then the first sync imports it and says so', async () => {
+      const created = await call('POST', '/v1/sources', {
+        provider: 'ics',
+        url: feed.url,
+      });
+      assert.equal(created.status, 201);
+      assert.equal(created.json.source?.state, 'initial_sync');
+      sourceId = created.json.source.source_id;
+      calendarId = created.json.source.calendar_ids[0]!;
+      await settle();
+      const source = await call('GET', `/v1/sources/${sourceId}`);
+      assert.equal(source.json.source?.state, 'connected');
+      const events = await call(
+        'GET',
+        `/v1/events?tzid=Etc/UTC&calendar_ids[]=${calendarId}&from=2026-12-01&to=2026-12-31`,
+      );
+      assert.deepEqual(events.json.events?.map((e) => e.summary).sort(), ['Review', 'Stand-up']);
+      assert.ok(notified().includes('profile_initial_sync_completed'));
+      const profiles = await call('GET', '/v1/profiles');
+      assert.deepEqual(
+        profiles.json.profiles?.map((p) => [p.provider_name, p.profile_connected]),
+        [
+          ['calpush', true],
+          ['ics', true],
+        ],
+      );
     });
-    assert.equal(google.status, 403);
-    assert.equal(google.json.error?.code, 403);
-  });
 
-  test('a malformed feed makes the source failing with a clear error; what it imported stays', async () => {
-    feed.body =
-      'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x@test\r\nSUMMARY:no start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
-    feed.version++;
-    await call('POST', `/v1/sources/${sourceId}/poll`);
-    await settle();
-    const source = await call('GET', `/v1/sources/${sourceId}`);
-    assert.equal(source.json.source?.state, 'failing');
-    assert.match(source.json.source?.last_error ?? '', /x@test/);
-    const events = await call(
-      'GET',
-      `/v1/events?tzid=Etc/UTC&calendar_ids[]=${calendarId}&from=2026-12-01&to=2026-12-31`,
-    );
-    assert.deepEqual(
-      events.json.events?.map((e) => e.summary),
-      ['Stand-up (moved)'],
-    );
-  });
+    test('an idle poll asks conditionally, writes no change and notifies no one', async () => {
+      const before = receiver.requests.length;
+      const sync = await call('GET', `/calendar/v3/calendars/${calendarId}/events`);
+      assert.equal(sync.status, 200);
+      // Past the 15-minute interval and its jitter (up to a tenth more).
+      clock.advance(17 * 60 * 1000);
+      await settle();
+      assert.equal(feed.asked.at(-1)?.['if-none-match'], `"v${feed.version}"`);
+      assert.equal(receiver.requests.length, before);
+      const since = await call(
+        'GET',
+        `/calendar/v3/calendars/${calendarId}/events?syncToken=${encodeURIComponent(sync.json.nextSyncToken!)}`,
+      );
+      assert.deepEqual(since.json.items, []);
+    });
 
-  test('removing the source deletes its calendar, and its profile is no longer listed', async () => {
-    assert.equal((await call('DELETE', `/v1/sources/${sourceId}`)).status, 202);
-    const calendars = await call('GET', '/v1/calendars');
-    assert.ok(!JSON.stringify(calendars.json).includes(calendarId));
-    const profiles = await call('GET', '/v1/profiles');
-    assert.deepEqual(
-      profiles.json.profiles?.map((p) => p.provider_name),
-      ['calpush'],
-    );
-    assert.equal((await call('GET', `/v1/sources/${sourceId}`)).status, 404);
+    test('one changed event is one notification and the only item of the next incremental reads', async () => {
+      const sync = await call('GET', `/calendar/v3/calendars/${calendarId}/events`);
+      const changedAt = clock.now();
+      feed.publish([vevent('a@test', 'Stand-up (moved)', 7), vevent('b@test', 'Review', 8)]);
+      const before = receiver.requests.length;
+      assert.equal((await call('POST', `/v1/sources/${sourceId}/poll`)).status, 202);
+      await settle();
+      assert.deepEqual(notified().slice(before), ['change']);
+      const google = await call(
+        'GET',
+        `/calendar/v3/calendars/${calendarId}/events?syncToken=${encodeURIComponent(sync.json.nextSyncToken!)}`,
+      );
+      assert.deepEqual(
+        google.json.items?.map((i) => i.summary),
+        ['Stand-up (moved)'],
+      );
+      const cronofy = await call(
+        'GET',
+        `/v1/events?tzid=Etc/UTC&calendar_ids[]=${calendarId}&last_modified=${new Date(changedAt).toISOString()}`,
+      );
+      assert.deepEqual(
+        cronofy.json.events?.map((e) => e.summary),
+        ['Stand-up (moved)'],
+      );
+    });
+
+    test('an event gone from the feed is deleted, and ids stay the same across polls', async () => {
+      const sync = await call('GET', `/calendar/v3/calendars/${calendarId}/events`);
+      const ids = new Map(sync.json.items?.map((i) => [i.summary, i.id]));
+      feed.publish([vevent('a@test', 'Stand-up (moved)', 7)]);
+      await call('POST', `/v1/sources/${sourceId}/poll`);
+      await settle();
+      const since = await call(
+        'GET',
+        `/calendar/v3/calendars/${calendarId}/events?syncToken=${encodeURIComponent(sync.json.nextSyncToken!)}`,
+      );
+      assert.deepEqual(
+        since.json.items?.map((i) => [i.id, i.status]),
+        [[ids.get('Review'), 'cancelled']],
+      );
+    });
+
+    test("the source's calendar is read-only in both faces", async () => {
+      const cronofy = await call('POST', `/v1/calendars/${calendarId}/events`, {
+        event_id: 'mine',
+        summary: 'no',
+        start: '2026-12-09T09:00:00Z',
+        end: '2026-12-09T10:00:00Z',
+      });
+      assert.equal(cronofy.status, 403);
+      const google = await call('POST', `/calendar/v3/calendars/${calendarId}/events`, {
+        summary: 'no',
+        start: { dateTime: '2026-12-09T09:00:00Z' },
+        end: { dateTime: '2026-12-09T10:00:00Z' },
+      });
+      assert.equal(google.status, 403);
+      assert.equal(google.json.error?.code, 403);
+    });
+
+    test('a malformed feed makes the source failing with a clear error; what it imported stays', async () => {
+      feed.body =
+        'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x@test\r\nSUMMARY:no start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
+      feed.version++;
+      await call('POST', `/v1/sources/${sourceId}/poll`);
+      await settle();
+      const source = await call('GET', `/v1/sources/${sourceId}`);
+      assert.equal(source.json.source?.state, 'failing');
+      assert.match(source.json.source?.last_error ?? '', /x@test/);
+      const events = await call(
+        'GET',
+        `/v1/events?tzid=Etc/UTC&calendar_ids[]=${calendarId}&from=2026-12-01&to=2026-12-31`,
+      );
+      assert.deepEqual(
+        events.json.events?.map((e) => e.summary),
+        ['Stand-up (moved)'],
+      );
+    });
+
+    test('removing the source deletes its calendar, and its profile is no longer listed', async () => {
+      assert.equal((await call('DELETE', `/v1/sources/${sourceId}`)).status, 202);
+      const calendars = await call('GET', '/v1/calendars');
+      assert.ok(!JSON.stringify(calendars.json).includes(calendarId));
+      const profiles = await call('GET', '/v1/profiles');
+      assert.deepEqual(
+        profiles.json.profiles?.map((p) => p.provider_name),
+        ['calpush'],
+      );
+      assert.equal((await call('GET', `/v1/sources/${sourceId}`)).status, 404);
+    });
   });
-});
+}
 
 test('a feed that is not there is a 422 on url, in Cronofy format', async () => {
   const h = await startHarness();
