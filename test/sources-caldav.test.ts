@@ -131,6 +131,7 @@ describe('a CalDAV server (Radicale) as a source, through both faces', () => {
   test('an event created, changed and deleted upstream: each a notification and that event alone', async () => {
     let token = await syncToken();
     let before = receiver.requests.length;
+    const createdAt = clock.now();
     await dav.put(
       work,
       'review.ics',
@@ -140,6 +141,14 @@ describe('a CalDAV server (Radicale) as a source, through both faces', () => {
     assert.deepEqual(notified().slice(before), ['change']);
     assert.deepEqual(
       (await changesSince(token)).map((i) => i.summary),
+      ['Review'],
+    );
+    const cronofy = await call(
+      'GET',
+      `/v1/events?tzid=Etc/UTC&calendar_ids[]=${calendarId}&last_modified=${new Date(createdAt).toISOString()}`,
+    );
+    assert.deepEqual(
+      cronofy.json.events?.map((e) => e.summary),
       ['Review'],
     );
 

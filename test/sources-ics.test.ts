@@ -14,6 +14,7 @@ import { engines } from './support/postgres.ts';
 class Feed {
   body = '';
   version = 1;
+  name = 'Team';
   readonly asked: IncomingHttpHeaders[] = [];
   readonly #server: Server;
 
@@ -43,7 +44,7 @@ class Feed {
       'BEGIN:VCALENDAR',
       'VERSION:2.0',
       'PRODID:-//test//feed//EN',
-      'X-WR-CALNAME:Team',
+      `X-WR-CALNAME:${this.name}`,
       ...events,
       'END:VCALENDAR',
       '',
@@ -75,6 +76,7 @@ interface Json {
   events?: { event_uid: string; summary: string; deleted: boolean }[];
   items?: { id: string; summary?: string; status?: string }[];
   nextSyncToken?: string;
+  summary?: string;
   profiles?: { provider_name: string; profile_connected: boolean }[];
   errors?: Record<string, unknown>;
   error?: { code: number };
@@ -217,6 +219,29 @@ for (const engine of engines) {
         since.json.items?.map((i) => [i.id, i.status]),
         [[ids.get('Review'), 'cancelled']],
       );
+    });
+
+    test('a calendar renamed upstream is renamed here, and calendar list watchers hear of it', async () => {
+      const list = await call('POST', '/calendar/v3/users/me/calendarList/watch', {
+        id: `list-${engine}`,
+        type: 'web_hook',
+        address: receiver.url,
+      });
+      assert.equal(list.status, 200);
+      await settle();
+      const before = receiver.requests.length;
+      feed.name = 'Team (renamed)';
+      feed.publish([vevent('a@test', 'Stand-up (moved)', 7)]);
+      await call('POST', `/v1/sources/${sourceId}/poll`);
+      await settle();
+      const calendar = await call('GET', `/calendar/v3/users/me/calendarList/${calendarId}`);
+      assert.equal(calendar.json.summary, 'Team (renamed)');
+      const states = receiver.requests
+        .slice(before)
+        .map((r) => r.headers['x-goog-resource-state'])
+        .filter((state) => state !== undefined);
+      assert.deepEqual(states, ['exists']);
+      await call('POST', '/calendar/v3/channels/stop', { id: `list-${engine}` });
     });
 
     test("the source's calendar is read-only in both faces", async () => {

@@ -4,7 +4,7 @@ import type { KnownCalendar, PollResult, SourceCredentials, SourceItem } from '.
 import type { ProfileEvent } from '../domain/change.ts';
 import { recordChange } from './change-log.ts';
 import { mirrorItems, removeEventsByUid } from './source-events.ts';
-import { addSourceCalendar, removeSourceCalendar } from './sources.ts';
+import { addSourceCalendar, removeSourceCalendar, renameSourceCalendar } from './sources.ts';
 import { chunks } from '../store/list-lengths.ts';
 
 /** A source leased for one poll: what its provider needs, and the lease its outcome needs. */
@@ -165,13 +165,31 @@ export async function recordPoll(
       .select('time_zone')
       .where('id', '=', source.accountId)
       .executeTakeFirstOrThrow();
+    const current = new Map(
+      (
+        await trx
+          .selectFrom('calendars')
+          .select(['id', 'name', 'color'])
+          .where('profile_id', '=', source.profileId)
+          .where('deleted', '=', 0)
+          .execute()
+      ).map((c) => [c.id, c]),
+    );
     for (const remote of result.calendars) {
-      if (calendarOf.has(remote.remoteId)) continue;
-      calendarOf.set(
-        remote.remoteId,
-        await addSourceCalendar(res, trx, source, remote, account.time_zone, now),
-      );
-      changed++;
+      const calendarId = calendarOf.get(remote.remoteId);
+      if (calendarId === undefined) {
+        calendarOf.set(
+          remote.remoteId,
+          await addSourceCalendar(res, trx, source, remote, account.time_zone, now),
+        );
+        changed++;
+        continue;
+      }
+      const stored = current.get(calendarId);
+      if (stored && (stored.name !== remote.name || stored.color !== remote.color)) {
+        await renameSourceCalendar(res, trx, source.accountId, calendarId, remote, now);
+        changed++;
+      }
     }
     for (const changes of result.changes) {
       const calendarId = calendarOf.get(changes.remoteId);

@@ -244,6 +244,28 @@ export async function addSourceCalendar(
   return calendarId;
 }
 
+/** A calendar renamed or recoloured upstream is here too; calendar list watchers hear of it. */
+export async function renameSourceCalendar(
+  res: CoreResources,
+  trx: Executor,
+  accountId: string,
+  calendarId: string,
+  remote: RemoteCalendar,
+  now: number,
+): Promise<void> {
+  const seq = await recordChange(
+    trx,
+    res.dialects,
+    { accountId, resource: 'calendar', calendarId, resourceId: calendarId, managed: false },
+    now,
+  );
+  await trx
+    .updateTable('calendars')
+    .set({ name: remote.name, color: remote.color, updated_at: now, change_seq: seq })
+    .where('id', '=', calendarId)
+    .execute();
+}
+
 /**
  * A calendar gone upstream (or with its source) is deleted here, with its events; watchers
  * hear of it as of any deleted calendar.
