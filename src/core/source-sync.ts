@@ -353,3 +353,20 @@ export async function recordPollFailure(
   });
   if (failure.disconnect) res.notifyQueued();
 }
+
+/** Hands back leases of polls that were never started, so any node may take them at once. */
+export async function releaseSourceLeases(
+  res: CoreResources,
+  sources: readonly LeasedSource[],
+): Promise<void> {
+  await res.write(async (trx) => {
+    for (const source of sources) {
+      await trx
+        .updateTable('sources')
+        .set({ lease_until: null })
+        .where('id', '=', source.id)
+        .where('lease_until', '=', source.leaseUntil)
+        .execute();
+    }
+  });
+}

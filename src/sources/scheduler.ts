@@ -3,7 +3,12 @@ import type { Logger } from '../log.ts';
 import type { LeasedSource } from '../core/source-sync.ts';
 import { SourceError } from '../domain/source.ts';
 import { KeyedSlots } from '../domain/keyed-slots.ts';
-import { leaseDueSources, recordPoll, recordPollFailure } from '../core/source-sync.ts';
+import {
+  leaseDueSources,
+  recordPoll,
+  recordPollFailure,
+  releaseSourceLeases,
+} from '../core/source-sync.ts';
 import { pollBackoffMs, withJitter } from './poll-timing.ts';
 
 export interface SchedulerLimits {
@@ -115,9 +120,16 @@ export class SourceScheduler {
       const stale: LeasedSource[] = [];
       const next = this.#perHost.release(host, performance.now(), stale);
       if (next) this.#start(host, next);
-      // Stale waiters keep their lease until it runs out, then any node takes them again.
-      if (stale.length > 0)
-        this.#deps.logger.debug({ count: stale.length }, 'source polls waited too long');
+      // Polls that waited past half their lease go back unstarted: a lease must not run out
+      // while its poll is still to come.
+      if (stale.length > 0) {
+        releaseSourceLeases(this.#deps.res, stale).catch((err: unknown) =>
+          this.#deps.logger.error(
+            { err, count: stale.length },
+            'handing back source leases failed',
+          ),
+        );
+      }
       this.wake();
     });
     this.#polls.add(poll);
