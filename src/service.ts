@@ -142,7 +142,11 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     res: core,
     logger,
     random: deps.random ?? Math.random,
-    limits: { ...config.sources, lockRows: store.traits.concurrentWriters },
+    limits: {
+      ...config.sources,
+      lockRows: store.traits.concurrentWriters,
+      releaseLeasesOnStart: store.traits.singleNode,
+    },
   });
   sourcesDue.on('due', () => sources.wake());
   const rateLimit =
@@ -181,7 +185,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     async start() {
       started = true;
       await dispatcher.start();
-      sources.start();
+      await sources.start();
       pruning = setInterval(() => {
         pruner
           .prune(clock.now())

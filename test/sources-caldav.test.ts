@@ -224,6 +224,37 @@ describe('a CalDAV server (Radicale) as a source, through both faces', () => {
     assert.ok(calendars.json.calendars?.some((c) => c.calendar_name === 'Home'));
   });
 
+  test('an event moved to another resource of its calendar stays, with its id', async () => {
+    await dav.put(work, 'one-off.ics', eventIcs('one-off@test', 'One-off'));
+    await pollNow();
+    const token = await syncToken();
+    const before = (await call('GET', `/calendar/v3/calendars/${calendarId}/events`)).json.items;
+    const id = before?.find((i) => i.summary === 'One-off')?.id;
+    // Moved between two polls: removed under its old name, written under a new one (Radicale
+    // refuses a second resource with the same UID, as RFC 4791 says).
+    await dav.delete(`${work}one-off.ics`);
+    await dav.put(work, 'renamed.ics', eventIcs('one-off@test', 'One-off'));
+    await pollNow();
+    assert.deepEqual(await changesSince(token), [], 'the event was neither removed nor changed');
+    const after = (await call('GET', `/calendar/v3/calendars/${calendarId}/events`)).json.items;
+    assert.equal(after?.find((i) => i.summary === 'One-off')?.id, id);
+  });
+
+  test('a calendar removed upstream and made again comes back with its id', async () => {
+    const home = `${dav.base}home/`;
+    const before = (await call('GET', `/v1/sources/${sourceId}`)).json.source?.calendar_ids ?? [];
+    await dav.delete(home);
+    await pollNow();
+    assert.equal(
+      (await call('GET', `/v1/sources/${sourceId}`)).json.source?.calendar_ids.length,
+      1,
+    );
+    await dav.mkcalendar('home', { name: 'Home' });
+    await pollNow();
+    const after = (await call('GET', `/v1/sources/${sourceId}`)).json.source?.calendar_ids ?? [];
+    assert.deepEqual([...after].sort(), [...before].sort());
+  });
+
   test('a password changed upstream disconnects once; PATCH reconnects without a full resync', async () => {
     await radicale.setPassword('ada', 'second-password');
     const before = receiver.requests.length;

@@ -9,6 +9,8 @@ import { createTestAccount, startHarness, watchAccount } from './support/harness
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { engines } from './support/postgres.ts';
+import { randomBytes } from 'node:crypto';
+import { createSecretBox } from '../src/core/secret-box.ts';
 
 /** A feed on loopback with an ETag, like a static file server; it records what it is asked. */
 class Feed {
@@ -311,5 +313,53 @@ test('a feed that is not there is a 422 on url, in Cronofy format', async () => 
     assert.deepEqual(Object.keys(body.errors), ['url']);
   } finally {
     await h.close();
+  }
+});
+
+test('a password sealed under another key fails its source alone, and a new password mends it', async () => {
+  const feed = new Feed();
+  await feed.start();
+  feed.publish([vevent('k@test', 'Keyed', 9)]);
+  const h = await startHarness();
+  try {
+    const account = await createTestAccount(h.service);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await h.service.app.request(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${account.accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, json: (await response.json()) as Json };
+    };
+    const keyed = await call('POST', '/v1/sources', {
+      provider: 'ics',
+      url: feed.url,
+      username: 'u',
+      password: 'p',
+    });
+    const open = await call('POST', '/v1/sources', { provider: 'ics', url: `${feed.url}?b` });
+    const keyedId = keyed.json.source!.source_id;
+    // As if sealed by a node with another key, or restored without this one.
+    await h.service.store.db
+      .updateTable('sources')
+      .set({ sealed_password: createSecretBox(randomBytes(32)).seal('p') })
+      .where('id', '=', keyedId)
+      .execute();
+    await h.service.sources.runUntilIdle();
+    const failing = await call('GET', `/v1/sources/${keyedId}`);
+    assert.equal(failing.json.source?.state, 'failing');
+    assert.match(failing.json.source?.last_error ?? '', /PATCH the password/);
+    const other = await call('GET', `/v1/sources/${open.json.source!.source_id}`);
+    assert.equal(other.json.source?.state, 'connected');
+    const patched = await call('PATCH', `/v1/sources/${keyedId}`, { password: 'new' });
+    assert.equal(patched.status, 200);
+    await h.service.sources.runUntilIdle();
+    assert.equal((await call('GET', `/v1/sources/${keyedId}`)).json.source?.state, 'connected');
+  } finally {
+    await h.close();
+    await feed.close();
   }
 });

@@ -3,6 +3,9 @@ import type { Executor, SourcesTable } from '../store/schema.ts';
 import type { KnownCalendar, PollResult, SourceCredentials, SourceItem } from '../domain/source.ts';
 import type { ProfileEvent } from '../domain/change.ts';
 import { recordChange } from './change-log.ts';
+import { SourceError } from '../domain/source.ts';
+import { SecretBoxError } from './secret-box.ts';
+import { traitsOf } from '../store/engine-traits.ts';
 import { mirrorItems, removeEventsByUid } from './source-events.ts';
 import { addSourceCalendar, removeSourceCalendar, renameSourceCalendar } from './sources.ts';
 import { chunks } from '../store/list-lengths.ts';
@@ -29,7 +32,14 @@ export interface LeasedSource {
  */
 export async function leaseDueSources(
   res: CoreResources,
-  opts: { now: number; limit: number; leaseMs: number; lockRows: boolean },
+  opts: {
+    now: number;
+    limit: number;
+    leaseMs: number;
+    lockRows: boolean;
+    /** Sources this node is polling now, whose leases it must not take again. */
+    exclude?: readonly string[];
+  },
 ): Promise<LeasedSource[]> {
   const leaseUntil = opts.now + opts.leaseMs;
   const rows = await res.write(async (trx) => {
@@ -40,6 +50,7 @@ export async function leaseDueSources(
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', opts.now)]))
       .orderBy('next_poll_at')
       .limit(opts.limit);
+    if (opts.exclude && opts.exclude.length > 0) due = due.where('id', 'not in', opts.exclude);
     if (opts.lockRows) due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((r) => r.id);
     if (ids.length === 0) return [];
@@ -51,7 +62,28 @@ export async function leaseDueSources(
     return trx.selectFrom('sources').selectAll().where('id', 'in', ids).execute();
   });
   const leased: LeasedSource[] = [];
-  for (const row of rows) leased.push(await leasedView(res, row, leaseUntil));
+  for (const row of rows) {
+    try {
+      leased.push(await leasedView(res, row, leaseUntil));
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      // Sealed under another key (a node given a different CALPUSH_SECRET_KEY, a database
+      // restored without its key): said on the source, and the others are polled as usual.
+      await res.write((trx) =>
+        trx
+          .updateTable('sources')
+          .set({
+            state: 'failing',
+            lease_until: null,
+            next_poll_at: opts.now + row.poll_interval_ms,
+            last_error: `cannot read the stored password (${err.message}): PATCH the password`,
+          })
+          .where('id', '=', row.id)
+          .where('lease_until', '=', leaseUntil)
+          .execute(),
+      );
+    }
+  }
   return leased;
 }
 
@@ -97,14 +129,19 @@ async function itemVersions(db: Executor, calendarId: string): Promise<Map<strin
   return new Map(rows.map((r) => [r.item_key, r.version]));
 }
 
-/** The source row, if this poll's lease on it still holds (not removed, not taken over). */
+/**
+ * The source row, if this poll's lease on it still holds (not removed, not taken over, no
+ * new credentials since), locked where writers run concurrently: before the account's lock,
+ * as every writer of a source takes them.
+ */
 async function stillLeased(trx: Executor, source: LeasedSource) {
-  return trx
+  let query = trx
     .selectFrom('sources')
     .selectAll()
     .where('id', '=', source.id)
-    .where('lease_until', '=', source.leaseUntil)
-    .executeTakeFirst();
+    .where('lease_until', '=', source.leaseUntil);
+  if (traitsOf(trx).concurrentWriters) query = query.forUpdate();
+  return query.executeTakeFirst();
 }
 
 async function profileChange(
@@ -153,6 +190,11 @@ export async function recordPoll(
       .where('source_id', '=', source.id)
       .execute();
     const calendarOf = new Map(known.map((c) => [c.remote_id, c.calendar_id]));
+    if (result.calendars.length === 0 && known.length > 0) {
+      // Every calendar gone at once is far more often a server's glitch than a user's doing:
+      // the poll fails, and what was imported stays until a poll lists calendars again.
+      throw new SourceError('unavailable', 'the server listed no calendars; nothing was removed');
+    }
     const upstream = new Set(result.calendars.map((c) => c.remoteId));
     for (const c of known) {
       if (upstream.has(c.remote_id)) continue;
@@ -201,10 +243,11 @@ export async function recordPoll(
         .where('calendar_id', '=', calendarId)
         .execute();
     }
-    firstSync = row.state === 'initial_sync';
+    firstSync = row.synced_at === null;
     await trx
       .updateTable('sources')
       .set({
+        ...(firstSync ? { synced_at: now } : {}),
         state: 'connected',
         cursor_json: JSON.stringify(result.cursor ?? null),
         lease_until: null,
@@ -239,15 +282,20 @@ async function recordCalendarChanges(
 ): Promise<number> {
   if (changes.changed.length === 0 && changes.removed.length === 0) return 0;
   const keys = [...changes.changed.map((i) => i.key), ...changes.removed];
-  const previous = new Map<string, string[]>();
+  const previous = new Map<string, { uids: string[]; icalUid: string | null }>();
   for (const batch of chunks(keys)) {
     const rows = await trx
       .selectFrom('source_items')
-      .select(['item_key', 'event_uids_json'])
+      .select(['item_key', 'ical_uid', 'event_uids_json'])
       .where('calendar_id', '=', calendarId)
       .where('item_key', 'in', batch)
       .execute();
-    for (const r of rows) previous.set(r.item_key, JSON.parse(r.event_uids_json) as string[]);
+    for (const r of rows) {
+      previous.set(r.item_key, {
+        uids: JSON.parse(r.event_uids_json) as string[],
+        icalUid: r.ical_uid,
+      });
+    }
   }
   const seq = await recordChange(
     trx,
@@ -262,9 +310,8 @@ async function recordCalendarChanges(
     now,
   );
   const target = { accountId: source.accountId, calendarId, seq, now };
-  const { uidsByItem, changed } = await mirrorItems(trx, target, changes.changed, previous);
-  const removedUids = changes.removed.flatMap((key) => previous.get(key) ?? []);
-  const removed = await removeEventsByUid(trx, target, removedUids);
+  const heldBefore = new Map([...previous].map(([key, p]) => [key, p.uids]));
+  const { uidsByItem, changed } = await mirrorItems(trx, target, changes.changed, heldBefore);
   for (const batch of chunks(changes.removed)) {
     await trx
       .deleteFrom('source_items')
@@ -273,7 +320,27 @@ async function recordCalendarChanges(
       .execute();
   }
   await storeItems(trx, calendarId, changes.changed, uidsByItem);
+  // An object moved to another href (or seen under two for a while) keeps its UID, and so its
+  // events: those of a removed item go only when no item left holds that UID.
+  const removedUids: string[] = [];
+  for (const key of changes.removed) {
+    const gone = previous.get(key);
+    if (!gone) continue;
+    if (gone.icalUid !== null && (await uidStillHeld(trx, calendarId, gone.icalUid))) continue;
+    removedUids.push(...gone.uids);
+  }
+  const removed = await removeEventsByUid(trx, target, removedUids);
   return changed + removed;
+}
+
+async function uidStillHeld(trx: Executor, calendarId: string, icalUid: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('source_items')
+    .select('item_key')
+    .where('calendar_id', '=', calendarId)
+    .where('ical_uid', '=', icalUid)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 async function storeItems(
@@ -290,12 +357,14 @@ async function storeItems(
           calendar_id: calendarId,
           item_key: item.key,
           version: item.version,
+          ical_uid: item.events[0]?.icalUid ?? null,
           event_uids_json: JSON.stringify(uidsByItem.get(item.key) ?? []),
         })),
       )
       .onConflict((oc) =>
         oc.columns(['calendar_id', 'item_key']).doUpdateSet((eb) => ({
           version: eb.ref('excluded.version'),
+          ical_uid: eb.ref('excluded.ical_uid'),
           event_uids_json: eb.ref('excluded.event_uids_json'),
         })),
       )
@@ -329,11 +398,7 @@ export async function recordPollFailure(
     await trx
       .updateTable('sources')
       .set({
-        state: failure.disconnect
-          ? 'disconnected'
-          : row.state === 'initial_sync'
-            ? 'initial_sync'
-            : 'failing',
+        state: failure.disconnect ? 'disconnected' : 'failing',
         lease_until: null,
         next_poll_at: failure.disconnect ? null : failure.nextPollAt,
         failures: row.failures + 1,
@@ -369,4 +434,15 @@ export async function releaseSourceLeases(
         .execute();
     }
   });
+}
+
+/** After a crash on a single-node store nobody holds a source lease: all are freed. */
+export async function releaseAllSourceLeases(res: CoreResources): Promise<void> {
+  await res.write((trx) =>
+    trx
+      .updateTable('sources')
+      .set({ lease_until: null })
+      .where('lease_until', 'is not', null)
+      .execute(),
+  );
 }

@@ -3,8 +3,10 @@ import type { Executor, SourcesTable } from '../store/schema.ts';
 import type { RemoteCalendar, SourceCredentials, SourceProvider } from '../domain/source.ts';
 import { SourceError } from '../domain/source.ts';
 import { CoreError } from './errors.ts';
+import { createHash } from 'node:crypto';
 import { newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
+import { traitsOf } from '../store/engine-traits.ts';
 import { removeEventsByUid } from './source-events.ts';
 
 export const sourceStates = ['initial_sync', 'connected', 'failing', 'disconnected'] as const;
@@ -22,6 +24,8 @@ export interface SourceView {
   readonly lastPolledAt: number | null;
   readonly lastChangedAt: number | null;
   readonly lastError: string | null;
+  /** Whether a first full sync has completed (a source may fail or disconnect before). */
+  readonly synced: boolean;
   readonly calendarIds: readonly string[];
 }
 
@@ -78,8 +82,8 @@ function providerOf(res: CoreResources, name: string): SourceProvider {
 }
 
 function intervalMs(res: CoreResources, provider: SourceProvider, seconds?: number): number {
-  if (seconds === undefined) return provider.defaultIntervalMs;
   const floor = Math.max(provider.minIntervalMs, res.sources.minIntervalMs);
+  if (seconds === undefined) return Math.max(provider.defaultIntervalMs, floor);
   if (!Number.isInteger(seconds) || seconds * 1000 < floor) {
     throw new CoreError('invalid', `must be a whole number of seconds, at least ${floor / 1000}`, {
       field: 'poll_interval_seconds',
@@ -191,6 +195,20 @@ interface SourceRef {
   readonly profileId: string;
 }
 
+/**
+ * A mirrored calendar's id, the same whenever its source finds it: a calendar that went
+ * away upstream and came back (or that a glitch hid for a poll) keeps its id, and so do its
+ * events.
+ */
+export function sourceCalendarId(sourceId: string, remoteId: string): string {
+  const digest = createHash('sha256').update(`${sourceId}\n${remoteId}`).digest();
+  let out = 'cal_';
+  for (let i = 0; i < 20; i++) out += base32hex[(digest[i] ?? 0) & 31];
+  return out;
+}
+
+const base32hex = '0123456789abcdefghijklmnopqrstuv';
+
 /** A calendar found upstream becomes a read-only calendar of the source's profile. */
 export async function addSourceCalendar(
   res: CoreResources,
@@ -200,7 +218,7 @@ export async function addSourceCalendar(
   defaultTimeZone: string,
   now: number,
 ): Promise<string> {
-  const calendarId = newId('cal');
+  const calendarId = sourceCalendarId(source.id, remote.remoteId);
   const seq = await recordChange(
     trx,
     res.dialects,
@@ -231,6 +249,15 @@ export async function addSourceCalendar(
       updated_at: now,
       change_seq: seq,
     })
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({
+        name: remote.name,
+        color: remote.color,
+        deleted: 0,
+        updated_at: now,
+        change_seq: seq,
+      }),
+    )
     .execute();
   await trx
     .insertInto('source_calendars')
@@ -331,6 +358,7 @@ function toView(row: SourcesTable, calendarIds: readonly string[]): SourceView {
     lastPolledAt: row.last_polled_at === null ? null : Number(row.last_polled_at),
     lastChangedAt: row.last_changed_at === null ? null : Number(row.last_changed_at),
     lastError: row.last_error,
+    synced: row.synced_at !== null,
     calendarIds,
   };
 }
@@ -388,12 +416,19 @@ export async function accountOfSource(res: CoreResources, sourceId: string): Pro
   return row.account_id;
 }
 
-async function ownedSource(db: Executor, accountId: string, sourceId: string) {
-  const row = await db
-    .selectFrom('sources')
-    .selectAll()
-    .where('id', '=', sourceId)
-    .executeTakeFirst();
+/**
+ * Locked, on engines with concurrent writers: every writer of a source locks its row before
+ * the account's change lock (taken by any change it records), the order polls take too.
+ */
+async function ownedSource(
+  db: Executor,
+  accountId: string,
+  sourceId: string,
+  options: { lock?: boolean } = {},
+) {
+  let query = db.selectFrom('sources').selectAll().where('id', '=', sourceId);
+  if (options.lock && traitsOf(db).concurrentWriters) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
   if (!row) throw new CoreError('not_found', `no source ${sourceId}`, { field: 'source_id' });
   if (row.account_id !== accountId) {
     throw new CoreError('forbidden', `source ${sourceId} belongs to another account`, {
@@ -424,12 +459,14 @@ export async function patchSource(
   let sealed: string | null | undefined;
   let username: string | null | undefined;
   if (newCredentials) {
-    const stored =
-      current.sealed_password === null ? undefined : res.sources.box.open(current.sealed_password);
-    const credentials = credentialsOf(
-      patch.username ?? current.username ?? undefined,
-      patch.password ?? stored,
-    );
+    // The stored password is read only when it is kept: a new one replaces it unread, so a
+    // password sealed under a lost key can still be replaced.
+    const password =
+      patch.password ??
+      (current.sealed_password === null
+        ? undefined
+        : res.sources.box.open(current.sealed_password));
+    const credentials = credentialsOf(patch.username ?? current.username ?? undefined, password);
     await provider.connect({ url: current.url, credentials }).catch((err: unknown) => {
       throw connectError(err);
     });
@@ -438,16 +475,20 @@ export async function patchSource(
   }
   const now = res.clock.now();
   await res.write(async (trx) => {
-    await ownedSource(trx, accountId, sourceId);
-    const reconnect = newCredentials && current.state === 'disconnected';
+    const row = await ownedSource(trx, accountId, sourceId, { lock: true });
+    const reconnect = newCredentials && row.state === 'disconnected';
     await trx
       .updateTable('sources')
       .set({
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(pollIntervalMs !== undefined ? { poll_interval_ms: pollIntervalMs } : {}),
         ...(sealed !== undefined ? { sealed_password: sealed, username } : {}),
-        ...(newCredentials ? { next_poll_at: now, failures: 0 } : {}),
-        ...(reconnect ? { state: 'connected', last_error: null } : {}),
+        // A poll under way read the old credentials: dropping its lease drops its outcome
+        // (a 401 from it must not disconnect the source the new ones just reconnected).
+        ...(newCredentials ? { next_poll_at: now, failures: 0, lease_until: null } : {}),
+        ...(reconnect
+          ? { state: row.synced_at === null ? 'initial_sync' : 'connected', last_error: null }
+          : {}),
       })
       .where('id', '=', sourceId)
       .execute();
@@ -507,7 +548,7 @@ export async function removeSource(
 ): Promise<void> {
   const now = res.clock.now();
   await res.write(async (trx) => {
-    const current = await ownedSource(trx, accountId, sourceId);
+    const current = await ownedSource(trx, accountId, sourceId, { lock: true });
     const calendars = await trx
       .selectFrom('source_calendars')
       .select('calendar_id')

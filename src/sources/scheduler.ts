@@ -2,11 +2,13 @@ import type { CoreResources } from '../core/resources.ts';
 import type { Logger } from '../log.ts';
 import type { LeasedSource } from '../core/source-sync.ts';
 import { SourceError } from '../domain/source.ts';
+import { CoreError } from '../core/errors.ts';
 import { KeyedSlots } from '../domain/keyed-slots.ts';
 import {
   leaseDueSources,
   recordPoll,
   recordPollFailure,
+  releaseAllSourceLeases,
   releaseSourceLeases,
 } from '../core/source-sync.ts';
 import { pollBackoffMs, withJitter } from './poll-timing.ts';
@@ -20,6 +22,8 @@ export interface SchedulerLimits {
   readonly leaseMs: number;
   /** Stores several nodes share lock the sources they lease (SKIP LOCKED). */
   readonly lockRows: boolean;
+  /** Single-node stores free every source lease at start; shared ones wait for them to end. */
+  readonly releaseLeasesOnStart: boolean;
 }
 
 export interface SchedulerDeps {
@@ -31,6 +35,7 @@ export interface SchedulerDeps {
 
 /** How often due sources are looked for when nothing wakes the scheduler sooner. */
 const LOOK_EVERY_MS = 1000;
+const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Polls every source when it comes due: leases it (one node at a time), asks its provider
@@ -46,6 +51,10 @@ export class SourceScheduler {
   #looking: Promise<number> = Promise.resolve(0);
   #lookQueued = false;
   #running = false;
+  /** Once stopped, a freed slot starts nothing more. */
+  #stopped = false;
+  /** Sources polled here now: never leased again while their poll runs. */
+  readonly #inFlight = new Set<string>();
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
@@ -54,18 +63,27 @@ export class SourceScheduler {
     this.#perHost = new KeyedSlots(deps.limits.perHost, deps.limits.leaseMs / 2);
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    // After a crash nobody holds a lease: a single-node store frees them all at once, so no
+    // source waits for a dead process's lease to run out.
+    if (this.#deps.limits.releaseLeasesOnStart) await releaseAllSourceLeases(this.#deps.res);
     this.#running = true;
     this.#timer = setInterval(() => this.wake(), LOOK_EVERY_MS);
     this.#timer.unref();
     this.wake();
   }
 
-  /** Stops leasing; polls under way finish and are recorded. */
+  /** Stops leasing; polls under way finish and are recorded, those still waiting go back. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopped = true;
     clearInterval(this.#timer);
     await this.#looking;
+    const waiting: LeasedSource[] = [];
+    this.#perHost.dropWaiting((source) => waiting.push(source) > 0);
+    await releaseSourceLeases(this.#deps.res, waiting).catch((err: unknown) =>
+      this.#deps.logger.error({ err }, 'handing back source leases failed'),
+    );
     await Promise.allSettled([...this.#polls]);
   }
 
@@ -105,6 +123,7 @@ export class SourceScheduler {
       limit: room,
       leaseMs: limits.leaseMs,
       lockRows: limits.lockRows,
+      exclude: [...this.#inFlight],
     });
     for (const source of leased) {
       const host = hostOf(source.url);
@@ -115,11 +134,14 @@ export class SourceScheduler {
   }
 
   #start(host: string, source: LeasedSource): void {
+    this.#inFlight.add(source.id);
     const poll = this.#poll(source).finally(() => {
       this.#polls.delete(poll);
+      this.#inFlight.delete(source.id);
       const stale: LeasedSource[] = [];
       const next = this.#perHost.release(host, performance.now(), stale);
-      if (next) this.#start(host, next);
+      if (next && this.#stopped) stale.push(next);
+      else if (next) this.#start(host, next);
       // Polls that waited past half their lease go back unstarted: a lease must not run out
       // while its poll is still to come.
       if (stale.length > 0) {
@@ -145,17 +167,25 @@ export class SourceScheduler {
         throw new SourceError('malformed', `no provider ${source.provider} is registered`);
       const result = await provider.poll(source);
       const now = res.clock.now();
-      const next = now + withJitter(source.pollIntervalMs, random());
+      // A floor raised since the source was made applies to it too.
+      const interval = Math.max(source.pollIntervalMs, res.sources.minIntervalMs);
+      const next = now + withJitter(interval, random());
       const recorded = await recordPoll(res, source, result, now, next);
       logger.debug({ source: source.id, ms: now - started, ...recorded }, 'source polled');
     } catch (err) {
       const now = res.clock.now();
       const disconnect = err instanceof SourceError && err.kind === 'auth';
-      const message = err instanceof Error ? err.message : String(err);
-      if (!(err instanceof SourceError))
-        logger.warn({ err, source: source.id }, 'source poll failed');
-      const wait = pollBackoffMs(source.pollIntervalMs, source.failures + 1, random());
-      const retryAfter = err instanceof SourceError ? (err.retryAfterMs ?? 0) : 0;
+      // Only a source's own errors are shown to its user; anything else is ours, and logged.
+      const known = err instanceof SourceError || err instanceof CoreError;
+      const message = known ? err.message : 'internal error while polling (see the server log)';
+      if (!known) logger.error({ err, source: source.id }, 'source poll failed');
+      const interval = Math.max(source.pollIntervalMs, res.sources.minIntervalMs);
+      const wait = pollBackoffMs(interval, source.failures + 1, random());
+      // A server's Retry-After is honoured, up to a day: never a source given up for good.
+      const retryAfter = Math.min(
+        err instanceof SourceError ? (err.retryAfterMs ?? 0) : 0,
+        MAX_RETRY_AFTER_MS,
+      );
       await recordPollFailure(
         res,
         source,

@@ -61,6 +61,7 @@ export interface SourcesTable {
   last_polled_at: number | null;
   last_changed_at: number | null;
   last_error: string | null;
+  synced_at: number | null;
   created_at: number;
 }
 
@@ -75,6 +76,7 @@ export interface SourceItemsTable {
   calendar_id: string;
   item_key: string;
   version: string;
+  ical_uid: string | null;
   event_uids_json: string;
 }
 

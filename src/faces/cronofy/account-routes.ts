@@ -25,7 +25,7 @@ export function accountRoutes(res: CoreResources) {
         profile_id: p.id,
         profile_name: p.name,
         profile_connected: p.connected,
-        profile_initial_sync_required: sources.get(p.id)?.state === 'initial_sync',
+        profile_initial_sync_required: sources.get(p.id)?.synced === false,
         profile_calendars: calendars
           .filter((cal) => cal.profile_id === p.id)
           .map((cal) => calendarJson(cal, p)),

@@ -41,7 +41,7 @@ export function eventsRoutes(res: CoreResources) {
       ...(calendar.description ? { description: calendar.description } : {}),
       updated: formatUtcMillis(Number(calendar.updated_at)),
       timeZone: calendar.time_zone,
-      accessRole: 'owner',
+      accessRole: calendar.readonly === 1 ? 'reader' : 'owner',
       defaultReminders: [],
       ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
       ...(page.nextSyncToken ? { nextSyncToken: page.nextSyncToken } : {}),

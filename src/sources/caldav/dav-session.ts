@@ -43,7 +43,11 @@ export function createDavSession(
     ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
     : undefined;
 
-  async function sendOnce(request: DavRequest, url: string): Promise<OutboundResponse> {
+  async function sendOnce(
+    request: DavRequest,
+    url: string,
+    withCredentials: boolean,
+  ): Promise<OutboundResponse> {
     try {
       return await http.request({
         method: request.method,
@@ -51,7 +55,7 @@ export function createDavSession(
         headers: {
           'content-type': 'application/xml; charset=utf-8',
           ...(request.depth === undefined ? {} : { depth: request.depth }),
-          ...(authorization === undefined ? {} : { authorization }),
+          ...(authorization === undefined || !withCredentials ? {} : { authorization }),
         },
         body: request.body,
       });
@@ -65,8 +69,11 @@ export function createDavSession(
   const session: DavSession = {
     async send(request) {
       let url = request.url;
+      const origin = new URL(url).origin;
       for (let hops = 0; ; hops++) {
-        const response = await sendOnce(request, url);
+        // The password goes only to the origin it was given for, never to where a redirect
+        // points elsewhere (which then answers as it would to anyone).
+        const response = await sendOnce(request, url, new URL(url).origin === origin);
         const location = response.headers['location'];
         if (!redirectStatuses.has(response.status) || location === undefined) {
           return { ...response, url };

@@ -32,7 +32,8 @@ import { fetchFeed } from './fetch-feed.ts';
  *
  * Intervals: 15 minutes by default, 1 minute at least (feeds are whole downloads when their
  * server ignores conditional requests). A feed's REFRESH-INTERVAL / X-PUBLISHED-TTL is kept
- * in its calendar cursor (`refreshIntervalOf` in feed-cursor.ts) for the scheduler.
+ * in its calendar cursor (`refreshIntervalOf` in feed-cursor.ts); the scheduler does not use
+ * it yet.
  */
 
 export interface IcsProviderDeps {

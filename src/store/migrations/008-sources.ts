@@ -28,6 +28,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_polled_at', 'bigint')
     .addColumn('last_changed_at', 'bigint')
     .addColumn('last_error', 'text')
+    /** When the first full sync completed; null while it has not. */
+    .addColumn('synced_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('sources_account').on('sources').column('account_id').execute();
@@ -52,8 +54,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('calendar_id', 'text', (c) => c.notNull().references('calendars.id'))
     .addColumn('item_key', 'text', (c) => c.notNull())
     .addColumn('version', 'text', (c) => c.notNull())
+    /** The iCalendar UID its events share; null for an object with no event. */
+    .addColumn('ical_uid', 'text')
     /** The ids of the events the item produced (a series and its overrides). */
     .addColumn('event_uids_json', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('source_items_key', ['calendar_id', 'item_key'])
+    .execute();
+  // An object moved to another href keeps its UID: its events stay while any item holds it.
+  await db.schema
+    .createIndex('source_items_uid')
+    .on('source_items')
+    .columns(['calendar_id', 'ical_uid'])
     .execute();
 }
