@@ -5,7 +5,8 @@ import type { EventTime } from '../domain/event-time.ts';
 import type { SourceEvent, SourceItem } from '../domain/source.ts';
 import { checkEventTime } from '../domain/event-time.ts';
 import { CoreError } from './errors.ts';
-import { chunks } from '../store/list-lengths.ts';
+// Bound lists at power-of-two lengths: each other length would be one more statement kept.
+import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
 
 const base32hex = '0123456789abcdefghijklmnopqrstuv';
 
@@ -177,7 +178,9 @@ export async function mirrorItems(
       changed++;
     }
   }
-  for (const batch of chunks(inserts, 200)) await trx.insertInto('events').values(batch).execute();
+  for (const batch of insertRuns(trx, inserts, 128)) {
+    await trx.insertInto('events').values(batch).execute();
+  }
   changed += await removeEvents(trx, target, dropped, stored);
   return { uidsByItem, changed };
 }
@@ -211,7 +214,7 @@ async function removeEvents(
         updated_at: target.now,
         change_seq: target.seq,
       }))
-      .where('id', 'in', ids)
+      .where('id', 'in', padToPowerOfTwo(ids))
       .execute();
   }
   return live.length;
@@ -228,7 +231,7 @@ async function storedEvents(
       .selectFrom('events')
       .select(['id', 'uid', 'sequence', 'deleted', ...contentColumns])
       .where('calendar_id', '=', calendarId)
-      .where('uid', 'in', batch)
+      .where('uid', 'in', padToPowerOfTwo(batch))
       .execute();
     for (const row of rows) {
       out.set(row.uid, {

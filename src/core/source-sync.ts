@@ -8,7 +8,7 @@ import { SecretBoxError } from './secret-box.ts';
 import { traitsOf } from '../store/engine-traits.ts';
 import { mirrorItems, removeEventsByUid } from './source-events.ts';
 import { addSourceCalendar, removeSourceCalendar, renameSourceCalendar } from './sources.ts';
-import { chunks } from '../store/list-lengths.ts';
+import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
 
 /** A source leased for one poll: what its provider needs, and the lease its outcome needs. */
 export interface LeasedSource {
@@ -288,7 +288,7 @@ async function recordCalendarChanges(
       .selectFrom('source_items')
       .select(['item_key', 'ical_uid', 'event_uids_json'])
       .where('calendar_id', '=', calendarId)
-      .where('item_key', 'in', batch)
+      .where('item_key', 'in', padToPowerOfTwo(batch))
       .execute();
     for (const r of rows) {
       previous.set(r.item_key, {
@@ -316,7 +316,7 @@ async function recordCalendarChanges(
     await trx
       .deleteFrom('source_items')
       .where('calendar_id', '=', calendarId)
-      .where('item_key', 'in', batch)
+      .where('item_key', 'in', padToPowerOfTwo(batch))
       .execute();
   }
   await storeItems(trx, calendarId, changes.changed, uidsByItem);
@@ -349,7 +349,7 @@ async function storeItems(
   items: readonly SourceItem[],
   uidsByItem: ReadonlyMap<string, readonly string[]>,
 ): Promise<void> {
-  for (const batch of chunks(items, 200)) {
+  for (const batch of insertRuns(trx, items, 128)) {
     await trx
       .insertInto('source_items')
       .values(
