@@ -190,24 +190,32 @@ export async function deleteCalendar(
       .where('state', '=', ACTIVE)
       .execute();
     await lockChannels(trx, watchers.map((c) => c.id).sort());
-    const seq = await recordChange(
-      trx,
-      res.dialects,
-      {
-        accountId,
-        resource: 'calendar',
-        calendarId,
-        resourceId: calendarId,
-        managed: true,
-        removed: true,
-      },
-      now,
-    );
-    await trx
-      .updateTable('calendars')
-      .set({ deleted: 1, updated_at: now, change_seq: seq })
-      .where('id', '=', calendarId)
-      .execute();
+    await markCalendarRemoved(res, trx, { accountId, calendarId, managed: true }, now);
   });
   res.notifyQueued();
+}
+
+/**
+ * Records a calendar's removal and marks it deleted, in the caller's transaction: its list
+ * watchers hear it changed, and its own watchers that it is gone. Returns the change.
+ */
+export async function markCalendarRemoved(
+  res: CoreResources,
+  trx: Executor,
+  calendar: { accountId: string; calendarId: string; managed: boolean },
+  now: number,
+): Promise<number> {
+  const { accountId, calendarId, managed } = calendar;
+  const seq = await recordChange(
+    trx,
+    res.dialects,
+    { accountId, resource: 'calendar', calendarId, resourceId: calendarId, managed, removed: true },
+    now,
+  );
+  await trx
+    .updateTable('calendars')
+    .set({ deleted: 1, updated_at: now, change_seq: seq })
+    .where('id', '=', calendarId)
+    .execute();
+  return seq;
 }

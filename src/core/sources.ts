@@ -8,6 +8,7 @@ import { newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { traitsOf } from '../store/engine-traits.ts';
 import { removeEventsByUid } from './source-events.ts';
+import { markCalendarRemoved } from './calendars.ts';
 
 export const sourceStates = ['initial_sync', 'connected', 'failing', 'disconnected'] as const;
 export type SourceState = (typeof sourceStates)[number];
@@ -304,24 +305,7 @@ export async function removeSourceCalendar(
   calendarId: string,
   now: number,
 ): Promise<void> {
-  const seq = await recordChange(
-    trx,
-    res.dialects,
-    {
-      accountId,
-      resource: 'calendar',
-      calendarId,
-      resourceId: calendarId,
-      managed: false,
-      removed: true,
-    },
-    now,
-  );
-  await trx
-    .updateTable('calendars')
-    .set({ deleted: 1, updated_at: now, change_seq: seq })
-    .where('id', '=', calendarId)
-    .execute();
+  await markCalendarRemoved(res, trx, { accountId, calendarId, managed: false }, now);
   const live = await trx
     .selectFrom('events')
     .select('uid')
