@@ -21,6 +21,8 @@ import { activeChannelRow } from '../src/core/channels.ts';
 import { createCronofyChannel } from '../src/faces/cronofy/channels.ts';
 import { dialectsByName } from '../src/service.ts';
 import { createSecretBox } from '../src/core/secret-box.ts';
+import { addSourceCalendar } from '../src/core/sources.ts';
+import type { RemoteCalendar } from '../src/domain/source.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface BenchStore {
@@ -183,4 +185,101 @@ export async function recordChanges(b: BenchStore, accountIds: readonly string[]
       );
     }
   });
+}
+
+export interface SourceSpec {
+  readonly accountId: string;
+  readonly provider: string;
+  readonly url: string;
+  readonly username: string | null;
+  /** Sealed under the key the server will be given. */
+  readonly sealedPassword: string | null;
+  readonly pollIntervalMs: number;
+  readonly nextPollAt: number;
+  /** The provider's own cursor, as its last poll returned it. */
+  readonly cursor: unknown;
+  /** The source's one calendar, with the cursor its last poll stored. */
+  readonly calendar: RemoteCalendar;
+  readonly calendarCursor: unknown;
+}
+
+/**
+ * Sources as `connectSource` and a completed first sync leave them (state `connected`, the
+ * stored cursors), without the connection check and first read against upstream, which
+ * would take minutes for thousands: a profile and a source row per spec, and the calendar
+ * made by the core's own `addSourceCalendar` (calendar row, change-log entry), then given
+ * its cursor. Nothing is imported into it: an idle poll never reads the stored items.
+ */
+export async function insertSources(
+  b: BenchStore,
+  specs: readonly SourceSpec[],
+  tag: string,
+): Promise<string[]> {
+  const now = Date.now();
+  const ids: string[] = [];
+  await b.store.db.transaction().execute(async (trx) => {
+    let n = 0;
+    for (const batch of chunks(specs, 500)) {
+      const rows = batch.map((s) => {
+        const i = n++;
+        return { spec: s, id: `src_${tag}${i}`, profileId: `pro_${tag}${i}` };
+      });
+      await trx
+        .insertInto('profiles')
+        .values(
+          rows.map(({ spec, profileId }) => ({
+            id: profileId,
+            account_id: spec.accountId,
+            provider_name: spec.provider,
+            name: spec.calendar.name,
+            connected: 1,
+            created_at: now,
+          })),
+        )
+        .execute();
+      await trx
+        .insertInto('sources')
+        .values(
+          rows.map(({ spec, id, profileId }) => ({
+            id,
+            account_id: spec.accountId,
+            profile_id: profileId,
+            provider: spec.provider,
+            name: spec.calendar.name,
+            url: spec.url,
+            username: spec.username,
+            sealed_password: spec.sealedPassword,
+            state: 'connected',
+            poll_interval_ms: spec.pollIntervalMs,
+            next_poll_at: spec.nextPollAt,
+            lease_until: null,
+            failures: 0,
+            cursor_json: JSON.stringify(spec.cursor ?? null),
+            last_polled_at: now - spec.pollIntervalMs,
+            last_changed_at: null,
+            last_error: null,
+            created_at: now - spec.pollIntervalMs,
+          })),
+        )
+        .execute();
+      for (const { spec, id, profileId } of rows) {
+        const source = { id, accountId: spec.accountId, profileId };
+        const calendarId = await addSourceCalendar(
+          b.core,
+          trx,
+          source,
+          spec.calendar,
+          'Etc/UTC',
+          now,
+        );
+        await trx
+          .updateTable('source_calendars')
+          .set({ cursor_json: JSON.stringify(spec.calendarCursor ?? null) })
+          .where('calendar_id', '=', calendarId)
+          .execute();
+        ids.push(id);
+      }
+    }
+  });
+  return ids;
 }
