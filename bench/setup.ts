@@ -258,6 +258,8 @@ export async function insertSources(
             last_polled_at: now - spec.pollIntervalMs,
             last_changed_at: null,
             last_error: null,
+            // A first sync already completed: its polls are the idle ones measured here.
+            synced_at: now - spec.pollIntervalMs,
             created_at: now - spec.pollIntervalMs,
           })),
         )

@@ -50,7 +50,9 @@ export async function leaseDueSources(
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', opts.now)]))
       .orderBy('next_poll_at')
       .limit(opts.limit);
-    if (opts.exclude && opts.exclude.length > 0) due = due.where('id', 'not in', opts.exclude);
+    if (opts.exclude && opts.exclude.length > 0) {
+      due = due.where('id', 'not in', padToPowerOfTwo(opts.exclude));
+    }
     if (opts.lockRows) due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((r) => r.id);
     if (ids.length === 0) return [];
@@ -208,13 +210,13 @@ export async function recordPoll(
       .where('id', '=', source.accountId)
       .executeTakeFirstOrThrow();
     const current = new Map(
-      (
-        await trx
-          .selectFrom('calendars')
-          .select(['id', 'name', 'color'])
-          .where('profile_id', '=', source.profileId)
-          .where('deleted', '=', 0)
-          .execute()
+      (known.length === 0
+        ? []
+        : await trx
+            .selectFrom('calendars')
+            .select(['id', 'name', 'color'])
+            .where('id', 'in', padToPowerOfTwo(known.map((c) => c.calendar_id)))
+            .execute()
       ).map((c) => [c.id, c]),
     );
     for (const remote of result.calendars) {
