@@ -49,6 +49,7 @@ export async function benchCore(store: Store, write: Write): Promise<CoreResourc
       providers: new Map(),
       box: createSecretBox(randomBytes(32)),
       minIntervalMs: 30_000,
+      plainHttpAllowed: () => true,
       wake: () => {},
     },
   };

@@ -26,6 +26,9 @@ import type { SourceProvider, SourceProviders } from './domain/source.ts';
 import type { OutboundHttp } from './net/outbound-http.ts';
 import { createOutboundHttp } from './net/outbound-http.ts';
 import { createSecretBox, loadSecretKey } from './core/secret-box.ts';
+import { addressGuard } from './net/safe-lookup.ts';
+import { isPublicAddress } from './domain/address-policy.ts';
+import { isIP } from 'node:net';
 import { SourceScheduler } from './sources/scheduler.ts';
 import { createIcsProvider } from './sources/ics/ics-provider.ts';
 import { createCaldavProvider } from './sources/caldav/caldav-provider.ts';
@@ -82,6 +85,25 @@ export function sourceProvidersOver(http: OutboundHttp, clock: Clock): SourcePro
   return new Map(providers.map((p) => [p.name, p]));
 }
 
+/**
+ * Where a source's password may travel over plain http: anywhere in dev mode, otherwise only
+ * to the hosts (and literal addresses in the ranges) the operator allowed for sources.
+ */
+function plainHttpFor(config: Config): (url: URL) => boolean {
+  const guard = addressGuard({
+    hosts: config.sources.allowHosts,
+    ranges: config.sources.allowRanges,
+  });
+  return (url) => {
+    if (config.dev) return true;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return (
+      guard.hostExempt(host) ||
+      (isIP(host) !== 0 && !isPublicAddress(host) && guard.addressAllowed(host))
+    );
+  };
+}
+
 /** The composition root: builds every piece from one config and wires them together. */
 export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
   const clock = deps.clock ?? systemClock;
@@ -131,6 +153,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       providers: sourceProvidersOver(outbound, clock),
       box: createSecretBox(loadSecretKey(config.secretKey, config.dataDir)),
       minIntervalMs: config.sources.minIntervalMs,
+      plainHttpAllowed: plainHttpFor(config),
       wake: () => sourcesDue.emit('due'),
     },
     principals:

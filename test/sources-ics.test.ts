@@ -363,3 +363,30 @@ test('a password sealed under another key fails its source alone, and a new pass
     await feed.close();
   }
 });
+
+test('outside dev mode a password is not sent over plain http', async () => {
+  const h = await startHarness({ config: { dev: false } });
+  try {
+    const account = await createTestAccount(h.service);
+    const response = await h.service.app.request('/v1/sources', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${account.accessToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        provider: 'caldav',
+        url: 'http://dav.example.com/',
+        username: 'ada',
+        password: 'secret',
+      }),
+    });
+    assert.equal(response.status, 422);
+    const body = (await response.json()) as {
+      errors: Record<string, { description: string }[]>;
+    };
+    assert.match(body.errors.url?.[0]?.description ?? '', /only sent over https/);
+  } finally {
+    await h.close();
+  }
+});

@@ -38,6 +38,11 @@ export interface SourceResources {
   readonly box: SecretBox;
   /** The shortest poll interval any source may have, whatever its provider allows. */
   readonly minIntervalMs: number;
+  /**
+   * Whether a password may go to this URL over plain http: in dev mode, or to a host the
+   * operator allowed for sources (a server on a private network), never elsewhere.
+   */
+  readonly plainHttpAllowed: (url: URL) => boolean;
   /** Told after a commit that made a source due now, so its poll starts at once. */
   readonly wake: () => void;
 }

@@ -117,6 +117,18 @@ export function connectError(err: unknown): CoreError {
   }
 }
 
+/** A password is not sent in clear text, unless the operator allowed that host. */
+function requireSafeCredentials(
+  res: CoreResources,
+  url: string,
+  credentials: SourceCredentials | null,
+): void {
+  const parsed = new URL(url);
+  if (credentials && parsed.protocol === 'http:' && !res.sources.plainHttpAllowed(parsed)) {
+    throw new CoreError('invalid', 'a password is only sent over https', { field: 'url' });
+  }
+}
+
 function credentialsOf(username?: string, password?: string): SourceCredentials | null {
   if (username === undefined && password === undefined) return null;
   return { username: username ?? '', password: password ?? '' };
@@ -132,6 +144,7 @@ export async function connectSource(res: CoreResources, input: NewSource): Promi
   const url = sourceUrl(input.url);
   const pollIntervalMs = intervalMs(res, provider, input.pollIntervalSeconds);
   const credentials = credentialsOf(input.username, input.password);
+  requireSafeCredentials(res, url, credentials);
   const connected = await provider.connect({ url, credentials }).catch((err: unknown) => {
     throw connectError(err);
   });
@@ -451,6 +464,7 @@ export async function patchSource(
         ? undefined
         : res.sources.box.open(current.sealed_password));
     const credentials = credentialsOf(patch.username ?? current.username ?? undefined, password);
+    requireSafeCredentials(res, current.url, credentials);
     await provider.connect({ url: current.url, credentials }).catch((err: unknown) => {
       throw connectError(err);
     });
