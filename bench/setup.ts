@@ -248,6 +248,7 @@ export async function insertSources(
             provider: spec.provider,
             name: spec.calendar.name,
             url: spec.url,
+            host: new URL(spec.url).host,
             username: spec.username,
             sealed_password: spec.sealedPassword,
             state: 'connected',

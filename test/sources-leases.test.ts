@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createTestAccount } from './support/harness.ts';
+import { createTestAccount, startHarness } from './support/harness.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { createService } from '../src/service.ts';
@@ -41,6 +41,7 @@ test('two nodes on one PostgreSQL lease disjoint sources, and a lease held is no
           provider: 'ics',
           name: id,
           url: `http://127.0.0.1:9/${id}.ics`,
+          host: '127.0.0.1:9',
           username: null,
           sealed_password: a.core.sources.box.seal('pw'),
           state: 'connected',
@@ -70,5 +71,48 @@ test('two nodes on one PostgreSQL lease disjoint sources, and a lease held is no
     await b.stop();
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a lease leaves the sources of hosts already at their bound for a later look', async () => {
+  const h = await startHarness();
+  try {
+    const account = await createTestAccount(h.service);
+    const now = h.service.core.clock.now();
+    const row = (id: string, host: string) => ({
+      id,
+      account_id: account.accountId,
+      profile_id: account.profileId,
+      provider: 'ics',
+      name: id,
+      url: `http://${host}/${id}.ics`,
+      host,
+      state: 'connected',
+      poll_interval_ms: 60_000,
+      next_poll_at: now,
+      failures: 0,
+      created_at: now,
+    });
+    await h.service.store.db
+      .insertInto('sources')
+      .values([
+        row('src_busy1', '127.0.0.1:9001'),
+        row('src_busy2', '127.0.0.1:9001'),
+        row('src_free', '127.0.0.1:9002'),
+      ])
+      .execute();
+    const leased = await leaseDueSources(h.service.core, {
+      now,
+      limit: 10,
+      leaseMs: 60_000,
+      lockRows: false,
+      busyHosts: ['127.0.0.1:9001'],
+    });
+    assert.deepEqual(
+      leased.map((s) => s.id),
+      ['src_free'],
+    );
+  } finally {
+    await h.close();
   }
 });

@@ -17,6 +17,8 @@ export interface LeasedSource {
   readonly profileId: string;
   readonly provider: string;
   readonly url: string;
+  /** Polls are bounded per host (host:port). */
+  readonly host: string;
   readonly credentials: SourceCredentials | null;
   readonly cursor: unknown;
   readonly calendars: readonly KnownCalendar[];
@@ -39,6 +41,8 @@ export async function leaseDueSources(
     lockRows: boolean;
     /** Sources this node is polling now, whose leases it must not take again. */
     exclude?: readonly string[];
+    /** Hosts at their bound here: their sources would only wait, holding leases. */
+    busyHosts?: readonly string[];
   },
 ): Promise<LeasedSource[]> {
   const leaseUntil = opts.now + opts.leaseMs;
@@ -50,6 +54,9 @@ export async function leaseDueSources(
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', opts.now)]))
       .orderBy('next_poll_at')
       .limit(opts.limit);
+    if (opts.busyHosts && opts.busyHosts.length > 0) {
+      due = due.where('host', 'not in', padToPowerOfTwo(opts.busyHosts));
+    }
     if (opts.exclude && opts.exclude.length > 0) {
       due = due.where('id', 'not in', padToPowerOfTwo(opts.exclude));
     }
@@ -105,6 +112,7 @@ async function leasedView(
     profileId: row.profile_id,
     provider: row.provider,
     url: row.url,
+    host: row.host,
     credentials:
       row.sealed_password === null
         ? null

@@ -179,6 +179,7 @@ export async function connectSource(res: CoreResources, input: NewSource): Promi
         provider: provider.name,
         name,
         url,
+        host: new URL(url).host,
         username: credentials?.username ?? null,
         sealed_password: credentials ? res.sources.box.seal(credentials.password) : null,
         state: 'initial_sync',

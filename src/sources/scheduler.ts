@@ -124,9 +124,12 @@ export class SourceScheduler {
       leaseMs: limits.leaseMs,
       lockRows: limits.lockRows,
       exclude: [...this.#inFlight],
+      // One busy host (a large provider many users share) must not fill every slot with
+      // polls that can only wait for it: its due sources stay for a later look.
+      busyHosts: this.#perHost.saturated(),
     });
     for (const source of leased) {
-      const host = hostOf(source.url);
+      const host = source.host;
       if (this.#perHost.tryTake(host)) this.#start(host, source);
       else this.#perHost.wait(host, source, performance.now());
     }
@@ -195,13 +198,5 @@ export class SourceScheduler {
         logger.error({ err: e, source: source.id }, 'recording a failed poll failed'),
       );
     }
-  }
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
   }
 }

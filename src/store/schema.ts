@@ -45,6 +45,7 @@ export interface SourcesTable {
   provider: string;
   name: string;
   url: string;
+  host: string;
   username: string | null;
   /** The password, sealed under the server's secret key; never sent back. */
   sealed_password: string | null;

@@ -16,6 +16,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('provider', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('url', 'text', (c) => c.notNull())
+    /** The URL's host:port: polls are bounded per host, and a lease skips busy hosts. */
+    .addColumn('host', 'text', (c) => c.notNull())
     .addColumn('username', 'text')
     /** The password, sealed (AES-256-GCM under the server's secret key). */
     .addColumn('sealed_password', 'text')
