@@ -10,7 +10,7 @@ import { ManualClock } from '../src/domain/clock.ts';
 import { createService } from '../src/service.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/log.ts';
-import { leaseDueSources } from '../src/core/source-sync.ts';
+import { leaseDueSources, renewSourceLease } from '../src/core/source-sync.ts';
 
 test('two nodes on one PostgreSQL lease disjoint sources, and a lease held is not taken', async () => {
   const database = await createTestDatabase();
@@ -112,6 +112,40 @@ test('a lease leaves the sources of hosts already at their bound for a later loo
       leased.map((s) => s.id),
       ['src_free'],
     );
+  } finally {
+    await h.close();
+  }
+});
+
+test('a renewed lease is the one a poll records under; the old one no longer holds', async () => {
+  const h = await startHarness();
+  try {
+    const account = await createTestAccount(h.service);
+    const now = h.service.core.clock.now();
+    await h.service.store.db
+      .insertInto('sources')
+      .values({
+        id: 'src_long',
+        account_id: account.accountId,
+        profile_id: account.profileId,
+        provider: 'ics',
+        name: 'long',
+        url: 'http://127.0.0.1:9/long.ics',
+        host: '127.0.0.1:9',
+        state: 'connected',
+        poll_interval_ms: 60_000,
+        next_poll_at: now,
+        failures: 0,
+        created_at: now,
+      })
+      .execute();
+    const opts = { now, limit: 1, leaseMs: 60_000, lockRows: false };
+    const [leased] = await leaseDueSources(h.service.core, opts);
+    assert.ok(leased);
+    assert.equal(await renewSourceLease(h.service.core, leased, now + 120_000), true);
+    // Another look past the first lease's end finds the source still held.
+    assert.deepEqual(await leaseDueSources(h.service.core, { ...opts, now: now + 90_000 }), []);
+    assert.equal(await renewSourceLease(h.service.core, leased, now + 180_000), false);
   } finally {
     await h.close();
   }

@@ -456,3 +456,20 @@ export async function releaseAllSourceLeases(res: CoreResources): Promise<void> 
       .execute(),
   );
 }
+
+/** Moves a poll's lease further out while it still holds; false once it no longer does. */
+export async function renewSourceLease(
+  res: CoreResources,
+  source: LeasedSource,
+  leaseUntil: number,
+): Promise<boolean> {
+  const result = await res.write((trx) =>
+    trx
+      .updateTable('sources')
+      .set({ lease_until: leaseUntil })
+      .where('id', '=', source.id)
+      .where('lease_until', '=', source.leaseUntil)
+      .executeTakeFirst(),
+  );
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -10,6 +10,7 @@ import {
   recordPollFailure,
   releaseAllSourceLeases,
   releaseSourceLeases,
+  renewSourceLease,
 } from '../core/source-sync.ts';
 import { pollBackoffMs, withJitter } from './poll-timing.ts';
 
@@ -161,10 +162,30 @@ export class SourceScheduler {
   }
 
   /** One poll and its outcome; never rejects. */
-  async #poll(source: LeasedSource): Promise<void> {
-    const { res, logger, random } = this.#deps;
-    const provider = res.sources.providers.get(source.provider);
+  async #poll(leased: LeasedSource): Promise<void> {
+    const { res, logger, random, limits } = this.#deps;
+    const provider = res.sources.providers.get(leased.provider);
     const started = res.clock.now();
+    // A long poll (a large first sync on a slow server) renews its lease as it goes, so no
+    // other node takes it over and polls the same source again meanwhile.
+    let source = leased;
+    let renewal: Promise<void> = Promise.resolve();
+    const renewing = setInterval(() => {
+      renewal = renewal
+        .then(async () => {
+          const until = res.clock.now() + limits.leaseMs;
+          if (await renewSourceLease(res, source, until)) source = { ...source, leaseUntil: until };
+          else clearInterval(renewing);
+        })
+        .catch((err: unknown) => logger.error({ err, source: source.id }, 'lease renewal failed'));
+    }, limits.leaseMs / 3);
+    renewing.unref();
+    // The outcome is recorded under the lease as last renewed, never beside a renewal.
+    const settled = async () => {
+      clearInterval(renewing);
+      await renewal;
+      return source;
+    };
     try {
       if (!provider)
         throw new SourceError('malformed', `no provider ${source.provider} is registered`);
@@ -173,7 +194,7 @@ export class SourceScheduler {
       // A floor raised since the source was made applies to it too.
       const interval = Math.max(source.pollIntervalMs, res.sources.minIntervalMs);
       const next = now + withJitter(interval, random());
-      const recorded = await recordPoll(res, source, result, now, next);
+      const recorded = await recordPoll(res, await settled(), result, now, next);
       logger.debug({ source: source.id, ms: now - started, ...recorded }, 'source polled');
     } catch (err) {
       const now = res.clock.now();
@@ -191,12 +212,14 @@ export class SourceScheduler {
       );
       await recordPollFailure(
         res,
-        source,
+        await settled(),
         { disconnect, message, nextPollAt: now + Math.max(wait, retryAfter) },
         now,
       ).catch((e: unknown) =>
         logger.error({ err: e, source: source.id }, 'recording a failed poll failed'),
       );
+    } finally {
+      clearInterval(renewing);
     }
   }
 }
