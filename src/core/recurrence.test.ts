@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RecurrenceError, checkRecurrence, expandSeries } from './recurrence.ts';
+
+const year2027 = { from: Date.UTC(2026, 0, 1), to: Date.UTC(2028, 0, 1) };
+const starts = (o: { start: unknown }[]) => o.map((x) => JSON.stringify(x.start));
+
+test('a weekly Paris series stays at 09:00 local across both daylight-saving changes', () => {
+  const occ = expandSeries(
+    {
+      start: { dateTime: '2026-10-19T09:00:00', timeZone: 'Europe/Paris' },
+      end: { dateTime: '2026-10-19T09:30:00', timeZone: 'Europe/Paris' },
+      recurrence: ['RRULE:FREQ=WEEKLY;UNTIL=20270405T070000Z'],
+    },
+    year2027,
+  );
+  assert.ok(occ.every((o) => 'dateTime' in o.start && o.start.dateTime.endsWith('T09:00:00')));
+  // Summer time (UTC+2) before 25 October, winter (UTC+1) after, summer again from 28 March.
+  assert.equal(new Date(occ[0]!.startAt).toISOString(), '2026-10-19T07:00:00.000Z');
+  assert.equal(new Date(occ[2]!.startAt).toISOString(), '2026-11-02T08:00:00.000Z');
+  assert.equal(new Date(occ.at(-1)!.startAt).toISOString(), '2027-04-05T07:00:00.000Z');
+  assert.ok(occ.every((o) => o.endAt - o.startAt === 30 * 60 * 1000));
+});
+
+test('monthly on the last Friday, COUNT, and an EXDATE', () => {
+  const occ = expandSeries(
+    {
+      start: { dateTime: '2026-01-30T15:00:00Z' },
+      end: { dateTime: '2026-01-30T16:00:00Z' },
+      recurrence: ['RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=4', 'EXDATE:20260227T150000Z'],
+    },
+    year2027,
+  );
+  assert.deepEqual(starts(occ), [
+    '{"dateTime":"2026-01-30T15:00:00Z"}',
+    '{"dateTime":"2026-03-27T15:00:00Z"}',
+    '{"dateTime":"2026-04-24T15:00:00Z"}',
+  ]);
+});
+
+test('an all-day yearly series, and RDATE adding a day', () => {
+  const occ = expandSeries(
+    {
+      start: { date: '2024-02-29' },
+      end: { date: '2024-03-01' },
+      recurrence: ['RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1', 'RDATE;VALUE=DATE:20270701'],
+    },
+    year2027,
+  );
+  assert.deepEqual(starts(occ), [
+    '{"date":"2026-02-28"}',
+    '{"date":"2027-02-28"}',
+    '{"date":"2027-07-01"}',
+  ]);
+  assert.deepEqual(occ[0]?.end, { date: '2026-03-01' });
+});
+
+test('an infinite weekly series read through one year holds that year only', () => {
+  const occ = expandSeries(
+    {
+      start: { dateTime: '2020-01-06T08:00:00', timeZone: 'America/New_York' },
+      end: { dateTime: '2020-01-06T08:15:00', timeZone: 'America/New_York' },
+      recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE'],
+    },
+    { from: Date.UTC(2026, 0, 1), to: Date.UTC(2027, 0, 1) },
+  );
+  assert.equal(occ.length, 104);
+  assert.ok(occ.every((o) => 'dateTime' in o.start && o.start.dateTime.endsWith('T08:00:00')));
+});
+
+test('bad lines are RecurrenceErrors that say what is wrong', () => {
+  const series = (line: string) => ({
+    start: { dateTime: '2026-01-05T09:00:00Z' },
+    end: { dateTime: '2026-01-05T10:00:00Z' },
+    recurrence: [line],
+  });
+  assert.throws(() => checkRecurrence(series('RRULE:FREQ=SOMETIMES')), RecurrenceError);
+  assert.throws(() => checkRecurrence(series('EXDATE:tomorrow')), /not a date/);
+  assert.throws(() => checkRecurrence(series('XRULE:FREQ=DAILY')), /unknown recurrence line/);
+});
