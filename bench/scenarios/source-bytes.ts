@@ -175,7 +175,7 @@ async function measure(
   );
 
   // The calendar's cursor as its first read stores it: the probe's ctag and sync token.
-  const session = createDavSession(http, c.credentials, systemClock);
+  const session = createDavSession(http, c.credentials, systemClock, new URL(url).origin);
   const home = readSourceCursor(state.cursor)?.home;
   if (!home) throw new Error('connect returned no calendar home');
   const probe = await session.multistatus(

@@ -336,21 +336,22 @@ async function recordCalendarChanges(
   for (const key of changes.removed) {
     const gone = previous.get(key);
     if (!gone) continue;
-    if (gone.icalUid !== null && (await uidStillHeld(trx, calendarId, gone.icalUid))) continue;
-    removedUids.push(...gone.uids);
+    const held = gone.icalUid === null ? null : await heldEvents(trx, calendarId, gone.icalUid);
+    removedUids.push(...gone.uids.filter((uid) => !held?.has(uid)));
   }
   const removed = await removeEventsByUid(trx, target, removedUids);
   return changed + removed;
 }
 
-async function uidStillHeld(trx: Executor, calendarId: string, icalUid: string): Promise<boolean> {
-  const row = await trx
+/** The events the items still holding an iCalendar UID hold (a series and its overrides). */
+async function heldEvents(trx: Executor, calendarId: string, icalUid: string) {
+  const rows = await trx
     .selectFrom('source_items')
-    .select('item_key')
+    .select('event_uids_json')
     .where('calendar_id', '=', calendarId)
     .where('ical_uid', '=', icalUid)
-    .executeTakeFirst();
-  return row !== undefined;
+    .execute();
+  return new Set(rows.flatMap((r) => JSON.parse(r.event_uids_json) as string[]));
 }
 
 async function storeItems(

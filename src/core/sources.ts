@@ -4,6 +4,7 @@ import type { RemoteCalendar, SourceCredentials, SourceProvider } from '../domai
 import { SourceError } from '../domain/source.ts';
 import { CoreError } from './errors.ts';
 import { createHash } from 'node:crypto';
+import { SecretBoxError } from './secret-box.ts';
 import { newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { traitsOf } from '../store/engine-traits.ts';
@@ -114,6 +115,19 @@ export function connectError(err: unknown): CoreError {
       return new CoreError('invalid', `the server could not be read: ${err.message}`, {
         field: 'url',
       });
+  }
+}
+
+/** The password a source keeps, if it can still be read (else the client must send one). */
+function storedPassword(res: CoreResources, sealed: string | null): string | undefined {
+  if (sealed === null) return undefined;
+  try {
+    return res.sources.box.open(sealed);
+  } catch (err) {
+    if (!(err instanceof SecretBoxError)) throw err;
+    throw new CoreError('invalid', `cannot read the stored password (${err.message}): send it`, {
+      field: 'password',
+    });
   }
 }
 
@@ -459,11 +473,7 @@ export async function patchSource(
   if (newCredentials) {
     // The stored password is read only when it is kept: a new one replaces it unread, so a
     // password sealed under a lost key can still be replaced.
-    const password =
-      patch.password ??
-      (current.sealed_password === null
-        ? undefined
-        : res.sources.box.open(current.sealed_password));
+    const password = patch.password ?? storedPassword(res, current.sealed_password);
     const credentials = credentialsOf(patch.username ?? current.username ?? undefined, password);
     requireSafeCredentials(res, current.url, credentials);
     await provider.connect({ url: current.url, credentials }).catch((err: unknown) => {

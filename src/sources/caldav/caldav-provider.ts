@@ -37,7 +37,10 @@ export function createCaldavProvider(deps: CaldavProviderDeps): SourceProvider {
 
   function open(input: ConnectInput): { session: DavSession; url: string } {
     const { url, credentials } = splitCredentials(input);
-    return { session: createDavSession(deps.http, credentials, clock), url };
+    return {
+      session: createDavSession(deps.http, credentials, clock, new URL(url).origin),
+      url,
+    };
   }
 
   return {

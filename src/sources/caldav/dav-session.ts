@@ -34,10 +34,16 @@ const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 /** `/.well-known/caldav` needs one; a chain longer than this is a loop or a misconfiguration. */
 const maxRedirects = 5;
 
+/**
+ * `credentialsOrigin`: the origin of the URL the user gave. The password goes there only,
+ * whatever later requests are built from (a redirect's target, a calendar home or principal
+ * the server names): another host, or the same one over plain http, gets none.
+ */
 export function createDavSession(
   http: OutboundHttp,
   credentials: SourceCredentials | null,
   clock: Clock,
+  credentialsOrigin: string,
 ): DavSession {
   const authorization = credentials
     ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`
@@ -69,11 +75,9 @@ export function createDavSession(
   const session: DavSession = {
     async send(request) {
       let url = request.url;
-      const origin = new URL(url).origin;
       for (let hops = 0; ; hops++) {
-        // The password goes only to the origin it was given for, never to where a redirect
-        // points elsewhere (which then answers as it would to anyone).
-        const response = await sendOnce(request, url, new URL(url).origin === origin);
+        // Elsewhere the request goes without the password, and is answered as anyone's.
+        const response = await sendOnce(request, url, new URL(url).origin === credentialsOrigin);
         const location = response.headers['location'];
         if (!redirectStatuses.has(response.status) || location === undefined) {
           return { ...response, url };
