@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
 import type { EventTime } from '../domain/event-time.ts';
 import { instantOf } from '../domain/event-time.ts';
-import { isZonedDateTime, zonedToUtc } from '../domain/time.ts';
+import { isZonedDateTime, wallClockIn, zonedToUtc } from '../domain/time.ts';
 
 /**
  * A series' occurrences, expanded the way RFC 5545 means them: the rule runs on the wall
@@ -45,29 +45,6 @@ interface Anchor {
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
-/** One formatter per zone: making one costs far more than using it. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function wallParts(ms: number, zone: string): number[] {
-  let format = formatters.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, format);
-  }
-  const parts = format.formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return [get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second')];
-}
-
 function anchorOf(start: EventTime): Anchor {
   if ('date' in start) {
     const [y, m, d] = start.date.split('-').map(Number);
@@ -80,7 +57,7 @@ function anchorOf(start: EventTime): Anchor {
   const zone = start.timeZone ?? null;
   // An instant with an offset runs on its zone's clock when it has one, else on UTC's.
   const [y, mo, d, h, mi, s] = isZonedDateTime(start.dateTime)
-    ? wallParts(Date.parse(start.dateTime), zone ?? 'Etc/UTC')
+    ? wallClockIn(Date.parse(start.dateTime), zone ?? 'Etc/UTC')
     : (start.dateTime.match(/\d+/g) ?? []).map(Number);
   return {
     local: ICAL.Time.fromData({
@@ -250,7 +227,7 @@ function localTimeAt(anchor: Anchor, at: number): ICAL.Time {
       isDate: true,
     });
   }
-  const [y, mo, d, h, mi, s] = wallParts(at, anchor.zone ?? 'Etc/UTC');
+  const [y, mo, d, h, mi, s] = wallClockIn(at, anchor.zone ?? 'Etc/UTC');
   return ICAL.Time.fromData({ year: y, month: mo, day: d, hour: h, minute: mi, second: s });
 }
 
@@ -259,7 +236,7 @@ function endOf(anchor: Anchor, start: EventTime, endAt: number): EventTime {
   if ('date' in start) return { date: new Date(endAt).toISOString().slice(0, 10) };
   if (anchor.zone === null)
     return { dateTime: new Date(endAt).toISOString().replace('.000Z', 'Z') };
-  const [y, mo, d, h, mi, s] = wallParts(endAt, anchor.zone);
+  const [y, mo, d, h, mi, s] = wallClockIn(endAt, anchor.zone);
   const zone = anchor.zone;
   return {
     dateTime: `${pad(y ?? 0, 4)}-${pad(mo ?? 1)}-${pad(d ?? 1)}T${pad(h ?? 0)}:${pad(mi ?? 0)}:${pad(s ?? 0)}`,

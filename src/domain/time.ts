@@ -83,20 +83,21 @@ export function isValidTimeZone(tz: string): boolean {
   return zonePartsFormatter(tz) !== null;
 }
 
-/** Offset of `tz` from UTC at the instant `utcMs`, in ms. */
-function zoneOffset(utcMs: number, tz: string): number {
+/** The wall clock of `tz` at the instant `utcMs`: year, month (1–12), day, hour, minute, second. */
+export function wallClockIn(
+  utcMs: number,
+  tz: string,
+): [number, number, number, number, number, number] {
   const formatter = zonePartsFormatter(tz);
   if (!formatter) throw new RangeError(`unknown time zone ${tz}`);
   const parts = formatter.formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = utcOf(
-    get('year'),
-    get('month'),
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
+  return [get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second')];
+}
+
+/** Offset of `tz` from UTC at the instant `utcMs`, in ms. */
+function zoneOffset(utcMs: number, tz: string): number {
+  const asUtc = utcOf(...wallClockIn(utcMs, tz));
   return asUtc - Math.floor(utcMs / 1000) * 1000;
 }
 
