@@ -5,6 +5,7 @@ import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
 import { checkEventTime, instantOf } from '../domain/event-time.ts';
 import { CoreError } from './errors.ts';
+import { RecurrenceError, checkRecurrence } from './recurrence.ts';
 import { newEventUid } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { ownedCalendar, writableCalendar } from './calendars.ts';
@@ -54,6 +55,14 @@ export function checkEventFields(
   }
   if (endAt < startAt) {
     throw new CoreError('invalid', 'end must not be before start', { field: fieldNames.end });
+  }
+  if (fields.recurrence && fields.recurrence.length > 0) {
+    try {
+      checkRecurrence({ start: fields.start, end: fields.end, recurrence: fields.recurrence });
+    } catch (err) {
+      if (!(err instanceof RecurrenceError)) throw err;
+      throw new CoreError('invalid', err.message, { field: 'recurrence' });
+    }
   }
   return { ...fields, startAt, endAt };
 }

@@ -78,3 +78,15 @@ test('bad lines are RecurrenceErrors that say what is wrong', () => {
   assert.throws(() => checkRecurrence(series('EXDATE:tomorrow')), /not a date/);
   assert.throws(() => checkRecurrence(series('XRULE:FREQ=DAILY')), /unknown recurrence line/);
 });
+
+test('an EXRULE removes the starts it makes', () => {
+  const occ = expandSeries(
+    {
+      start: { dateTime: '2026-03-02T09:00:00Z' },
+      end: { dateTime: '2026-03-02T09:30:00Z' },
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=7', 'EXRULE:FREQ=WEEKLY;BYDAY=SA,SU'],
+    },
+    year2027,
+  );
+  assert.equal(occ.length, 5);
+});

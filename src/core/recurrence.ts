@@ -163,6 +163,7 @@ export function expandSeries(series: Series, window: { from: number; to: number 
   const anchor = anchorOf(series.start);
   const durationMs = instantOf(series.end) - instantOf(series.start);
   const rules: ICAL.Recur[] = [];
+  const exclusionRules: ICAL.Recur[] = [];
   const added: number[] = [];
   const excluded = new Set<number>();
   for (const raw of series.recurrence) {
@@ -172,6 +173,11 @@ export function expandSeries(series: Series, window: { from: number; to: number 
     switch (line.name) {
       case 'RRULE':
         rules.push(ruleOf(anchor, line.value));
+        break;
+      case 'EXRULE':
+        // Deprecated by RFC 5545 but still written (and accepted by Google): it removes
+        // the starts it makes.
+        exclusionRules.push(ruleOf(anchor, line.value));
         break;
       case 'RDATE':
         for (const v of values) added.push(instantOfValue(anchor, v, tzid));
@@ -187,16 +193,14 @@ export function expandSeries(series: Series, window: { from: number; to: number 
   const firstAt = instantOfLocal(anchor, anchor.local);
   starts.add(firstAt);
   for (const rule of rules) {
-    const it = rule.iterator(anchor.local);
-    for (let step = 0; step < MAX_STEPS; step++) {
-      const next = it.next();
-      if (!next) break;
-      const at = instantOfLocal(anchor, next);
-      if (at >= window.to) break;
+    for (const at of walk(anchor, rule, window.to)) {
       if (at + durationMs > window.from || durationMs === 0) starts.add(at);
     }
   }
   for (const at of added) starts.add(at);
+  for (const rule of exclusionRules) {
+    for (const at of walk(anchor, rule, window.to)) excluded.add(at);
+  }
   const out: Occurrence[] = [];
   for (const startAt of [...starts].sort((a, b) => a - b)) {
     if (excluded.has(startAt)) continue;
@@ -214,6 +218,18 @@ export function expandSeries(series: Series, window: { from: number; to: number 
     });
   }
   return out;
+}
+
+/** The starts a rule makes from the series' start, before `to`. */
+function* walk(anchor: Anchor, rule: ICAL.Recur, to: number): Generator<number> {
+  const it = rule.iterator(anchor.local);
+  for (let step = 0; step < MAX_STEPS; step++) {
+    const next = it.next();
+    if (!next) return;
+    const at = instantOfLocal(anchor, next);
+    if (at >= to) return;
+    yield at;
+  }
 }
 
 /** The series' wall time at an instant (RDATEs come as instants). */
