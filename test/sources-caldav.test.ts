@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
+import { callApi, settleSources } from './support/api.ts';
 import { Radicale, RadicaleUser } from './support/radicale.ts';
 import { eventIcs, vcalendar } from './support/ical-stand-in.ts';
 import { ManualClock } from '../src/domain/clock.ts';
@@ -34,25 +35,9 @@ describe('a CalDAV server (Radicale) as a source, through both faces', () => {
   let sourceId = '';
   let calendarId = '';
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await h.service.app.request(path, {
-      method,
-      headers: {
-        authorization: `Bearer ${account.accessToken}`,
-        'content-type': 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-  };
-  const settle = async () => {
-    await h.service.sources.runUntilIdle();
-    for (let round = 0; round < 3; round++) {
-      clock.advance(1000);
-      await h.service.dispatcher.runUntilIdle();
-    }
-  };
+  const call = (method: string, path: string, body?: unknown) =>
+    callApi<Json>(h.service, account.accessToken, method, path, body);
+  const settle = () => settleSources(h.service, clock);
   const pollNow = async () => {
     assert.equal((await call('POST', `/v1/sources/${sourceId}/poll`)).status, 202);
     await settle();

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
+import { callApi, settleSources } from './support/api.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { engines } from './support/postgres.ts';
 import { randomBytes } from 'node:crypto';
@@ -94,28 +95,9 @@ for (const engine of engines) {
     let sourceId = '';
     let calendarId = '';
 
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await h.service.app.request(path, {
-        method,
-        headers: {
-          authorization: `Bearer ${account.accessToken}`,
-          'content-type': 'application/json',
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return { status: response.status, json: (text ? JSON.parse(text) : {}) as Json };
-    };
-    /** Everything due is polled, then everything queued is delivered (past the quiet interval). */
-    const settle = async () => {
-      await h.service.sources.runUntilIdle();
-      // A channel's notifications go out one quiet interval apart: three rounds cover the most
-      // a poll queues for one channel (its changes, and a profile notification).
-      for (let round = 0; round < 3; round++) {
-        clock.advance(1000);
-        await h.service.dispatcher.runUntilIdle();
-      }
-    };
+    const call = (method: string, path: string, body?: unknown) =>
+      callApi<Json>(h.service, account.accessToken, method, path, body);
+    const settle = () => settleSources(h.service, clock);
     const notified = () =>
       receiver.requests.map(
         (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
@@ -323,17 +305,8 @@ test('a password sealed under another key fails its source alone, and a new pass
   const h = await startHarness();
   try {
     const account = await createTestAccount(h.service);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await h.service.app.request(path, {
-        method,
-        headers: {
-          authorization: `Bearer ${account.accessToken}`,
-          'content-type': 'application/json',
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, json: (await response.json()) as Json };
-    };
+    const call = (method: string, path: string, body?: unknown) =>
+      callApi<Json>(h.service, account.accessToken, method, path, body);
     const keyed = await call('POST', '/v1/sources', {
       provider: 'ics',
       url: feed.url,
