@@ -23,6 +23,13 @@ export function randomBase32(length: number): string {
   return out;
 }
 
+/** The first `length` characters of a digest as base32hex: an id derived, not drawn. */
+export function digestBase32(digest: Uint8Array, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += base32hex[(digest[i] ?? 0) & 31];
+  return out;
+}
+
 export function newId(prefix: string): string {
   return `${prefix}_${randomBase32(20)}`;
 }

@@ -5,10 +5,9 @@ import type { EventTime } from '../domain/event-time.ts';
 import type { SourceEvent, SourceItem } from '../domain/source.ts';
 import { checkEventTime } from '../domain/event-time.ts';
 import { CoreError } from './errors.ts';
+import { digestBase32 } from './ids.ts';
 // Bound lists at power-of-two lengths: each other length would be one more statement kept.
 import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
-
-const base32hex = '0123456789abcdefghijklmnopqrstuv';
 
 function recurrenceKey(time: EventTime | null): string {
   if (time === null) return '';
@@ -28,9 +27,7 @@ export function sourceEventUid(
   const digest = createHash('sha256')
     .update(`${calendarId}\n${icalUid}\n${recurrenceKey(recurrenceId)}`)
     .digest();
-  let out = 'evs';
-  for (let i = 0; i < 23; i++) out += base32hex[(digest[i] ?? 0) & 31];
-  return out;
+  return `evs${digestBase32(digest, 23)}`;
 }
 
 /** The columns an event's content is stored in; equal columns mean nothing changed. */

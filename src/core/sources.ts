@@ -5,7 +5,7 @@ import { SourceError } from '../domain/source.ts';
 import { CoreError } from './errors.ts';
 import { createHash } from 'node:crypto';
 import { SecretBoxError } from './secret-box.ts';
-import { newId } from './ids.ts';
+import { digestBase32, newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { traitsOf } from '../store/engine-traits.ts';
 import { removeEventsByUid } from './source-events.ts';
@@ -231,12 +231,8 @@ interface SourceRef {
  */
 export function sourceCalendarId(sourceId: string, remoteId: string): string {
   const digest = createHash('sha256').update(`${sourceId}\n${remoteId}`).digest();
-  let out = 'cal_';
-  for (let i = 0; i < 20; i++) out += base32hex[(digest[i] ?? 0) & 31];
-  return out;
+  return `cal_${digestBase32(digest, 20)}`;
 }
-
-const base32hex = '0123456789abcdefghijklmnopqrstuv';
 
 /** A calendar found upstream becomes a read-only calendar of the source's profile. */
 export async function addSourceCalendar(
