@@ -3,9 +3,10 @@ import type { CoreResources } from './resources.ts';
 import { writeNow } from './resources.ts';
 import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
-import { checkEventTime, instantOf } from '../domain/event-time.ts';
+import { FOREVER, checkEventTime, instantOf } from '../domain/event-time.ts';
 import { CoreError } from './errors.ts';
-import { RecurrenceError, checkRecurrence } from './recurrence.ts';
+import { RecurrenceError, checkRecurrence, seriesEnd } from './recurrence.ts';
+import { isSeries, occurrenceAt, occurrenceRow, parseOccurrenceUid } from './occurrence-rows.ts';
 import { newEventUid } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { ownedCalendar, writableCalendar } from './calendars.ts';
@@ -67,6 +68,19 @@ export function checkEventFields(
   return { ...fields, startAt, endAt };
 }
 
+/** Where a series' last occurrence ends (its rules were checked with its fields). */
+function untilOf(fields: CheckedEventFields): number {
+  if (!fields.recurrence || fields.recurrence.length === 0) return fields.endAt;
+  try {
+    return (
+      seriesEnd({ start: fields.start, end: fields.end, recurrence: fields.recurrence }) ?? FOREVER
+    );
+  } catch (err) {
+    if (!(err instanceof RecurrenceError)) throw err;
+    return FOREVER;
+  }
+}
+
 function contentColumns(fields: CheckedEventFields) {
   return {
     summary: fields.summary,
@@ -77,8 +91,10 @@ function contentColumns(fields: CheckedEventFields) {
     end_json: JSON.stringify(fields.end),
     start_at: fields.startAt,
     end_at: fields.endAt,
-    recurrence_json: fields.recurrence ? JSON.stringify(fields.recurrence) : null,
+    recurrence_json:
+      fields.recurrence && fields.recurrence.length > 0 ? JSON.stringify(fields.recurrence) : null,
     extra_json: fields.extra ? JSON.stringify(fields.extra) : null,
+    until_at: untilOf(fields),
   };
 }
 
@@ -95,6 +111,15 @@ export function fieldsOf(row: EventRow): EventFields {
   };
 }
 
+interface EventIdentity {
+  readonly uid: string;
+  readonly externalId: string | null;
+  readonly icalUid: string;
+  readonly managed: boolean;
+  /** An exception: the series and the occurrence it replaces. */
+  readonly exceptionOf?: { readonly series: EventRow; readonly originalStart: EventTime };
+}
+
 interface WriteTarget {
   readonly accountId: string;
   readonly calendarId: string;
@@ -109,7 +134,7 @@ async function insertEventRow(
   trx: Executor,
   target: WriteTarget,
   fields: CheckedEventFields,
-  identity: { uid: string; externalId: string | null; icalUid: string; managed: boolean },
+  identity: EventIdentity,
   now: number,
 ): Promise<EventRow> {
   const seq = await recordChange(
@@ -132,8 +157,13 @@ async function insertEventRow(
     ical_uid: identity.icalUid,
     managed: identity.managed ? 1 : 0,
     ...contentColumns(fields),
+    recurring_event_id: identity.exceptionOf?.series.uid ?? null,
+    original_start_json: identity.exceptionOf
+      ? JSON.stringify(identity.exceptionOf.originalStart)
+      : null,
+    original_start_at: identity.exceptionOf ? instantOf(identity.exceptionOf.originalStart) : null,
     sequence: 0,
-    deleted: 0,
+    deleted: fields.status === 'cancelled' ? 1 : 0,
     created_at: now,
     updated_at: now,
     change_seq: seq,
@@ -271,13 +301,41 @@ export async function deleteManagedEvent(
   if (changed) res.notifyQueued();
 }
 
+/**
+ * An event by id, or an occurrence of a series by its occurrence id: a stored row (an event,
+ * or an exception), or one made from the series (`virtual`) when the occurrence is unchanged.
+ */
+async function findEventOrOccurrence(
+  trx: Executor,
+  calendarId: string,
+  uid: string,
+): Promise<{ row: EventRow; virtual: boolean } | undefined> {
+  const row = await findEvent(trx, calendarId, { uid });
+  if (row) return { row, virtual: false };
+  const ref = parseOccurrenceUid(uid);
+  if (!ref) return undefined;
+  const series = await findEvent(trx, calendarId, { uid: ref.seriesUid });
+  if (!series || series.deleted === 1 || !isSeries(series)) return undefined;
+  const occurrence = occurrenceAt(series, ref.originalAt);
+  if (!occurrence) return undefined;
+  const virtual = occurrenceRow(series, occurrence);
+  // The id must be the one the occurrence is known by, not another spelling of its start.
+  return virtual.uid === uid ? { row: virtual, virtual: true } : undefined;
+}
+
+async function requireEventOrOccurrence(trx: Executor, calendarId: string, uid: string) {
+  const found = await findEventOrOccurrence(trx, calendarId, uid);
+  if (!found) throw new CoreError('not_found', `no event ${uid}`, { field: 'eventId' });
+  return found;
+}
+
 export async function getEvent(
   res: CoreResources,
   target: WriteTarget,
   uid: string,
 ): Promise<EventRow> {
   await ownedCalendar(res.db, target.accountId, target.calendarId);
-  return requireEvent(res.db, target.calendarId, uid);
+  return (await requireEventOrOccurrence(res.db, target.calendarId, uid)).row;
 }
 
 /** Google's insert: the client may choose the id; the event is not application-managed. */
@@ -311,7 +369,26 @@ export async function insertEvent(
   return row;
 }
 
-/** Replaces an event's content; `merge` turns it into a patch over the current content. */
+/** The identity of the exception that will replace an unchanged occurrence. */
+function exceptionIdentity(occurrence: EventRow, series: EventRow): EventIdentity {
+  return {
+    uid: occurrence.uid,
+    externalId: null,
+    icalUid: series.ical_uid,
+    managed: series.managed === 1,
+    exceptionOf: {
+      series,
+      originalStart: JSON.parse(
+        occurrence.original_start_json ?? occurrence.start_json,
+      ) as EventTime,
+    },
+  };
+}
+
+/**
+ * Replaces an event's content; `change` may merge into the current content (a patch). On an
+ * occurrence of a series, the first change makes the exception that replaces it.
+ */
 export async function updateEvent(
   res: CoreResources,
   target: WriteTarget,
@@ -320,14 +397,26 @@ export async function updateEvent(
 ): Promise<EventRow> {
   const row = await writeNow(res, async (trx, now) => {
     await writableCalendar(trx, target.accountId, target.calendarId);
-    const current = await requireEvent(trx, target.calendarId, uid);
+    const { row: current, virtual } = await requireEventOrOccurrence(trx, target.calendarId, uid);
     const fields = checkEventFields(change(fieldsOf(current)));
-    return rewriteEventRow(res, trx, current, fields, now);
+    if (current.recurring_event_id !== null && fields.recurrence && fields.recurrence.length > 0) {
+      throw new CoreError('invalid', 'An occurrence of a recurring event cannot recur itself.', {
+        field: 'recurrence',
+      });
+    }
+    if (virtual) {
+      const series = await requireEvent(trx, target.calendarId, current.recurring_event_id ?? '');
+      return insertEventRow(res, trx, target, fields, exceptionIdentity(current, series), now);
+    }
+    const next = await rewriteEventRow(res, trx, current, fields, now);
+    if (isSeries(current) || isSeries(next)) await keepMatchingExceptions(res, trx, next, now);
+    return next;
   });
   res.notifyQueued();
   return row;
 }
 
+/** Deleting an occurrence makes a cancelled exception; deleting a series ends its exceptions. */
 export async function deleteEvent(
   res: CoreResources,
   target: WriteTarget,
@@ -335,13 +424,57 @@ export async function deleteEvent(
 ): Promise<void> {
   await writeNow(res, async (trx, now) => {
     await writableCalendar(trx, target.accountId, target.calendarId);
-    const current = await requireEvent(trx, target.calendarId, uid);
+    const { row: current, virtual } = await requireEventOrOccurrence(trx, target.calendarId, uid);
+    if (virtual) {
+      const series = await requireEvent(trx, target.calendarId, current.recurring_event_id ?? '');
+      const fields = fieldsOf(current);
+      await insertEventRow(
+        res,
+        trx,
+        target,
+        { ...fields, status: 'cancelled', startAt: current.start_at, endAt: current.end_at },
+        exceptionIdentity(current, series),
+        now,
+      );
+      return;
+    }
     if (current.deleted === 1) {
       throw new CoreError('gone', 'Resource has been deleted');
     }
-    await markDeleted(res, trx, current, now);
+    const next = await markDeleted(res, trx, current, now);
+    if (isSeries(current)) await keepMatchingExceptions(res, trx, next, now);
   });
   res.notifyQueued();
+}
+
+const liveExceptions = prepared((db, calendarId: string, seriesUid: string) =>
+  db
+    .selectFrom('events')
+    .selectAll()
+    .where('calendar_id', '=', calendarId)
+    .where('recurring_event_id', '=', seriesUid)
+    .where('deleted', '=', 0),
+);
+
+/**
+ * After a series changed, its exceptions that still replace one of its occurrences stay;
+ * the others (their occurrence moved away, or the series ended or was deleted) are cancelled,
+ * each a change of its own so an incremental read hears of it.
+ */
+async function keepMatchingExceptions(
+  res: CoreResources,
+  trx: Executor,
+  series: EventRow,
+  now: number,
+): Promise<void> {
+  const { rows } = await liveExceptions(trx, series.calendar_id, series.uid);
+  for (const exception of rows) {
+    const still =
+      series.deleted === 0 &&
+      isSeries(series) &&
+      occurrenceAt(series, Number(exception.original_start_at)) !== undefined;
+    if (!still) await markDeleted(res, trx, exception, now);
+  }
 }
 
 export interface EventQuery {
@@ -356,6 +489,8 @@ export interface EventQuery {
   /** Only events with this iCalendar UID (Google's `iCalUID`). */
   readonly icalUid?: string | undefined;
   readonly includeDeleted: boolean;
+  /** Cancelled occurrences of a series are listed even without `includeDeleted` (Google's rule). */
+  readonly includeCancelledOccurrences?: boolean | undefined;
   readonly managed: 'include' | 'exclude' | 'only';
   /** Resume after this event row id. */
   readonly afterId?: number | undefined;
@@ -365,12 +500,17 @@ export interface EventQuery {
 function eventFilter(res: CoreResources, q: Omit<EventQuery, 'limit'>) {
   let query = res.db.selectFrom('events').where('account_id', '=', q.accountId);
   if (q.calendarIds) query = query.where('calendar_id', 'in', [...q.calendarIds]);
-  if (q.from !== undefined) query = query.where('end_at', '>', q.from);
+  // A series is in the range when any occurrence is: its last one ends at `until_at`.
+  if (q.from !== undefined) query = query.where('until_at', '>', q.from);
   if (q.to !== undefined) query = query.where('start_at', '<', q.to);
   if (q.modifiedSince !== undefined) query = query.where('updated_at', '>=', q.modifiedSince);
   if (q.afterSeq !== undefined) query = query.where('change_seq', '>', q.afterSeq);
   if (q.icalUid !== undefined) query = query.where('ical_uid', '=', q.icalUid);
-  if (!q.includeDeleted) query = query.where('deleted', '=', 0);
+  if (!q.includeDeleted && q.includeCancelledOccurrences) {
+    query = query.where((eb) =>
+      eb.or([eb('deleted', '=', 0), eb('recurring_event_id', 'is not', null)]),
+    );
+  } else if (!q.includeDeleted) query = query.where('deleted', '=', 0);
   if (q.managed === 'exclude') query = query.where('managed', '=', 0);
   if (q.managed === 'only') query = query.where('managed', '=', 1);
   if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);

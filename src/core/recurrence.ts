@@ -73,24 +73,42 @@ function anchorOf(start: EventTime): Anchor {
   };
 }
 
-function localText(t: ICAL.Time, allDay: boolean): string {
+/** A wall time's fields: ICAL.Time has them, and so does a plain record (cheaper to make). */
+interface Wall {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+function localText(t: Wall, allDay: boolean): string {
   const date = `${pad(t.year, 4)}-${pad(t.month)}-${pad(t.day)}`;
   return allDay ? date : `${date}T${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}`;
 }
 
 /** The instant a floating wall time of the series stands for. */
-function instantOfLocal(anchor: Anchor, t: ICAL.Time): number {
+function instantOfLocal(anchor: Anchor, t: Wall): number {
   const text = localText(t, anchor.allDay);
   if (anchor.allDay) return Date.parse(`${text}T00:00:00Z`);
   return zonedToUtc(text, anchor.zone ?? 'Etc/UTC');
 }
 
-function boundaryOf(anchor: Anchor, t: ICAL.Time, startAt: number): EventTime {
+/** `+02:00`: how far a wall time is ahead of its instant, as RFC 3339 writes it. */
+function offsetText(t: Wall, at: number): string {
+  const minutes = Math.round((floating(t) - at) / 60_000);
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** An occurrence's boundary: a date, or its wall time with its offset and the series' zone. */
+function boundaryOf(anchor: Anchor, t: Wall, at: number): EventTime {
   const text = localText(t, anchor.allDay);
   if (anchor.allDay) return { date: text };
-  if (anchor.zone === null)
-    return { dateTime: new Date(startAt).toISOString().replace('.000Z', 'Z') };
-  return { dateTime: text, timeZone: anchor.zone };
+  if (anchor.zone === null) return { dateTime: new Date(at).toISOString().replace('.000Z', 'Z') };
+  return { dateTime: `${text}${offsetText(t, at)}`, timeZone: anchor.zone };
 }
 
 interface Line {
@@ -148,7 +166,7 @@ function ruleOf(anchor: Anchor, value: string): ICAL.Recur {
     anchor.zone !== null &&
     /Z$/i.test(value.match(/UNTIL=([^;]+)/i)?.[1] ?? '')
   ) {
-    rule.until = localTimeAt(anchor, until.toUnixTime() * 1000);
+    rule.until = ICAL.Time.fromData(localTimeAt(anchor, until.toUnixTime() * 1000));
   }
   return rule;
 }
@@ -158,8 +176,30 @@ export function checkRecurrence(series: Series): void {
   expandSeries(series, { from: 0, to: 0 });
 }
 
-/** The occurrences of a series that overlap [from, to), in start order. */
-export function expandSeries(series: Series, window: { from: number; to: number }): Occurrence[] {
+interface ParsedSeries {
+  readonly anchor: Anchor;
+  readonly durationMs: number;
+  readonly rules: readonly ICAL.Recur[];
+  readonly exclusionRules: readonly ICAL.Recur[];
+  readonly added: readonly number[];
+  readonly excluded: ReadonlySet<number>;
+}
+
+/** Parsed series by their text: a read expands the same series again and again. */
+const parsedSeries = new Map<string, ParsedSeries>();
+
+function parseSeries(series: Series): ParsedSeries {
+  const key = JSON.stringify(series);
+  let parsed = parsedSeries.get(key);
+  if (parsed === undefined) {
+    parsed = parseSeriesText(series);
+    if (parsedSeries.size >= 10_000) parsedSeries.clear();
+    parsedSeries.set(key, parsed);
+  }
+  return parsed;
+}
+
+function parseSeriesText(series: Series): ParsedSeries {
   const anchor = anchorOf(series.start);
   const durationMs = instantOf(series.end) - instantOf(series.start);
   const rules: ICAL.Recur[] = [];
@@ -189,24 +229,68 @@ export function expandSeries(series: Series, window: { from: number; to: number 
         throw new RecurrenceError(`unknown recurrence line ${line.name}`);
     }
   }
-  const starts = new Set<number>();
-  const firstAt = instantOfLocal(anchor, anchor.local);
-  starts.add(firstAt);
-  for (const rule of rules) {
-    for (const at of walk(anchor, rule, window.to)) {
-      if (at + durationMs > window.from || durationMs === 0) starts.add(at);
+  return { anchor, durationMs, rules, exclusionRules, added, excluded };
+}
+
+/**
+ * The end of a series' last occurrence, or null when its rules never end. Stored beside the
+ * series, it lets a range query find the series without expanding it.
+ */
+export function seriesEnd(series: Series): number | null {
+  const parsed = parseSeries(series);
+  if (parsed.rules.some((r) => r.count === null && r.until === null)) return null;
+  let last = instantOfLocal(parsed.anchor, parsed.anchor.local);
+  for (const rule of parsed.rules) {
+    for (const at of walk(parsed.anchor, rule, { from: -Infinity, to: Infinity }, 0)) {
+      last = Math.max(last, at);
     }
   }
-  for (const at of added) starts.add(at);
-  for (const rule of exclusionRules) {
-    for (const at of walk(anchor, rule, window.to)) excluded.add(at);
+  for (const at of parsed.added) last = Math.max(last, at);
+  return last + parsed.durationMs;
+}
+
+export interface ExpandOptions {
+  /** Only the first `limit` occurrences in the window (a page's worth). */
+  readonly limit?: number | undefined;
+}
+
+/** The occurrences of a series that overlap [from, to), in start order. */
+export function expandSeries(
+  series: Series,
+  window: { from: number; to: number },
+  options: ExpandOptions = {},
+): Occurrence[] {
+  const parsed = parseSeries(series);
+  const { anchor, durationMs, excluded } = parsed;
+  const overlaps = (at: number) =>
+    at < window.to && (at + durationMs > window.from || (durationMs === 0 && at >= window.from));
+  // Each rule gives at most this many starts: enough for `limit` once EXDATEs have struck.
+  // An EXRULE may strike any number, so with one the walk is not cut short.
+  const perRule =
+    options.limit === undefined || parsed.exclusionRules.length > 0
+      ? Infinity
+      : options.limit + excluded.size + 1;
+  const starts = new Set<number>();
+  const firstAt = instantOfLocal(anchor, anchor.local);
+  if (overlaps(firstAt)) starts.add(firstAt);
+  for (const rule of parsed.rules) {
+    let taken = 0;
+    for (const at of walk(anchor, rule, window, durationMs)) {
+      if (!overlaps(at)) continue;
+      starts.add(at);
+      if (++taken >= perRule) break;
+    }
+  }
+  for (const at of parsed.added) if (overlaps(at)) starts.add(at);
+  const struck = new Set(excluded);
+  for (const rule of parsed.exclusionRules) {
+    for (const at of walk(anchor, rule, window, durationMs)) struck.add(at);
   }
   const out: Occurrence[] = [];
   for (const startAt of [...starts].sort((a, b) => a - b)) {
-    if (excluded.has(startAt)) continue;
+    if (struck.has(startAt)) continue;
+    if (options.limit !== undefined && out.length >= options.limit) break;
     const endAt = startAt + durationMs;
-    const overlaps = endAt > window.from || (durationMs === 0 && startAt >= window.from);
-    if (startAt >= window.to || !overlaps) continue;
     const local = localTimeAt(anchor, startAt);
     const start = boundaryOf(anchor, local, startAt);
     out.push({
@@ -220,42 +304,99 @@ export function expandSeries(series: Series, window: { from: number; to: number 
   return out;
 }
 
-/** The starts a rule makes from the series' start, before `to`. */
-function* walk(anchor: Anchor, rule: ICAL.Recur, to: number): Generator<number> {
-  const it = rule.iterator(anchor.local);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** How far a wall clock may be from UTC: instants lie within this of their wall time. */
+const WEST = 12 * HOUR;
+const EAST = 14 * HOUR;
+
+/** A wall time as milliseconds on a clock without offsets: ordered as the wall times are. */
+function floating(t: Wall): number {
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+}
+
+/**
+ * Where a walk may start instead of the series' start, so that a series begun years before
+ * the window costs what the window holds. A rule without COUNT makes the same starts from any
+ * start a whole number of its periods later; the new start itself lies wholly before the
+ * window, so it is dropped with the other early starts even where it does not match the rule.
+ * Months are only skipped from days 1–28, which every month has.
+ */
+function walkStart(anchor: Anchor, rule: ICAL.Recur, from: number, durationMs: number): ICAL.Time {
+  const start = anchor.local;
+  if (rule.count !== null || !Number.isFinite(from)) return start;
+  const target = from - durationMs - EAST - DAY;
+  const interval = Math.max(1, rule.interval || 1);
+  const jumped = start.clone();
+  if (rule.freq === 'DAILY' || rule.freq === 'WEEKLY') {
+    const period = (rule.freq === 'DAILY' ? 1 : 7) * interval * DAY;
+    const k = Math.floor((target - floating(start)) / period);
+    if (k < 1) return start;
+    jumped.adjust((k * period) / DAY, 0, 0, 0);
+    return jumped;
+  }
+  if (rule.freq === 'MONTHLY' || rule.freq === 'YEARLY') {
+    if (start.day > 28) return start;
+    const t = new Date(target);
+    const months = (t.getUTCFullYear() - start.year) * 12 + (t.getUTCMonth() + 1 - start.month) - 1;
+    const step = (rule.freq === 'MONTHLY' ? 1 : 12) * interval;
+    const k = Math.floor(months / step);
+    if (k < 1) return start;
+    const month0 = start.month - 1 + k * step;
+    jumped.year = start.year + Math.floor(month0 / 12);
+    jumped.month = (month0 % 12) + 1;
+    return jumped;
+  }
+  return start;
+}
+
+/**
+ * The starts a rule makes, from the series' start (or a later start that makes the same
+ * ones), up to the window's end. Wall times are compared on the floating clock and only
+ * those near the window are turned into instants: that conversion is the costly part.
+ */
+function* walk(
+  anchor: Anchor,
+  rule: ICAL.Recur,
+  window: { from: number; to: number },
+  durationMs: number,
+): Generator<number> {
+  const zoned = anchor.zone !== null;
+  const west = zoned ? WEST : 0;
+  const east = zoned ? EAST : 0;
+  // The iterator may move the time it is given: it gets its own, never the shared anchor.
+  const it = rule.iterator(walkStart(anchor, rule, window.from, durationMs).clone());
   for (let step = 0; step < MAX_STEPS; step++) {
     const next = it.next();
     if (!next) return;
+    const wall = floating(next);
+    if (wall - east >= window.to) return;
+    if (wall + west + durationMs < window.from) continue;
     const at = instantOfLocal(anchor, next);
-    if (at >= to) return;
+    if (at >= window.to) return;
     yield at;
   }
 }
 
 /** The series' wall time at an instant (RDATEs come as instants). */
-function localTimeAt(anchor: Anchor, at: number): ICAL.Time {
+function localTimeAt(anchor: Anchor, at: number): Wall {
   if (anchor.allDay) {
     const d = new Date(at);
-    return ICAL.Time.fromData({
+    return {
       year: d.getUTCFullYear(),
       month: d.getUTCMonth() + 1,
       day: d.getUTCDate(),
-      isDate: true,
-    });
+      hour: 0,
+      minute: 0,
+      second: 0,
+    };
   }
-  const [y, mo, d, h, mi, s] = wallClockIn(at, anchor.zone ?? 'Etc/UTC');
-  return ICAL.Time.fromData({ year: y, month: mo, day: d, hour: h, minute: mi, second: s });
+  const [year, month, day, hour, minute, second] = wallClockIn(at, anchor.zone ?? 'Etc/UTC');
+  return { year, month, day, hour, minute, second };
 }
 
 /** An occurrence's end, on the same clock as its start. */
 function endOf(anchor: Anchor, start: EventTime, endAt: number): EventTime {
   if ('date' in start) return { date: new Date(endAt).toISOString().slice(0, 10) };
-  if (anchor.zone === null)
-    return { dateTime: new Date(endAt).toISOString().replace('.000Z', 'Z') };
-  const [y, mo, d, h, mi, s] = wallClockIn(endAt, anchor.zone);
-  const zone = anchor.zone;
-  return {
-    dateTime: `${pad(y ?? 0, 4)}-${pad(mo ?? 1)}-${pad(d ?? 1)}T${pad(h ?? 0)}:${pad(mi ?? 0)}:${pad(s ?? 0)}`,
-    timeZone: zone,
-  };
+  return boundaryOf(anchor, localTimeAt(anchor, endAt), endAt);
 }

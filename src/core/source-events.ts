@@ -3,31 +3,29 @@ import type { Insertable } from 'kysely';
 import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
 import type { SourceEvent, SourceItem } from '../domain/source.ts';
-import { checkEventTime } from '../domain/event-time.ts';
+import { FOREVER, checkEventTime, instantOf } from '../domain/event-time.ts';
+import { RecurrenceError, seriesEnd } from './recurrence.ts';
+import { occurrenceUid } from './occurrence-rows.ts';
 import { CoreError } from './errors.ts';
 import { digestBase32 } from './ids.ts';
 // Bound lists at power-of-two lengths: each other length would be one more statement kept.
 import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
 
-function recurrenceKey(time: EventTime | null): string {
-  if (time === null) return '';
-  return 'date' in time ? time.date : `${time.dateTime}|${time.timeZone ?? ''}`;
-}
-
 /**
  * A source event's id, the same at every poll and after every restart: derived from its
- * calendar, its iCalendar UID and, for an override, the occurrence it replaces. Google's
- * alphabet (lowercase base32hex), so both faces can serve it.
+ * calendar and its iCalendar UID, in Google's alphabet (lowercase base32hex) so both faces
+ * can serve it. An override is the occurrence it replaces: `{seriesId}_{start}`, the id the
+ * occurrence has when unchanged.
  */
 export function sourceEventUid(
   calendarId: string,
   icalUid: string,
   recurrenceId: EventTime | null,
 ) {
-  const digest = createHash('sha256')
-    .update(`${calendarId}\n${icalUid}\n${recurrenceKey(recurrenceId)}`)
-    .digest();
-  return `evs${digestBase32(digest, 23)}`;
+  const digest = createHash('sha256').update(`${calendarId}\n${icalUid}\n`).digest();
+  const seriesUid = `evs${digestBase32(digest, 23)}`;
+  if (recurrenceId === null) return seriesUid;
+  return occurrenceUid(seriesUid, recurrenceId, instantOf(recurrenceId));
 }
 
 /** The columns an event's content is stored in; equal columns mean nothing changed. */
@@ -43,6 +41,10 @@ interface EventContent {
   readonly end_at: number;
   readonly recurrence_json: string | null;
   readonly extra_json: string | null;
+  readonly until_at: number;
+  readonly recurring_event_id: string | null;
+  readonly original_start_json: string | null;
+  readonly original_start_at: number | null;
 }
 
 const contentColumns = [
@@ -57,6 +59,10 @@ const contentColumns = [
   'end_at',
   'recurrence_json',
   'extra_json',
+  'until_at',
+  'recurring_event_id',
+  'original_start_json',
+  'original_start_at',
 ] as const satisfies readonly (keyof EventContent)[];
 
 function instant(time: EventTime, what: string, event: SourceEvent): number {
@@ -67,20 +73,26 @@ function instant(time: EventTime, what: string, event: SourceEvent): number {
   return checked.instant;
 }
 
+/** Where a source series ends; one whose rules cannot be read is taken never to end. */
+function untilOf(event: SourceEvent, endAt: number): number {
+  if (!event.recurrence || event.recurrence.length === 0) return endAt;
+  try {
+    return (
+      seriesEnd({ start: event.start, end: event.end, recurrence: event.recurrence }) ?? FOREVER
+    );
+  } catch (err) {
+    if (!(err instanceof RecurrenceError)) throw err;
+    return FOREVER;
+  }
+}
+
 function contentOf(calendarId: string, event: SourceEvent): EventContent {
   const startAt = instant(event.start, 'start', event);
   const endAt = instant(event.end, 'end', event);
   if (endAt < startAt)
     throw new CoreError('invalid', `event ${event.icalUid}: ends before it starts`);
-  // An override names the series it belongs to and the occurrence it replaces, as Google's
-  // recurringEventId and originalStartTime do.
-  const extra =
-    event.recurrenceId === null
-      ? null
-      : {
-          recurringEventId: sourceEventUid(calendarId, event.icalUid, null),
-          originalStartTime: event.recurrenceId,
-        };
+  // An override names the series it belongs to and the occurrence it replaces.
+  const override = event.recurrenceId;
   return {
     ical_uid: event.icalUid,
     status: event.status,
@@ -91,8 +103,15 @@ function contentOf(calendarId: string, event: SourceEvent): EventContent {
     end_json: JSON.stringify(event.end),
     start_at: startAt,
     end_at: endAt,
-    recurrence_json: event.recurrence ? JSON.stringify(event.recurrence) : null,
-    extra_json: extra ? JSON.stringify(extra) : null,
+    recurrence_json:
+      override === null && event.recurrence && event.recurrence.length > 0
+        ? JSON.stringify(event.recurrence)
+        : null,
+    extra_json: null,
+    until_at: override === null ? untilOf(event, endAt) : endAt,
+    recurring_event_id: override === null ? null : sourceEventUid(calendarId, event.icalUid, null),
+    original_start_json: override === null ? null : JSON.stringify(override),
+    original_start_at: override === null ? null : instantOf(override),
   };
 }
 
@@ -236,6 +255,8 @@ async function storedEvents(
         id: Number(row.id),
         start_at: Number(row.start_at),
         end_at: Number(row.end_at),
+        until_at: Number(row.until_at),
+        original_start_at: row.original_start_at === null ? null : Number(row.original_start_at),
       });
     }
   }

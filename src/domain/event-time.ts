@@ -10,6 +10,9 @@ import {
 export type EventTime =
   { readonly date: string } | { readonly dateTime: string; readonly timeZone?: string | undefined };
 
+/** The last instant a Date can hold: where a series that never ends ends. */
+export const FOREVER = 8_640_000_000_000_000;
+
 /** The UTC instant a boundary stands for; dates count from midnight UTC. */
 export function instantOf(time: EventTime): number {
   if ('date' in time) return Date.parse(`${time.date}T00:00:00Z`);

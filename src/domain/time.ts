@@ -88,17 +88,56 @@ export function wallClockIn(
   utcMs: number,
   tz: string,
 ): [number, number, number, number, number, number] {
+  const d = new Date(Math.floor(utcMs / 1000) * 1000 + zoneOffset(utcMs, tz));
+  return [
+    d.getUTCFullYear(),
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+  ];
+}
+
+function formattedWallClock(utcMs: number, tz: string) {
   const formatter = zonePartsFormatter(tz);
   if (!formatter) throw new RangeError(`unknown time zone ${tz}`);
   const parts = formatter.formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return [get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second')];
+  return [
+    get('year'),
+    get('month'),
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  ] as const;
 }
 
-/** Offset of `tz` from UTC at the instant `utcMs`, in ms. */
+function formattedOffset(utcMs: number, tz: string): number {
+  return utcOf(...formattedWallClock(utcMs, tz)) - Math.floor(utcMs / 1000) * 1000;
+}
+
+const DAY_MS = 86_400_000;
+/** Per zone and UTC day, the day's offset, or null when it changes within the day. */
+const dayOffsets = new Map<string, number | null>();
+
+/**
+ * Offset of `tz` from UTC at the instant `utcMs`, in ms. Asking Intl costs microseconds and
+ * expanding a series asks for many instants of the same few days, so a day whose offset is
+ * the same at both ends is remembered; no zone changes its offset twice in one day.
+ */
 function zoneOffset(utcMs: number, tz: string): number {
-  const asUtc = utcOf(...wallClockIn(utcMs, tz));
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
+  const day = Math.floor(utcMs / DAY_MS);
+  const key = `${tz} ${day}`;
+  let offset = dayOffsets.get(key);
+  if (offset === undefined) {
+    const first = formattedOffset(day * DAY_MS, tz);
+    offset = formattedOffset(day * DAY_MS + DAY_MS - 1000, tz) === first ? first : null;
+    if (dayOffsets.size >= 100_000) dayOffsets.clear();
+    dayOffsets.set(key, offset);
+  }
+  return offset ?? formattedOffset(utcMs, tz);
 }
 
 /** The UTC instant of a wall-clock time in a zone (the earlier one when ambiguous). */

@@ -40,6 +40,12 @@ export interface EngineTraits {
    * each write is a transaction of its own.
    */
   readonly groupCommit: boolean;
+  /**
+   * The collation that compares text byte by byte, as JavaScript compares ASCII strings: a
+   * cursor over ids read in SQL and merged in code must order both the same way. SQLite's
+   * default already does (null); PostgreSQL's follows the database's locale unless told.
+   */
+  readonly bytewiseCollation: string | null;
 }
 
 /** Each open store's traits, by its SQL builder's adapter (which its transactions share). */

@@ -120,6 +120,12 @@ export interface EventsTable {
   end_at: number;
   recurrence_json: string | null;
   extra_json: string | null;
+  /** Where the last occurrence ends: `end_at` for a single event, FOREVER for an endless series. */
+  until_at: number;
+  /** An exception: the series it belongs to, and the occurrence's start it replaces. */
+  recurring_event_id: string | null;
+  original_start_json: string | null;
+  original_start_at: number | null;
   sequence: number;
   deleted: number;
   created_at: number;

@@ -2,7 +2,10 @@ import type { Context } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { EventRow } from '../../core/events.ts';
 import type { PageState } from './list-params.ts';
-import { latestSeq, queryEvents } from '../../core/events.ts';
+import { getEvent, latestSeq, queryEvents } from '../../core/events.ts';
+import { isSeries } from '../../core/occurrence-rows.ts';
+import { listInstances } from '../../core/instances.ts';
+import type { InstanceCursor } from '../../core/instances.ts';
 import { GoogleError } from './errors.ts';
 import {
   boolParam,
@@ -22,6 +25,8 @@ interface EventsFilter {
   readonly umin?: number | undefined;
   readonly ical?: string | undefined;
   readonly d: boolean;
+  /** singleEvents: occurrences instead of series, in start order. */
+  readonly s?: boolean | undefined;
 }
 
 const SYNC_CONFLICTS = [
@@ -58,7 +63,7 @@ function fullListFilter(c: Context): EventsFilter {
   const ical = c.req.query('iCalUID') || undefined;
   // With updatedMin, deleted events are always included (Google's rule).
   const d = umin !== undefined || (boolParam(c, 'showDeleted') ?? false);
-  return { tmin, tmax, umin, ical, d };
+  return { tmin, tmax, umin, ical, d, s: boolParam(c, 'singleEvents') ?? false };
 }
 
 function firstPage(c: Context, res: CoreResources, accountId: string, resource: string) {
@@ -68,7 +73,10 @@ function firstPage(c: Context, res: CoreResources, accountId: string, resource: 
   if (boolParam(c, 'showDeleted') === false) {
     throw GoogleError.parameter('showDeleted', 'showDeleted cannot be false with syncToken.');
   }
-  return { since: openSyncToken(res, syncToken, accountId, resource), q: { d: true } };
+  return {
+    since: openSyncToken(res, syncToken, accountId, resource),
+    q: { d: true, s: boolParam(c, 'singleEvents') ?? false },
+  };
 }
 
 export interface EventsPage {
@@ -95,6 +103,7 @@ export async function listEventsPage(
     const snap = await latestSeq(res, accountId);
     state = { a: accountId, r: resource, snap, since, after: null, max, q };
   }
+  if (state.q.s) return instancesPage(res, accountId, calendarId, state);
   const { q } = state;
   const { rows, more } = await queryEvents(res, {
     accountId,
@@ -105,6 +114,7 @@ export async function listEventsPage(
     afterSeq: state.since ?? undefined,
     icalUid: q.ical,
     includeDeleted: q.d,
+    includeCancelledOccurrences: true,
     managed: 'include',
     afterId: typeof state.after === 'number' ? state.after : undefined,
     limit: state.max,
@@ -114,4 +124,101 @@ export async function listEventsPage(
     return { rows, nextPageToken: sealPageToken(res, { ...state, after: Number(last.id) }) };
   }
   return { rows, nextSyncToken: sealSyncToken(res, accountId, resource, state.snap) };
+}
+
+/** A page token's place in an instance listing: the last instance's start and id. */
+function cursorOf(after: PageState<unknown>['after']): InstanceCursor | undefined {
+  if (typeof after !== 'string') return undefined;
+  const space = after.indexOf(' ');
+  return { at: Number(after.slice(0, space)), uid: after.slice(space + 1) };
+}
+
+/** singleEvents=true: occurrences and exceptions in place of series, in start order. */
+async function instancesPage(
+  res: CoreResources,
+  accountId: string,
+  calendarId: string,
+  state: PageState<EventsFilter>,
+): Promise<EventsPage> {
+  const { q } = state;
+  const { rows, more } = await listInstances(res, {
+    accountId,
+    calendarIds: [calendarId],
+    from: q.tmin,
+    to: q.tmax,
+    modifiedSince: q.umin,
+    afterSeq: state.since ?? undefined,
+    icalUid: q.ical,
+    includeDeleted: q.d,
+    managed: 'include',
+    after: cursorOf(state.after),
+    limit: state.max,
+    now: res.clock.now(),
+  });
+  const last = rows.at(-1);
+  if (more && last) {
+    const after = `${Number(last.start_at)} ${last.uid}`;
+    return { rows, nextPageToken: sealPageToken(res, { ...state, after }) };
+  }
+  return { rows, nextSyncToken: sealSyncToken(res, accountId, state.r, state.snap) };
+}
+
+/** The filters of one events.instances, carried in its page tokens. */
+interface InstancesFilter {
+  readonly tmin?: number | undefined;
+  readonly tmax?: number | undefined;
+  readonly orig?: number | undefined;
+  readonly d: boolean;
+}
+
+/** One page of events.instances: the occurrences and exceptions of one series. */
+export async function listInstancesPage(
+  res: CoreResources,
+  c: Context,
+  accountId: string,
+  calendarId: string,
+): Promise<EventsPage> {
+  const eventId = c.req.param('eventId') ?? '';
+  const series = await getEvent(res, { accountId, calendarId }, eventId);
+  const resource = `instances:${calendarId}:${eventId}`;
+  const pageToken = c.req.query('pageToken');
+  let state: PageState<InstancesFilter>;
+  if (pageToken) {
+    state = openPageToken<InstancesFilter>(res, pageToken, accountId, resource);
+  } else {
+    const tmin = timeParam(c, 'timeMin');
+    const tmax = timeParam(c, 'timeMax');
+    if (tmin !== undefined && tmax !== undefined && tmax <= tmin) {
+      throw GoogleError.parameter(
+        'timeMax',
+        'The specified time range is empty.',
+        'timeRangeEmpty',
+      );
+    }
+    const orig = timeParam(c, 'originalStart');
+    const q = { tmin, tmax, orig, d: boolParam(c, 'showDeleted') ?? false };
+    const max = maxResults(c, 250, 2500);
+    state = { a: accountId, r: resource, snap: 0, since: null, after: null, max, q };
+  }
+  if (!isSeries(series)) return { rows: [] };
+  const { q } = state;
+  const { rows, more } = await listInstances(res, {
+    accountId,
+    calendarIds: [calendarId],
+    from: q.tmin,
+    to: q.tmax,
+    includeDeleted: q.d,
+    managed: 'include',
+    seriesUid: series.uid,
+    originalStartAt: q.orig,
+    after: cursorOf(state.after),
+    limit: state.max,
+    now: res.clock.now(),
+  });
+  const last = rows.at(-1);
+  if (more && last) {
+    const after = `${Number(last.start_at)} ${last.uid}`;
+    return { rows, nextPageToken: sealPageToken(res, { ...state, after }) };
+  }
+  return { rows };
 }

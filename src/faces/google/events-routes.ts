@@ -9,7 +9,8 @@ import { readJson } from '../../http/read-json.ts';
 import { formatUtcMillis } from '../../domain/time.ts';
 import { resolveCalendarId } from './calendar-ref.ts';
 import { eventFieldsFrom } from './event-fields.ts';
-import { listEventsPage } from './events-list.ts';
+import { listEventsPage, listInstancesPage } from './events-list.ts';
+import { GoogleError } from './errors.ts';
 import { etag } from './list-params.ts';
 import { eventBodySchema, parseBody } from './schemas.ts';
 import { eventJson } from './serialize.ts';
@@ -62,12 +63,35 @@ export function eventsRoutes(res: CoreResources) {
 
   app.post('/', async (c) => {
     const body = parseBody(eventBodySchema, await readJson(c));
+    if (body.id?.includes('_')) {
+      throw GoogleError.parameter('id', 'An occurrence id cannot name a new event.', 'invalid');
+    }
     const t = await target(c);
     const row = await insertEvent(res, t, eventFieldsFrom(body, null), {
       uid: body.id,
       icalUid: body.iCalUID,
     });
     return c.json(eventJson(row, await ownerEmail(c)));
+  });
+
+  app.get('/:eventId/instances', async (c) => {
+    const t = await target(c);
+    const page = await listInstancesPage(res, c, t.accountId, t.calendarId);
+    const calendar = await ownedCalendar(res.db, t.accountId, t.calendarId);
+    const email = await ownerEmail(c);
+    return c.json({
+      kind: 'calendar#events',
+      etag: etag(
+        page.rows.reduce((m, r) => Math.max(m, Number(r.change_seq)), Number(calendar.change_seq)),
+      ),
+      summary: calendar.name,
+      updated: formatUtcMillis(Number(calendar.updated_at)),
+      timeZone: calendar.time_zone,
+      accessRole: calendar.readonly === 1 ? 'reader' : 'owner',
+      defaultReminders: [],
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      items: page.rows.map((row) => eventJson(row, email)),
+    });
   });
 
   app.get('/:eventId', async (c) => {

@@ -34,7 +34,11 @@ export const keptEventFields = [
 export const eventBodySchema = z.looseObject({
   id: z
     .string()
-    .regex(/^[a-v0-9]{5,1024}$/, 'ids use base32hex characters (a-v, 0-9), 5 to 1024 of them')
+    // An occurrence's id adds its start to its series' (`_20261019T070000Z`).
+    .regex(
+      /^[a-v0-9]{5,1024}(?:_\d{8}(?:T\d{6}Z)?)?$/,
+      'ids use base32hex characters (a-v, 0-9), 5 to 1024 of them',
+    )
     .optional(),
   status: z.enum(['confirmed', 'tentative', 'cancelled']).optional(),
   summary: text(1024).nullish(),

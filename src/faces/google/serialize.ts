@@ -59,14 +59,24 @@ export function eventJson(event: EventRow, ownerEmail: string) {
   const kept: Record<string, unknown> = {};
   for (const name of keptEventFields) if (extra[name] !== undefined) kept[name] = extra[name];
   const recurrence = event.recurrence_json ? (JSON.parse(event.recurrence_json) as string[]) : null;
-  // An occurrence a source moved or changed names its series and the start it replaces.
-  const exception =
-    typeof extra.recurringEventId === 'string'
+  // An occurrence, changed or not, names its series and the start it stands for.
+  const instance =
+    event.recurring_event_id !== null && event.original_start_json !== null
       ? {
-          recurringEventId: extra.recurringEventId,
-          originalStartTime: timeJson(extra.originalStartTime as EventTime),
+          recurringEventId: event.recurring_event_id,
+          originalStartTime: timeJson(JSON.parse(event.original_start_json) as EventTime),
         }
-      : {};
+      : null;
+  if (instance && event.deleted === 1) {
+    // A cancelled occurrence is only its identity, as Google lists it.
+    return {
+      kind: 'calendar#event',
+      etag: etag(event.change_seq),
+      id: event.uid,
+      status: 'cancelled',
+      ...instance,
+    };
+  }
   return {
     kind: 'calendar#event',
     etag: etag(event.change_seq),
@@ -82,7 +92,7 @@ export function eventJson(event: EventRow, ownerEmail: string) {
     start: timeJson(JSON.parse(event.start_json) as EventTime),
     end: timeJson(JSON.parse(event.end_json) as EventTime),
     ...(recurrence ? { recurrence } : {}),
-    ...exception,
+    ...instance,
     iCalUID: event.ical_uid,
     sequence: event.sequence,
     reminders: { useDefault: true },

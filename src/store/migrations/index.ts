@@ -9,6 +9,7 @@ import * as leasesInDueIndex from './005-leases-in-due-index.ts';
 import * as sendingOnChannel from './006-sending-on-channel.ts';
 import * as dialectSettingsInInterest from './007-dialect-settings-in-interest.ts';
 import * as sources from './008-sources.ts';
+import * as occurrences from './009-occurrences.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -24,6 +25,7 @@ const modules: Record<string, MigrationModule> = {
   '006-sending-on-channel': sendingOnChannel,
   '007-dialect-settings-in-interest': dialectSettingsInInterest,
   '008-sources': sources,
+  '009-occurrences': occurrences,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

@@ -7,4 +7,5 @@ export const postgresTraits: EngineTraits = Object.freeze({
   claimKey: 'id',
   singleNode: false,
   groupCommit: false,
+  bytewiseCollation: 'C',
 });

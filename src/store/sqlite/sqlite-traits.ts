@@ -7,4 +7,5 @@ export const sqliteTraits: EngineTraits = Object.freeze({
   claimKey: 'rowid',
   singleNode: true,
   groupCommit: true,
+  bytewiseCollation: null,
 });

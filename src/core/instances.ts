@@ -1,0 +1,189 @@
+import { sql } from 'kysely';
+import type { SelectQueryBuilder } from 'kysely';
+import type { CoreResources } from './resources.ts';
+import type { EventRow } from './events.ts';
+import type { Database } from '../store/schema.ts';
+import { expandRow, occurrenceRow } from './occurrence-rows.ts';
+import { boundLimit } from '../store/bound-limit.ts';
+import { chunks, padToPowerOfTwo } from '../store/list-lengths.ts';
+import { traitsOf } from '../store/engine-traits.ts';
+
+/**
+ * A calendar read as its instances: single events, the occurrences of every series inside
+ * the window, and each exception in place of the occurrence it replaces, ordered by start
+ * (then id) and paged by occurrence. Both faces serve their expanded reads from here.
+ */
+
+/** How far ahead a series that never ends is expanded when a read sets no end. */
+export const OCCURRENCE_HORIZON_MS = 730 * 86_400_000;
+
+/** Where a page ended: the last instance's start and id. */
+export interface InstanceCursor {
+  readonly at: number;
+  readonly uid: string;
+}
+
+export interface InstanceQuery {
+  readonly accountId: string;
+  readonly calendarIds: readonly string[];
+  /** Instances overlapping [from, to); without `to`, series end at the horizon. */
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+  /**
+   * Only what changed after this change sequence number (or since this time): changed
+   * events, every instance of a changed series, and changed exceptions.
+   */
+  readonly afterSeq?: number | undefined;
+  readonly modifiedSince?: number | undefined;
+  /** Only events with this iCalendar UID (Google's `iCalUID`). */
+  readonly icalUid?: string | undefined;
+  readonly includeDeleted: boolean;
+  readonly managed: 'include' | 'exclude' | 'only';
+  /** Only this series' instances (Google's events.instances). */
+  readonly seriesUid?: string | undefined;
+  /** Only the instance that replaces (or is) the occurrence starting then. */
+  readonly originalStartAt?: number | undefined;
+  readonly after?: InstanceCursor | undefined;
+  readonly limit: number;
+  readonly now: number;
+}
+
+type EventsQuery = SelectQueryBuilder<Database, 'events', object>;
+
+function commonFilters(res: CoreResources, q: InstanceQuery): EventsQuery {
+  let query = res.db
+    .selectFrom('events')
+    .where('account_id', '=', q.accountId)
+    .where('calendar_id', 'in', padToPowerOfTwo(q.calendarIds));
+  if (q.managed === 'exclude') query = query.where('managed', '=', 0);
+  if (q.managed === 'only') query = query.where('managed', '=', 1);
+  if (q.icalUid !== undefined) query = query.where('ical_uid', '=', q.icalUid);
+  return query;
+}
+
+function changedOnly(query: EventsQuery, q: InstanceQuery): EventsQuery {
+  if (q.afterSeq !== undefined) query = query.where('change_seq', '>', q.afterSeq);
+  if (q.modifiedSince !== undefined) query = query.where('updated_at', '>=', q.modifiedSince);
+  return query;
+}
+
+/** Events that do not recur, in instance order after the cursor. */
+async function singleEvents(res: CoreResources, q: InstanceQuery): Promise<EventRow[]> {
+  let query = changedOnly(commonFilters(res, q), q)
+    .where('recurrence_json', 'is', null)
+    .where('recurring_event_id', 'is', null);
+  if (!q.includeDeleted) query = query.where('deleted', '=', 0);
+  if (q.from !== undefined) query = query.where('end_at', '>', q.from);
+  if (q.to !== undefined) query = query.where('start_at', '<', q.to);
+  const collation = traitsOf(res.db).bytewiseCollation;
+  const uid =
+    collation === null ? sql.ref('uid') : sql`${sql.ref('uid')} collate ${sql.id(collation)}`;
+  const after = q.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('start_at', '>', after.at),
+        eb.and([eb('start_at', '=', after.at), eb(uid, '>', after.uid)]),
+      ]),
+    );
+  }
+  const rows = await query
+    .selectAll()
+    .orderBy('start_at')
+    .orderBy(uid)
+    .limit(boundLimit(q.limit + 1))
+    .execute();
+  return rows;
+}
+
+/** Series with an occurrence in the window (or, for a changed-only read, that changed). */
+async function seriesRows(res: CoreResources, q: InstanceQuery, to: number): Promise<EventRow[]> {
+  let query = commonFilters(res, q)
+    .where('recurrence_json', 'is not', null)
+    .where('recurring_event_id', 'is', null)
+    .where('start_at', '<', to);
+  if (q.from !== undefined) query = query.where('until_at', '>', q.from);
+  if (q.seriesUid !== undefined) query = query.where('uid', '=', q.seriesUid);
+  if (!q.includeDeleted) query = query.where('deleted', '=', 0);
+  return await changedOnly(query, q).selectAll().execute();
+}
+
+const seriesKey = (calendarId: string, uid: string) => `${calendarId}\n${uid}`;
+
+/** Every exception of these series, by series. */
+async function exceptionsOf(
+  res: CoreResources,
+  q: InstanceQuery,
+  series: readonly EventRow[],
+): Promise<Map<string, EventRow[]>> {
+  const out = new Map<string, EventRow[]>();
+  const uids = [...new Set(series.map((s) => s.uid))];
+  for (const batch of chunks(uids)) {
+    const rows = (await commonFilters(res, q)
+      .where('recurring_event_id', 'in', padToPowerOfTwo(batch))
+      .selectAll()
+      .execute()) as EventRow[];
+    for (const row of rows) {
+      const key = seriesKey(row.calendar_id, row.recurring_event_id ?? '');
+      out.set(key, [...(out.get(key) ?? []), row]);
+    }
+  }
+  return out;
+}
+
+/** Exceptions that changed although their series did not. */
+async function changedExceptions(res: CoreResources, q: InstanceQuery): Promise<EventRow[]> {
+  let query = changedOnly(commonFilters(res, q), q).where('recurring_event_id', 'is not', null);
+  if (q.seriesUid !== undefined) query = query.where('recurring_event_id', '=', q.seriesUid);
+  return await query.selectAll().execute();
+}
+
+function compareInstances(a: EventRow, b: EventRow): number {
+  return Number(a.start_at) - Number(b.start_at) || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0);
+}
+
+/** One page of a calendar's instances, and whether more follow. */
+export async function listInstances(
+  res: CoreResources,
+  q: InstanceQuery,
+): Promise<{ rows: EventRow[]; more: boolean }> {
+  if (q.calendarIds.length === 0) return { rows: [], more: false };
+  const from = q.from ?? -Infinity;
+  const to = q.to ?? q.now + OCCURRENCE_HORIZON_MS;
+  const changed = q.afterSeq !== undefined || q.modifiedSince !== undefined;
+  const found: EventRow[] = q.seriesUid === undefined ? await singleEvents(res, q) : [];
+  const series = await seriesRows(res, q, to);
+  const exceptions = await exceptionsOf(res, q, series);
+  // A page needs the first `limit + 1` instances after the cursor: no series can add more.
+  const window = { from: Math.max(from, q.after?.at ?? -Infinity), to };
+  for (const s of series) {
+    const own = exceptions.get(seriesKey(s.calendar_id, s.uid)) ?? [];
+    const replaced = new Set(own.map((e) => Number(e.original_start_at)));
+    for (const occurrence of expandRow(s, window, q.limit + 1 + replaced.size)) {
+      if (!replaced.has(occurrence.startAt)) found.push(occurrenceRow(s, occurrence));
+    }
+    found.push(...own);
+  }
+  if (changed) {
+    const loaded = new Set(series.map((s) => seriesKey(s.calendar_id, s.uid)));
+    for (const e of await changedExceptions(res, q)) {
+      if (!loaded.has(seriesKey(e.calendar_id, e.recurring_event_id ?? ''))) found.push(e);
+    }
+  }
+  const after = q.after;
+  const shown = found.filter((row) => {
+    const startAt = Number(row.start_at);
+    const endAt = Number(row.end_at);
+    if (row.deleted === 1 && !q.includeDeleted) return false;
+    // The horizon bounds what series make; a single event far ahead is still shown.
+    const end = row.recurring_event_id === null ? (q.to ?? Infinity) : to;
+    if (startAt >= end || !(endAt > from || (endAt === startAt && startAt >= from))) return false;
+    if (q.originalStartAt !== undefined && Number(row.original_start_at) !== q.originalStartAt) {
+      return false;
+    }
+    return !after || compareInstances(row, { start_at: after.at, uid: after.uid } as EventRow) > 0;
+  });
+  shown.sort(compareInstances);
+  const more = shown.length > q.limit;
+  return { rows: more ? shown.slice(0, q.limit) : shown, more };
+}
