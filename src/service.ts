@@ -108,7 +108,12 @@ function plainHttpFor(config: Config): (url: URL) => boolean {
 export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    onConnectionError: (err) =>
+      logger.warn({ err: err.message }, 'database connection lost; work in flight is retried'),
+  });
   const senderOptions = {
     dev: config.dev,
     timeoutMs: config.delivery.timeoutMs,

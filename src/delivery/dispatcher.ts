@@ -68,6 +68,7 @@ export class Dispatcher {
       write: (batch) => recordCompletions(db, batch, clock.now(), limits.minIntervalMs),
       recorded: (batch) => this.#recorded(batch),
       written: () => this.#schedulePump(),
+      now: () => clock.now(),
     });
   }
 
@@ -170,7 +171,7 @@ export class Dispatcher {
       if (behind && [...behind].every((o) => excludeOrigins.includes(o))) break;
       this.#lastClaimAt = performance.now();
       const deliveries = await claimDue(this.#deps.db, {
-        now: this.#deps.clock.now(),
+        now: () => this.#deps.clock.now(),
         limit: room,
         leaseMs: limits.leaseMs,
         excludeOrigins,
@@ -206,6 +207,14 @@ export class Dispatcher {
 
   /** Sends a delivery that holds one of its origin's slots. */
   #start(delivery: Delivery): void {
+    // Fencing: a claim is sent only while its lease holds for the whole send. Past that,
+    // another node may have taken the channel over (this one was paused, or its clock read
+    // came late), so the claim is handed back unsent rather than sent a second time.
+    if (this.#deps.clock.now() + this.#deps.limits.timeoutMs >= delivery.leaseUntil) {
+      this.#handBack([delivery]);
+      this.#release(delivery.channel.origin);
+      return;
+    }
     const entry: InFlight = {
       delivery,
       handle: new RequestHandle(),
@@ -229,12 +238,15 @@ export class Dispatcher {
     const stale: Delivery[] = [];
     const next = this.#perOrigin.release(origin, performance.now(), stale);
     if (next) this.#start(next);
-    if (stale.length > 0) {
-      releaseClaims(this.#deps.db, stale).catch((err: unknown) =>
-        // Not handed back: the leases run out and the channels are claimed again.
-        this.#deps.logger.error({ err, count: stale.length }, 'handing back stale claims failed'),
-      );
-    }
+    if (stale.length > 0) this.#handBack(stale);
+  }
+
+  /** Claims not sent go back to the queue (only those whose lease this node still holds). */
+  #handBack(deliveries: readonly Delivery[]): void {
+    releaseClaims(this.#deps.db, deliveries).catch((err: unknown) =>
+      // Not handed back: the leases run out and the channels are claimed again.
+      this.#deps.logger.error({ err, count: deliveries.length }, 'handing back claims failed'),
+    );
   }
 
   /** A batch of outcomes is committed. */

@@ -5,10 +5,11 @@ import { createLogger } from '../log.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 
 /** Stand-ins: the writer only holds them and passes them on. */
-const outcome = (i: number) => ({ kind: 'delivered', attempt: { at: i } }) as unknown as Completion;
+const outcome = (i: number, leaseUntil = 60_000) =>
+  ({ kind: 'delivered', attempt: { at: i }, delivery: { leaseUntil } }) as unknown as Completion;
 
 /** A writer whose writes are kept; `next()` settles when it has finished one of its own. */
-function writer(write = (_batch: readonly Completion[]) => Promise.resolve()) {
+function writer(write = (_batch: readonly Completion[]) => Promise.resolve(), now = () => 0) {
   const batches: (readonly Completion[])[] = [];
   const recorded: (readonly Completion[])[] = [];
   let done = () => {};
@@ -20,6 +21,7 @@ function writer(write = (_batch: readonly Completion[]) => Promise.resolve()) {
     },
     recorded: (batch) => recorded.push(batch),
     written: () => done(),
+    now,
   });
   const next = () => new Promise<void>((resolve) => (done = resolve));
   return { w, batches, recorded, next };
@@ -56,16 +58,34 @@ test('a full batch is written without waiting for more', async () => {
   assert.equal(batches[0]!.length, 300);
 });
 
-test('a failed write is not recorded, and the next one goes ahead', async () => {
+test('a failed write is not recorded; it is tried again with the next while its lease holds', async () => {
   let fail = true;
   const { w, batches, recorded } = writer(() =>
-    fail ? Promise.reject(new Error('disk full')) : Promise.resolve(),
+    fail ? Promise.reject(new Error('connection terminated')) : Promise.resolve(),
   );
   w.add(outcome(1), false);
   await w.flush();
+  assert.equal(w.pending, 1);
   fail = false;
   w.add(outcome(2), false);
   await w.stop();
-  assert.deepEqual(batches, [[outcome(1)], [outcome(2)]]);
-  assert.deepEqual(recorded, [[outcome(2)]]);
+  assert.deepEqual(batches, [[outcome(1)], [outcome(1), outcome(2)]]);
+  assert.deepEqual(recorded, [[outcome(1), outcome(2)]]);
+});
+
+test('an outcome whose lease ran out while its write failed is dropped, not written late', async () => {
+  let now = 0;
+  let fail = true;
+  const { w, batches } = writer(
+    () => (fail ? Promise.reject(new Error('connection terminated')) : Promise.resolve()),
+    () => now,
+  );
+  w.add(outcome(1, 1_000), false);
+  now = 2_000;
+  await w.flush();
+  assert.equal(w.pending, 0);
+  fail = false;
+  w.add(outcome(2, 60_000), false);
+  await w.stop();
+  assert.deepEqual(batches, [[outcome(1, 1_000)], [outcome(2, 60_000)]]);
 });

@@ -14,7 +14,13 @@ export interface OutcomeWriterDeps {
   readonly recorded: (batch: readonly Completion[]) => void;
   /** After a write the writer started by itself is over, committed or not. */
   readonly written: () => void;
+  /** The clock leases are read on. */
+  readonly now: () => number;
 }
+
+/** Waits before writing a failed batch again: the store is restarting or unreachable. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
 
 /**
  * Outcomes are written in batches: one transaction per batch, and its commit, cost about as
@@ -29,6 +35,8 @@ export class OutcomeWriter {
   #chain: Promise<void> = Promise.resolve();
   #queued = false;
   #timer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryMs = RETRY_FIRST_MS;
 
   constructor(deps: OutcomeWriterDeps) {
     this.#deps = deps;
@@ -60,6 +68,8 @@ export class OutcomeWriter {
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     await this.flush();
   }
 
@@ -71,14 +81,34 @@ export class OutcomeWriter {
         this.#results = [];
         try {
           await this.#deps.write(batch);
+          this.#retryMs = RETRY_FIRST_MS;
           this.#deps.recorded(batch);
         } catch (err) {
-          // The rows stay leased; when the lease runs out they are sent again (at least once).
           this.#deps.logger.error({ err, count: batch.length }, 'recording outcomes failed');
+          this.#retryLater(batch);
+          break;
         }
       }
     });
     return this.#chain;
+  }
+
+  /**
+   * A batch that could not be written is tried again, with backoff, while its leases hold;
+   * an outcome whose lease ran out would change nothing, and its notification is sent again.
+   */
+  #retryLater(batch: readonly Completion[]): void {
+    const now = this.#deps.now();
+    const held = batch.filter((c) => c.delivery.leaseUntil > now);
+    this.#results = [...held, ...this.#results];
+    if (this.#results.length === 0 || this.#retryTimer) return;
+    const wait = this.#retryMs;
+    this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#flushSoon();
+    }, wait);
+    this.#retryTimer.unref();
   }
 
   #flushSoon(): void {

@@ -13,6 +13,11 @@ export interface OpenedEngine {
   readonly traits: EngineTraits;
   /** How the shared migrations say what differs in DDL (auto-incrementing keys). */
   readonly migrationContext: MigrationContext;
+  /**
+   * Where migrations run, when not on `db`: PostgreSQL's service connections bound every
+   * statement, and a migration over a large table may take longer than any such bound.
+   */
+  readonly migrationDb?: Db;
   /** Settings that suit the running service but not the migrations; once they have run. */
   migrated(): void;
   /** Settles once everything the engine holds beside the builder has let go. */

@@ -32,6 +32,8 @@ export interface Store {
 export interface StoreOptions {
   readonly dataDir: string;
   readonly databaseUrl?: string | undefined;
+  /** Told of every database connection that fails (PostgreSQL). */
+  readonly onConnectionError?: ((err: Error) => void) | undefined;
 }
 
 export class StoreError extends Error {
@@ -44,12 +46,13 @@ export class StoreError extends Error {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const opened = options.databaseUrl
-    ? openPostgres(options.databaseUrl)
+    ? openPostgres(options.databaseUrl, { onConnectionError: options.onConnectionError })
     : openSqlite(options.dataDir);
   const { engine, db, location, traits } = opened;
   registerTraits(db, traits);
+  if (opened.migrationDb) registerTraits(opened.migrationDb, traits);
   try {
-    await migrate(db, opened.migrationContext);
+    await migrate(opened.migrationDb ?? db, opened.migrationContext);
     // Settings that suit the running service but not the migrations (SQLite: see
     // keepTemporariesInMemory).
     opened.migrated();

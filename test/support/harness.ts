@@ -20,6 +20,8 @@ export interface Harness {
   readonly dataDir: string;
   /** Base URL of a real listening server, when started with `listen: true`. */
   readonly url: string;
+  /** The throwaway PostgreSQL database, when the engine is PostgreSQL. */
+  readonly databaseUrl?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     service: ready,
     dataDir,
     url,
+    databaseUrl: database?.url,
     async close() {
       const listening = server;
       if (listening) {

@@ -26,12 +26,58 @@ function textParser(oid: number): (value: string) => unknown {
 }
 const types = { getTypeParser: textParser };
 
-export function openPostgres(url: string): OpenedEngine {
-  const pool = new pg.Pool({ connectionString: url, max: 10, types });
-  // An idle connection the server drops (restart, failover) is discarded by the pool; left
-  // unhandled, its 'error' event would end the process.
-  pool.on('error', () => undefined);
+/**
+ * Bounds on every connection, so that no node can hold the others for long: a node paused
+ * (or cut off) inside a transaction keeps its row locks only until the server ends its idle
+ * transaction; a statement that waits for a lock gives up rather than queue behind such a
+ * node; no statement runs unbounded. Claims skip locked rows and never wait; the longest
+ * statements are a retention pass's batched deletes, well under the statement bound.
+ */
+export const POSTGRES_SESSION_LIMITS = {
+  /** The pool's wait for a connection (a new one, or a free one when all are busy). */
+  acquireTimeoutMs: 10_000,
+  statementTimeoutMs: 30_000,
+  lockTimeoutMs: 5_000,
+  idleInTransactionTimeoutMs: 10_000,
+  /** TCP keepalive: a dead peer is noticed in about a minute, not hours. */
+  keepAliveInitialDelayMs: 10_000,
+} as const;
+
+export interface PostgresOptions {
+  /** Told of every connection that fails (server restart, failover, terminated backend). */
+  readonly onConnectionError?: (err: Error) => void;
+}
+
+export function openPostgres(url: string, options: PostgresOptions = {}): OpenedEngine {
+  const limits = POSTGRES_SESSION_LIMITS;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types,
+    connectionTimeoutMillis: limits.acquireTimeoutMs,
+    statement_timeout: limits.statementTimeoutMs,
+    lock_timeout: limits.lockTimeoutMs,
+    idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: limits.keepAliveInitialDelayMs,
+  });
+  const failed = (err: Error) => options.onConnectionError?.(err);
+  // A connection the server drops emits 'error'; left unhandled, that ends the process. The
+  // pool listens on idle connections only, so each connection gets a listener of its own for
+  // while it is checked out: the query in flight fails, its work is retried or handed back,
+  // and the pool replaces the connection.
+  pool.on('error', failed);
+  pool.on('connect', (client) => client.on('error', failed));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // One connection without the statement bounds, for the migrations only.
+  const migrationPool = new pg.Pool({ connectionString: url, max: 1, types, keepAlive: true });
+  migrationPool.on('error', failed);
+  migrationPool.on('connect', (client) => client.on('error', failed));
+  const migrationDb = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: migrationPool }),
+  });
+  let migrationsEnded: Promise<void> | undefined;
+  const endMigrations = () => (migrationsEnded ??= migrationDb.destroy());
   const parsed = new URL(url);
   parsed.password = '';
   return {
@@ -40,7 +86,8 @@ export function openPostgres(url: string): OpenedEngine {
     location: parsed.toString(),
     traits: postgresTraits,
     migrationContext: postgresMigrationContext,
-    closed: () => Promise.resolve(),
-    migrated: () => undefined,
+    migrationDb,
+    closed: endMigrations,
+    migrated: () => void endMigrations(),
   };
 }

@@ -13,7 +13,11 @@ import { traitsOf } from '../engine-traits.ts';
 import { headDueAt } from './heads-and-leases.ts';
 
 export interface ClaimOptions {
-  readonly now: number;
+  /**
+   * The time leases start from; as a function, it is read once the transaction has its
+   * connection, so a wait for one does not shorten the lease the node believes it holds.
+   */
+  readonly now: number | (() => number);
   readonly limit: number;
   readonly leaseMs: number;
   /** Origins already at their concurrency bound: leave their channels for later. */
@@ -81,8 +85,9 @@ const liveNotificationsById = prepared((db, ids: number[]) =>
  * every channel's notifications in order.
  */
 export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
-  const leaseUntil = opts.now + opts.leaseMs;
   return inTransaction(db, async (trx) => {
+    const now = typeof opts.now === 'function' ? opts.now() : opts.now;
+    const leaseUntil = now + opts.leaseMs;
     // One statement picks the channels, leases them and records the head each will send: a
     // set-based UPDATE … RETURNING, not a SELECT and then an UPDATE by an id list. The head's
     // row is only read, not written (see `sending_id` in the schema).
@@ -92,7 +97,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
     const lease = opts.lockRows ? leaseLockedDue : leaseDue;
     const { rows: channels } = await lease(
       trx,
-      opts.now,
+      now,
       leaseUntil,
       padToPowerOfTwo(opts.excludeOrigins),
       opts.limit,
