@@ -152,7 +152,10 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     dev: config.dev,
     publicUrl: config.publicUrl,
     tokens: await loadTokenSealer(store.db),
-    notifyQueued: () => dispatcher.wake(),
+    notifyQueued: () => {
+      dispatcher.wake();
+      store.queueSignal?.signal();
+    },
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
     sources: {
       providers: sourceProvidersOver(outbound, clock),
@@ -213,6 +216,8 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     async start() {
       started = true;
       await dispatcher.start();
+      // Changes committed on other nodes wake this one at once, not at its next look.
+      store.queueSignal?.listen(() => dispatcher.wake());
       await sources.start();
       pruning = setInterval(() => {
         pruner

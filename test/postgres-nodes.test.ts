@@ -64,3 +64,16 @@ test('two nodes on one PostgreSQL database share the work without sending anythi
   assert.ok(recorded.A > 0 && recorded.B > 0, JSON.stringify(recorded));
   assert.equal(recorded.A + recorded.B, channels * 2);
 });
+
+test('a change committed on one node signals the others (LISTEN/NOTIFY), not only at their next look', async () => {
+  const signal = nodeB.service.store.queueSignal;
+  assert.ok(signal, 'PostgreSQL stores signal across nodes');
+  const heard = new Promise<void>((resolve) => {
+    const events = (signal as unknown as { events: NodeJS.EventEmitter }).events;
+    events.once('signalled', () => resolve());
+  });
+  const account = await createTestAccount(nodeA.service);
+  await watchAccount(nodeA.service, account, `${receiver.url}/signalled`);
+  await heard;
+  await receiver.waitFor((r) => r.some((x) => x.path === '/signalled'));
+});

@@ -1,6 +1,7 @@
 import type { Db } from './schema.ts';
 import type { EngineTraits } from './engine-traits.ts';
 import type { MigrationContext } from './migrations/context.ts';
+import type { QueueSignal } from './queue-signal.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -18,6 +19,8 @@ export interface OpenedEngine {
    * statement, and a migration over a large table may take longer than any such bound.
    */
   readonly migrationDb?: Db;
+  /** Reaches the other nodes of a shared store (PostgreSQL). */
+  readonly queueSignal?: QueueSignal;
   /** Settings that suit the running service but not the migrations; once they have run. */
   migrated(): void;
   /** Settles once everything the engine holds beside the builder has let go. */

@@ -6,6 +6,7 @@ import type { MigrationContext } from './migrations/context.ts';
 import type { EngineTraits } from './engine-traits.ts';
 import { registerTraits } from './engine-traits.ts';
 import type { Engine } from './opened-engine.ts';
+import type { QueueSignal } from './queue-signal.ts';
 import type { Write } from './write-batcher.ts';
 import { groupCommit, separateWrites } from './write-batcher.ts';
 import { openSqlite } from './sqlite/open-sqlite.ts';
@@ -26,6 +27,8 @@ export interface Store {
   readonly write: Write;
   /** Where the data lives, for operators and the benchmark's footprint figures. */
   readonly location: string;
+  /** Reaches the other nodes sharing the store; none on a single-process engine. */
+  readonly queueSignal?: QueueSignal | undefined;
   close(): Promise<void>;
 }
 
@@ -70,7 +73,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     traits,
     write: traits.groupCommit ? groupCommit(db) : separateWrites(db),
     location,
+    queueSignal: opened.queueSignal,
     async close() {
+      await opened.queueSignal?.close();
       await db.destroy();
       await opened.closed();
     },

@@ -4,6 +4,7 @@ import type { Database } from '../schema.ts';
 import type { MigrationContext } from '../migrations/context.ts';
 import type { OpenedEngine } from '../opened-engine.ts';
 import { postgresTraits } from './postgres-traits.ts';
+import { PostgresQueueSignal } from './queue-signal.ts';
 
 const postgresMigrationContext: MigrationContext = {
   autoId: (table, name = 'id') =>
@@ -76,6 +77,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   const migrationDb = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: migrationPool }),
   });
+  const queueSignal = new PostgresQueueSignal(url, pool, failed);
   let migrationsEnded: Promise<void> | undefined;
   const endMigrations = () => (migrationsEnded ??= migrationDb.destroy());
   const parsed = new URL(url);
@@ -87,6 +89,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     traits: postgresTraits,
     migrationContext: postgresMigrationContext,
     migrationDb,
+    queueSignal,
     closed: endMigrations,
     migrated: () => void endMigrations(),
   };

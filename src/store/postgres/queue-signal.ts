@@ -1,0 +1,109 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { QueueSignal } from '../queue-signal.ts';
+
+const CHANNEL = 'calpush_queued';
+const RECONNECT_FIRST_MS = 100;
+const RECONNECT_MAX_MS = 5_000;
+
+/**
+ * Tells every node sharing the database that notifications were queued, with LISTEN/NOTIFY:
+ * a change committed on one node is claimed by any node within milliseconds, not at its
+ * next regular look. Signals are hints: one lost (a node reconnecting) costs only the wait
+ * until that look.
+ */
+export class PostgresQueueSignal implements QueueSignal {
+  readonly events = new EventEmitter<{ signalled: [] }>();
+  readonly #url: string;
+  readonly #pool: pg.Pool;
+  readonly #onError: (err: Error) => void;
+  #listener: pg.Client | undefined;
+  #listening = false;
+  #reconnectMs = RECONNECT_FIRST_MS;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  /** One NOTIFY on the wire at a time; signals meanwhile make one more after it. */
+  #sending: Promise<void> | undefined;
+  #again = false;
+
+  constructor(url: string, pool: pg.Pool, onError: (err: Error) => void) {
+    this.#url = url;
+    this.#pool = pool;
+    this.#onError = onError;
+  }
+
+  listen(onSignal: () => void): void {
+    this.#listening = true;
+    this.events.on('signalled', onSignal);
+    void this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    if (!this.#listening) return;
+    const client = new pg.Client({ connectionString: this.#url, keepAlive: true });
+    const retry = (err: Error) => {
+      this.#onError(err);
+      if (this.#listener === client) this.#listener = undefined;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => undefined);
+      this.#scheduleReconnect();
+    };
+    client.on('error', retry);
+    client.on('notification', () => this.events.emit('signalled'));
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+    } catch (err) {
+      retry(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (!this.#listening) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.#listener = client;
+    this.#reconnectMs = RECONNECT_FIRST_MS;
+    // Whatever was signalled while no connection listened is looked for now.
+    this.events.emit('signalled');
+  }
+
+  #scheduleReconnect(): void {
+    if (!this.#listening || this.#reconnectTimer) return;
+    const wait = this.#reconnectMs;
+    this.#reconnectMs = Math.min(RECONNECT_MAX_MS, this.#reconnectMs * 2);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      void this.#connect();
+    }, wait);
+    this.#reconnectTimer.unref();
+  }
+
+  signal(): void {
+    if (this.#sending) {
+      this.#again = true;
+      return;
+    }
+    this.#sending = this.#pool
+      .query(`select pg_notify('${CHANNEL}', '')`)
+      .then(
+        () => undefined,
+        (err: unknown) => this.#onError(err instanceof Error ? err : new Error(String(err))),
+      )
+      .finally(() => {
+        this.#sending = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.signal();
+        }
+      });
+  }
+
+  async close(): Promise<void> {
+    this.#listening = false;
+    clearTimeout(this.#reconnectTimer);
+    this.events.removeAllListeners('signalled');
+    await this.#sending;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+}
