@@ -21,6 +21,8 @@ Commands:
                                  mirror a CalDAV server's or an ICS feed's calendars
   sources list --account-id ID   list an account's sources
   sources remove --source-id ID  remove a source, its calendars and their events
+  store copy --from DIR --to URL copy a stopped SQLite installation into an empty PostgreSQL
+                                 database (the way to move to several nodes)
 
 Options (every command):
   --data DIR             SQLite data directory (default ./data)
@@ -54,6 +56,8 @@ const options = {
   'password-file': { type: 'string' },
   'poll-interval': { type: 'string' },
   'log-level': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,6 +78,8 @@ export interface ParsedCommand {
     readonly username?: string | undefined;
     readonly 'password-file'?: string | undefined;
     readonly 'poll-interval'?: string | undefined;
+    readonly from?: string | undefined;
+    readonly to?: string | undefined;
   };
   readonly overrides: ConfigOverrides;
 }

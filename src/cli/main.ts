@@ -4,6 +4,7 @@ import { StoreError } from '../store/store.ts';
 import { parseCommand, usage, UsageError } from './args.ts';
 import { runAdminCommand } from './admin-commands.ts';
 import { serve, ServeError } from './serve.ts';
+import { storeCopy } from './store-copy.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv);
@@ -11,6 +12,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage);
     return parsed.values.help ? 0 : 2;
   }
+  if (parsed.command.join(' ') === 'store copy') return storeCopy(parsed);
   const config = loadConfig(parsed.overrides);
   if (parsed.command[0] === 'serve' && parsed.command.length === 1) {
     await serve(config);

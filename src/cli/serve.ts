@@ -1,6 +1,7 @@
 import { serve as listen } from '@hono/node-server';
 import type { Config } from '../config/config.ts';
 import { createService } from '../service.ts';
+import { writePidFile } from './pid-file.ts';
 
 export class ServeError extends Error {
   override name = 'ServeError';
@@ -32,6 +33,7 @@ export async function serve(config: Config): Promise<void> {
     );
   }
   await service.start();
+  const removePidFile = writePidFile(config.dataDir);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
@@ -51,4 +53,5 @@ export async function serve(config: Config): Promise<void> {
   });
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await service.stop();
+  removePidFile();
 }

@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParsedCommand } from './args.ts';
+import { required, UsageError } from './args.ts';
+import { openStore, StoreError } from '../store/store.ts';
+import { copyStore } from '../store/copy.ts';
+import { SECRET_KEY_FILE } from '../core/secret-box.ts';
+import { runningServer } from './pid-file.ts';
+
+/** `calpush store copy --from DIR --to URL`: moves an SQLite installation to PostgreSQL. */
+export async function storeCopy(parsed: ParsedCommand): Promise<number> {
+  const from = required(parsed.values.from, 'from');
+  const to = required(parsed.values.to, 'to');
+  if (!/^postgres(ql)?:\/\//.test(to)) {
+    throw new UsageError('--to takes a PostgreSQL URL (postgres://user:pass@host/db)');
+  }
+  if (!existsSync(join(from, 'calpush.sqlite'))) {
+    throw new StoreError(`no calpush store in ${from} (calpush.sqlite not found)`);
+  }
+  const pid = runningServer(from);
+  if (pid !== null) {
+    throw new StoreError(`a server (pid ${pid}) is running on ${from}: stop it before copying`);
+  }
+  const source = await openStore({ dataDir: from });
+  try {
+    const target = await openStore({ dataDir: from, databaseUrl: to });
+    try {
+      const report = await copyStore(source.db, target.db, (table, rows) => {
+        if (!parsed.values.json) process.stdout.write(`${table}: ${rows} rows\n`);
+      });
+      if (parsed.values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else if (existsSync(join(from, SECRET_KEY_FILE))) {
+        // Source credentials are sealed under this key: every node needs it to read them.
+        process.stdout.write(
+          `copied to ${target.location}\nsource credentials are sealed with ${join(from, SECRET_KEY_FILE)}: ` +
+            `give every node that key (CALPUSH_SECRET_KEY, its base64, or the file in its data directory)\n`,
+        );
+      } else process.stdout.write(`copied to ${target.location}\n`);
+      return 0;
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
