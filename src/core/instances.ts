@@ -3,7 +3,8 @@ import type { SelectQueryBuilder } from 'kysely';
 import type { CoreResources } from './resources.ts';
 import type { EventRow } from './events.ts';
 import type { Database } from '../store/schema.ts';
-import { expandRow, occurrenceRow } from './occurrence-rows.ts';
+import { expandRow, occurrenceAt, occurrenceRow } from './occurrence-rows.ts';
+import { occurrenceCount } from './occurrence-count.ts';
 import { boundLimit } from '../store/bound-limit.ts';
 import { chunks, padToPowerOfTwo } from '../store/list-lengths.ts';
 import { traitsOf } from '../store/engine-traits.ts';
@@ -48,9 +49,12 @@ export interface InstanceQuery {
   readonly now: number;
 }
 
+/** A read's filters without its place and page size: what a count needs. */
+export type InstanceFilter = Omit<InstanceQuery, 'after' | 'limit'>;
+
 type EventsQuery = SelectQueryBuilder<Database, 'events', object>;
 
-function commonFilters(res: CoreResources, q: InstanceQuery): EventsQuery {
+function commonFilters(res: CoreResources, q: InstanceFilter): EventsQuery {
   let query = res.db
     .selectFrom('events')
     .where('account_id', '=', q.accountId)
@@ -61,20 +65,26 @@ function commonFilters(res: CoreResources, q: InstanceQuery): EventsQuery {
   return query;
 }
 
-function changedOnly(query: EventsQuery, q: InstanceQuery): EventsQuery {
+function changedOnly(query: EventsQuery, q: InstanceFilter): EventsQuery {
   if (q.afterSeq !== undefined) query = query.where('change_seq', '>', q.afterSeq);
   if (q.modifiedSince !== undefined) query = query.where('updated_at', '>=', q.modifiedSince);
   return query;
 }
 
-/** Events that do not recur, in instance order after the cursor. */
-async function singleEvents(res: CoreResources, q: InstanceQuery): Promise<EventRow[]> {
+/** Events that do not recur, in the read's window and filters. */
+function singleEventsQuery(res: CoreResources, q: InstanceFilter): EventsQuery {
   let query = changedOnly(commonFilters(res, q), q)
     .where('recurrence_json', 'is', null)
     .where('recurring_event_id', 'is', null);
   if (!q.includeDeleted) query = query.where('deleted', '=', 0);
   if (q.from !== undefined) query = query.where('end_at', '>', q.from);
   if (q.to !== undefined) query = query.where('start_at', '<', q.to);
+  return query;
+}
+
+/** Events that do not recur, in instance order after the cursor. */
+async function singleEvents(res: CoreResources, q: InstanceQuery): Promise<EventRow[]> {
+  let query = singleEventsQuery(res, q);
   const collation = traitsOf(res.db).bytewiseCollation;
   const uid =
     collation === null ? sql.ref('uid') : sql`${sql.ref('uid')} collate ${sql.id(collation)}`;
@@ -97,7 +107,7 @@ async function singleEvents(res: CoreResources, q: InstanceQuery): Promise<Event
 }
 
 /** Series with an occurrence in the window (or, for a changed-only read, that changed). */
-async function seriesRows(res: CoreResources, q: InstanceQuery, to: number): Promise<EventRow[]> {
+async function seriesRows(res: CoreResources, q: InstanceFilter, to: number): Promise<EventRow[]> {
   let query = commonFilters(res, q)
     .where('recurrence_json', 'is not', null)
     .where('recurring_event_id', 'is', null)
@@ -113,7 +123,7 @@ const seriesKey = (calendarId: string, uid: string) => `${calendarId}\n${uid}`;
 /** Every exception of these series, by series. */
 async function exceptionsOf(
   res: CoreResources,
-  q: InstanceQuery,
+  q: InstanceFilter,
   series: readonly EventRow[],
 ): Promise<Map<string, EventRow[]>> {
   const out = new Map<string, EventRow[]>();
@@ -132,7 +142,7 @@ async function exceptionsOf(
 }
 
 /** Exceptions that changed although their series did not. */
-async function changedExceptions(res: CoreResources, q: InstanceQuery): Promise<EventRow[]> {
+async function changedExceptions(res: CoreResources, q: InstanceFilter): Promise<EventRow[]> {
   let query = changedOnly(commonFilters(res, q), q).where('recurring_event_id', 'is not', null);
   if (q.seriesUid !== undefined) query = query.where('recurring_event_id', '=', q.seriesUid);
   return await query.selectAll().execute();
@@ -140,6 +150,24 @@ async function changedExceptions(res: CoreResources, q: InstanceQuery): Promise<
 
 function compareInstances(a: EventRow, b: EventRow): number {
   return Number(a.start_at) - Number(b.start_at) || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0);
+}
+
+type Placed = Pick<
+  EventRow,
+  'start_at' | 'end_at' | 'deleted' | 'recurring_event_id' | 'original_start_at'
+>;
+
+/** Whether an instance belongs to the read (its window and filters), whatever the page. */
+function inRead(row: Placed, q: InstanceFilter, bounds: { from: number; to: number }): boolean {
+  const startAt = Number(row.start_at);
+  const endAt = Number(row.end_at);
+  if (row.deleted === 1 && !q.includeDeleted) return false;
+  // The horizon bounds what series make; a single event far ahead is still shown.
+  const end = row.recurring_event_id === null ? (q.to ?? Infinity) : bounds.to;
+  if (startAt >= end || !(endAt > bounds.from || (endAt === startAt && startAt >= bounds.from))) {
+    return false;
+  }
+  return q.originalStartAt === undefined || Number(row.original_start_at) === q.originalStartAt;
 }
 
 /** One page of a calendar's instances, and whether more follow. */
@@ -171,19 +199,72 @@ export async function listInstances(
     }
   }
   const after = q.after;
-  const shown = found.filter((row) => {
-    const startAt = Number(row.start_at);
-    const endAt = Number(row.end_at);
-    if (row.deleted === 1 && !q.includeDeleted) return false;
-    // The horizon bounds what series make; a single event far ahead is still shown.
-    const end = row.recurring_event_id === null ? (q.to ?? Infinity) : to;
-    if (startAt >= end || !(endAt > from || (endAt === startAt && startAt >= from))) return false;
-    if (q.originalStartAt !== undefined && Number(row.original_start_at) !== q.originalStartAt) {
-      return false;
-    }
-    return !after || compareInstances(row, { start_at: after.at, uid: after.uid } as EventRow) > 0;
-  });
+  const shown = found.filter(
+    (row) =>
+      inRead(row, q, { from, to }) &&
+      (!after || compareInstances(row, { start_at: after.at, uid: after.uid } as EventRow) > 0),
+  );
   shown.sort(compareInstances);
   const more = shown.length > q.limit;
   return { rows: more ? shown.slice(0, q.limit) : shown, more };
+}
+
+/** How many of a series' occurrences the read lists: those in it that no exception replaces. */
+function occurrencesListed(
+  series: EventRow,
+  replaced: ReadonlySet<number>,
+  q: InstanceFilter,
+  bounds: { from: number; to: number },
+): number {
+  // Every occurrence lasts as long as the series' first: one that cannot reach the window
+  // is not looked up (a series running for years may have exceptions all along).
+  const duration = Number(series.end_at) - Number(series.start_at);
+  const listedAt = (at: number) => {
+    if (at >= bounds.to || at + duration < bounds.from) return false;
+    const o = occurrenceAt(series, at);
+    if (o === undefined) return false;
+    const { deleted, uid } = series;
+    const placed = { start_at: o.startAt, end_at: o.endAt, original_start_at: o.startAt };
+    return inRead({ ...placed, deleted, recurring_event_id: uid }, q, bounds);
+  };
+  if (q.originalStartAt !== undefined) {
+    return !replaced.has(q.originalStartAt) && listedAt(q.originalStartAt) ? 1 : 0;
+  }
+  // Each exception is looked up where it stands instead of walking the window again.
+  let count = occurrenceCount(series, bounds);
+  for (const at of replaced) if (listedAt(at)) count--;
+  return count;
+}
+
+/**
+ * How many instances a read lists in all, for a page count: the rows listInstances would
+ * list, none of them made. Single events are counted by the store, occurrences by their
+ * series.
+ */
+export async function countInstances(res: CoreResources, q: InstanceFilter): Promise<number> {
+  if (q.calendarIds.length === 0) return 0;
+  const bounds = { from: q.from ?? -Infinity, to: q.to ?? q.now + OCCURRENCE_HORIZON_MS };
+  let count = 0;
+  // A single event replaces no occurrence: an `originalStartAt` read lists none.
+  if (q.seriesUid === undefined && q.originalStartAt === undefined) {
+    const row = await singleEventsQuery(res, q)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    count += Number(row.n);
+  }
+  const series = await seriesRows(res, q, bounds.to);
+  const exceptions = await exceptionsOf(res, q, series);
+  const listed = (row: Placed) => inRead(row, q, bounds);
+  for (const s of series) {
+    const own = exceptions.get(seriesKey(s.calendar_id, s.uid)) ?? [];
+    const replaced = new Set(own.map((e) => Number(e.original_start_at)));
+    count += occurrencesListed(s, replaced, q, bounds) + own.filter(listed).length;
+  }
+  if (q.afterSeq !== undefined || q.modifiedSince !== undefined) {
+    const loaded = new Set(series.map((s) => seriesKey(s.calendar_id, s.uid)));
+    for (const e of await changedExceptions(res, q)) {
+      if (!loaded.has(seriesKey(e.calendar_id, e.recurring_event_id ?? '')) && listed(e)) count++;
+    }
+  }
+  return count;
 }

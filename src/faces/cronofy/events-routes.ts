@@ -2,9 +2,10 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
-import type { EventQuery } from '../../core/events.ts';
-import { countEvents, queryEvents } from '../../core/events.ts';
+import type { InstanceCursor, InstanceFilter } from '../../core/instances.ts';
+import { countInstances, listInstances } from '../../core/instances.ts';
 import { getAccount } from '../../core/accounts.ts';
+import { listCalendars } from '../../core/calendars.ts';
 import {
   addDays,
   dateInZone,
@@ -17,11 +18,19 @@ import { CronofyError } from './errors.ts';
 import { eventJson } from './serialize.ts';
 
 export const EVENTS_PAGE_SIZE = 25;
-const PAGE_TOKEN = 'cronofy-events-page';
+// Pages resume after an instance, no longer after a row id: tokens of the old kind are
+// refused (404) rather than read as the first page.
+const PAGE_TOKEN = 'cronofy-instances-page';
+
+/** A read's filters; calendars are named by the client, or are all of the account's. */
+interface EventsFilter extends Omit<InstanceFilter, 'calendarIds' | 'now'> {
+  readonly calendarIds?: readonly string[] | undefined;
+}
 
 interface PageState {
-  readonly q: Omit<EventQuery, 'limit' | 'afterId'>;
-  readonly afterId: number;
+  readonly q: EventsFilter;
+  /** The last instance of the page before, none on the first page. */
+  readonly after: InstanceCursor | null;
   readonly page: number;
   readonly total: number;
 }
@@ -46,7 +55,7 @@ function bound(c: Context, name: string, tzid: string, fallback: string): number
   throw invalid(name, 'must be a date (YYYY-MM-DD) or a time with an offset');
 }
 
-function parseQuery(c: Context, accountId: string, now: number): PageState['q'] {
+function parseQuery(c: Context, accountId: string, now: number): EventsFilter {
   const tzid = c.req.query('tzid');
   if (!tzid) throw CronofyError.field(422, 'tzid', 'errors.required', 'required');
   if (!isValidTimeZone(tzid)) throw invalid('tzid', `unknown time zone ${tzid}`);
@@ -75,20 +84,34 @@ function parseQuery(c: Context, accountId: string, now: number): PageState['q'] 
   };
 }
 
+/**
+ * The read as the core takes it: without `calendar_ids`, every calendar of the account,
+ * deleted ones too, so that a `last_modified` read with `include_deleted` still hears of the
+ * events a removed calendar took with it.
+ */
+async function instanceFilter(res: CoreResources, q: EventsFilter): Promise<InstanceFilter> {
+  const calendarIds =
+    q.calendarIds ??
+    (await listCalendars(res, q.accountId, { includeDeleted: true })).map((cal) => cal.id);
+  return { ...q, calendarIds, now: res.clock.now() };
+}
+
 export function eventsRoutes(res: CoreResources) {
   const app = new Hono<CronofyEnv>();
 
-  const respond = async (c: Context<CronofyEnv>, state: PageState) => {
+  const respond = async (c: Context<CronofyEnv>, state: PageState, filter: InstanceFilter) => {
     const { accountId } = c.get('principal');
-    const { rows, more } = await queryEvents(res, {
-      ...state.q,
-      afterId: state.afterId || undefined,
+    const { rows, more } = await listInstances(res, {
+      ...filter,
+      after: state.after ?? undefined,
       limit: EVENTS_PAGE_SIZE,
     });
     const account = await getAccount(res, accountId);
     const last = rows.at(-1);
     const next: PageState | undefined =
-      more && last ? { ...state, afterId: last.id, page: state.page + 1 } : undefined;
+      more && last
+        ? { ...state, after: { at: Number(last.start_at), uid: last.uid }, page: state.page + 1 }
+        : undefined;
     return c.json({
       pages: {
         current: state.page,
@@ -104,13 +127,10 @@ export function eventsRoutes(res: CoreResources) {
   app.get('/', async (c) => {
     const { accountId } = c.get('principal');
     const q = parseQuery(c, accountId, res.clock.now());
-    const count = await countEvents(res, q);
-    return respond(c, {
-      q,
-      afterId: 0,
-      page: 1,
-      total: Math.max(1, Math.ceil(count / EVENTS_PAGE_SIZE)),
-    });
+    const filter = await instanceFilter(res, q);
+    const count = await countInstances(res, filter);
+    const total = Math.max(1, Math.ceil(count / EVENTS_PAGE_SIZE));
+    return respond(c, { q, after: null, page: 1, total }, filter);
   });
 
   app.get('/pages/:token', async (c) => {
@@ -118,7 +138,7 @@ export function eventsRoutes(res: CoreResources) {
     if (!state || state.q.accountId !== c.get('principal').accountId) {
       throw CronofyError.field(404, 'next_page', 'errors.not_found', 'unknown or expired page');
     }
-    return respond(c, state);
+    return respond(c, state, await instanceFilter(res, state.q));
   });
 
   return app;

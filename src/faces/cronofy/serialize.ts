@@ -48,11 +48,25 @@ function cronofyTime(time: EventTime): string {
   return 'date' in time ? time.date : formatUtc(instantOf(time));
 }
 
+/**
+ * The series an event belongs to: its own uid for a series, the series' for an occurrence or
+ * an exception; none for a single event (Cronofy then leaves `series_identifier` out).
+ */
+function seriesIdentifier(event: EventRow): string | null {
+  if (event.recurring_event_id !== null) return event.recurring_event_id;
+  return event.recurrence_json !== null ? event.uid : null;
+}
+
+/**
+ * One event as Cronofy shows it. An occurrence (made from its series or an exception) is an
+ * event of its own: its uid, its start and end, `deleted` when it was cancelled.
+ */
 export function eventJson(event: EventRow, organizerEmail: string) {
   const start = JSON.parse(event.start_json) as EventTime;
   const end = JSON.parse(event.end_json) as EventTime;
   const extra = event.extra_json ? (JSON.parse(event.extra_json) as Record<string, unknown>) : {};
   const managed = event.managed === 1;
+  const series = seriesIdentifier(event);
   return {
     calendar_id: event.calendar_id,
     event_uid: event.uid,
@@ -70,7 +84,8 @@ export function eventJson(event: EventRow, organizerEmail: string) {
     transparency: typeof extra.transparency === 'string' ? extra.transparency : 'opaque',
     status: event.status === 'cancelled' ? 'cancelled' : event.status,
     categories: [],
-    recurring: event.recurrence_json !== null,
+    recurring: series !== null,
+    ...(series !== null ? { series_identifier: series } : {}),
     event_private: false,
     options: { delete: managed, update: managed, change_participation_status: false },
     ...(managed && event.external_id ? { event_id: event.external_id } : {}),
