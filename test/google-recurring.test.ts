@@ -377,6 +377,73 @@ for (const engine of engines)
       assert.equal(again.data.items![0]!.description, 'Bring questions');
     });
 
+    test('occurrences longer than the gap between them are all listed, page after page', async () => {
+      const calendarId = await newCalendar('Long');
+      const series = await api.events.insert({
+        calendarId,
+        requestBody: {
+          summary: 'Conference',
+          start: { dateTime: '2026-12-01T09:00:00Z' },
+          end: { dateTime: '2026-12-04T09:00:00Z' },
+          recurrence: ['RRULE:FREQ=DAILY;COUNT=60'],
+        },
+      });
+      const { items, pages } = await allPages((pageToken) =>
+        api.events.list({ calendarId, singleEvents: true, maxResults: 7, pageToken }),
+      );
+      assert.equal(pages, 9);
+      assert.equal(items.length, 60);
+      assert.equal(new Set(items.map((e) => e.id)).size, 60);
+      assert.ok(items.every((e) => e.recurringEventId === series.data.id));
+    });
+
+    test('an occurrence moved far from its series is listed where it now is', async () => {
+      const calendarId = await newCalendar('Moved far');
+      const series = await api.events.insert({
+        calendarId,
+        requestBody: {
+          summary: 'Twice',
+          start: { dateTime: '2026-12-07T10:00:00Z' },
+          end: { dateTime: '2026-12-07T11:00:00Z' },
+          recurrence: ['RRULE:FREQ=WEEKLY;COUNT=2'],
+        },
+      });
+      const moved = `${series.data.id}_20261214T100000Z`;
+      await api.events.patch({
+        calendarId,
+        eventId: moved,
+        requestBody: {
+          start: { dateTime: '2027-02-10T10:00:00Z' },
+          end: { dateTime: '2027-02-10T11:00:00Z' },
+        },
+      });
+      const february = { timeMin: '2027-02-01T00:00:00Z', timeMax: '2027-03-01T00:00:00Z' };
+      const list = await api.events.list({ calendarId, singleEvents: true, ...february });
+      assert.deepEqual(
+        list.data.items!.map((e) => e.id),
+        [moved],
+      );
+      const instances = await api.events.instances({
+        calendarId,
+        eventId: series.data.id!,
+        ...february,
+      });
+      assert.deepEqual(
+        instances.data.items!.map((e) => e.id),
+        [moved],
+      );
+      const december = await api.events.list({
+        calendarId,
+        singleEvents: true,
+        timeMin: '2026-12-01T00:00:00Z',
+        timeMax: '2027-01-01T00:00:00Z',
+      });
+      assert.deepEqual(
+        december.data.items!.map((e) => e.id),
+        [`${series.data.id}_20261207T100000Z`],
+      );
+    });
+
     test('a bad occurrence id is a 404, and an occurrence cannot recur itself', async () => {
       const calendarId = await newCalendar('Bad ids');
       const series = await api.events.insert({

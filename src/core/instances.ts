@@ -77,7 +77,16 @@ function singleEventsQuery(res: CoreResources, q: InstanceFilter): EventsQuery {
     .where('recurrence_json', 'is', null)
     .where('recurring_event_id', 'is', null);
   if (!q.includeDeleted) query = query.where('deleted', '=', 0);
-  if (q.from !== undefined) query = query.where('end_at', '>', q.from);
+  const from = q.from;
+  if (from !== undefined) {
+    // As every instance: overlapping the window, or of no length and starting in it.
+    query = query.where((eb) =>
+      eb.or([
+        eb('end_at', '>', from),
+        eb.and([eb('start_at', '>=', from), eb('end_at', '=', eb.ref('start_at'))]),
+      ]),
+    );
+  }
   if (q.to !== undefined) query = query.where('start_at', '<', q.to);
   return query;
 }
@@ -112,7 +121,8 @@ async function seriesRows(res: CoreResources, q: InstanceFilter, to: number): Pr
     .where('recurrence_json', 'is not', null)
     .where('recurring_event_id', 'is', null)
     .where('start_at', '<', to);
-  if (q.from !== undefined) query = query.where('until_at', '>', q.from);
+  // At: a last occurrence of no length may start right at the window's start.
+  if (q.from !== undefined) query = query.where('until_at', '>=', q.from);
   if (q.seriesUid !== undefined) query = query.where('uid', '=', q.seriesUid);
   if (!q.includeDeleted) query = query.where('deleted', '=', 0);
   return await changedOnly(query, q).selectAll().execute();
@@ -139,6 +149,36 @@ async function exceptionsOf(
     }
   }
   return out;
+}
+
+/**
+ * Exceptions in the window whose series has no occurrence there (an occurrence moved far
+ * from the rest), of series still live: a full read lists them like any event in it.
+ */
+async function movedInExceptions(
+  res: CoreResources,
+  q: InstanceFilter,
+  bounds: { from: number; to: number },
+  loaded: ReadonlySet<string>,
+): Promise<EventRow[]> {
+  let query = commonFilters(res, q)
+    .where('recurring_event_id', 'is not', null)
+    .where('start_at', '<', bounds.to)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('events as s')
+          .select(sql<number>`1`.as('one'))
+          .whereRef('s.calendar_id', '=', 'events.calendar_id')
+          .whereRef('s.uid', '=', 'events.recurring_event_id')
+          .where('s.deleted', '=', 0),
+      ),
+    );
+  if (Number.isFinite(bounds.from)) query = query.where('end_at', '>=', bounds.from);
+  if (q.seriesUid !== undefined) query = query.where('recurring_event_id', '=', q.seriesUid);
+  if (!q.includeDeleted) query = query.where('deleted', '=', 0);
+  const rows = await query.selectAll().execute();
+  return rows.filter((e) => !loaded.has(seriesKey(e.calendar_id, e.recurring_event_id ?? '')));
 }
 
 /** Exceptions that changed although their series did not. */
@@ -170,6 +210,16 @@ function inRead(row: Placed, q: InstanceFilter, bounds: { from: number; to: numb
   return q.originalStartAt === undefined || Number(row.original_start_at) === q.originalStartAt;
 }
 
+/**
+ * Where a series' walk for a page starts: occurrences overlapping the window (an occurrence
+ * overlaps [from, …) when it ends after `from`) that start at the cursor or later.
+ */
+function startingFrom(series: EventRow, from: number, cursorAt: number | undefined): number {
+  if (cursorAt === undefined) return from;
+  const duration = Number(series.end_at) - Number(series.start_at);
+  return Math.max(from, duration > 0 ? cursorAt + duration - 1 : cursorAt);
+}
+
 /** One page of a calendar's instances, and whether more follow. */
 export async function listInstances(
   res: CoreResources,
@@ -182,21 +232,27 @@ export async function listInstances(
   const found: EventRow[] = q.seriesUid === undefined ? await singleEvents(res, q) : [];
   const series = await seriesRows(res, q, to);
   const exceptions = await exceptionsOf(res, q, series);
-  // A page needs the first `limit + 1` instances after the cursor: no series can add more.
-  const window = { from: Math.max(from, q.after?.at ?? -Infinity), to };
   for (const s of series) {
     const own = exceptions.get(seriesKey(s.calendar_id, s.uid)) ?? [];
     const replaced = new Set(own.map((e) => Number(e.original_start_at)));
-    for (const occurrence of expandRow(s, window, q.limit + 1 + replaced.size)) {
+    // A page needs the first `limit + 1` instances after the cursor: no series can add more.
+    // The walk starts at the cursor, so occurrences begun before it but still running (long
+    // ones) do not use up that allowance.
+    const window = { from: startingFrom(s, from, q.after?.at), to };
+    // One more when resuming: the occurrence at the cursor itself may be the one shown last.
+    const allowance = q.limit + 1 + replaced.size + (q.after ? 1 : 0);
+    for (const occurrence of expandRow(s, window, allowance)) {
       if (!replaced.has(occurrence.startAt)) found.push(occurrenceRow(s, occurrence));
     }
     found.push(...own);
   }
+  const loaded = new Set(series.map((s) => seriesKey(s.calendar_id, s.uid)));
   if (changed) {
-    const loaded = new Set(series.map((s) => seriesKey(s.calendar_id, s.uid)));
     for (const e of await changedExceptions(res, q)) {
       if (!loaded.has(seriesKey(e.calendar_id, e.recurring_event_id ?? ''))) found.push(e);
     }
+  } else {
+    found.push(...(await movedInExceptions(res, q, { from, to }, loaded)));
   }
   const after = q.after;
   const shown = found.filter(
@@ -260,11 +316,13 @@ export async function countInstances(res: CoreResources, q: InstanceFilter): Pro
     const replaced = new Set(own.map((e) => Number(e.original_start_at)));
     count += occurrencesListed(s, replaced, q, bounds) + own.filter(listed).length;
   }
+  const loaded = new Set(series.map((s) => seriesKey(s.calendar_id, s.uid)));
   if (q.afterSeq !== undefined || q.modifiedSince !== undefined) {
-    const loaded = new Set(series.map((s) => seriesKey(s.calendar_id, s.uid)));
     for (const e of await changedExceptions(res, q)) {
       if (!loaded.has(seriesKey(e.calendar_id, e.recurring_event_id ?? '')) && listed(e)) count++;
     }
+  } else {
+    count += (await movedInExceptions(res, q, bounds, loaded)).filter(listed).length;
   }
   return count;
 }
