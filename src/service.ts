@@ -9,6 +9,8 @@ import { systemClock } from './domain/clock.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
 import { TokenBuckets } from './domain/rate-limit.ts';
 import { createLogger } from './log.ts';
+import type { ResolveHost } from './core/callback-url.ts';
+import { systemResolveHost } from './core/callback-url.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
 import { HistoryPruner } from './store/retention.ts';
@@ -39,6 +41,8 @@ const PRUNE_EVERY_MS = 60 * 1000;
 
 export interface ServiceDeps {
   readonly clock?: Clock;
+  /** How callback host names are resolved when a channel is made (tests send no DNS query). */
+  readonly resolveHost?: ResolveHost;
   readonly logger?: Logger;
   readonly random?: () => number;
 }
@@ -164,6 +168,8 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       plainHttpAllowed: plainHttpFor(config),
       wake: () => sourcesDue.emit('due'),
     },
+    channelsPerAccount: config.channelsPerAccount,
+    resolveHost: deps.resolveHost ?? systemResolveHost,
     principals:
       config.http.tokenCacheMs > 0
         ? new PrincipalCache({ ttlMs: config.http.tokenCacheMs, maxEntries: MAX_CACHED_TOKENS })

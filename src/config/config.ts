@@ -50,6 +50,7 @@ const schema = z.object({
   }),
   /** Requests per second per account on the API faces; 0 turns the limit off. */
   rateLimitPerSecond: z.number().int().min(0),
+  channelsPerAccount: z.number().int().min(1),
   /** Base64 of 32 bytes sealing stored credentials; without it, a key file in dataDir. */
   secretKey: z.string().min(1).optional(),
   sources: z.object({
@@ -121,6 +122,7 @@ export function loadConfig(
     },
     http: { bodyLimitBytes: 256 * 1024, tokenCacheMs: whole(env.CALPUSH_TOKEN_CACHE_MS, 1000) },
     rateLimitPerSecond: whole(env.CALPUSH_RATE_LIMIT, 1000),
+    channelsPerAccount: whole(env.CALPUSH_MAX_CHANNELS_PER_ACCOUNT, 128),
     secretKey: env.CALPUSH_SECRET_KEY || undefined,
     sources: {
       minIntervalMs: whole(env.CALPUSH_SOURCES_MIN_INTERVAL_SECONDS, 30) * 1000,

@@ -3,7 +3,12 @@ import type { Executor } from '../store/schema.ts';
 import type { ChannelsTable } from '../store/schema.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
-import { checkCallbackUrl, originOf } from './callback-url.ts';
+import {
+  checkCallbackHost,
+  checkCallbackUrl,
+  originOf,
+  systemResolveHost,
+} from './callback-url.ts';
 import { enqueue } from '../store/outbox.ts';
 import { inTransaction } from '../store/transaction.ts';
 import { ACTIVE } from '../store/channel-states.ts';
@@ -117,6 +122,9 @@ export interface ChannelRequest {
   readonly now?: number;
 }
 
+/** Live channels an account may hold on one face unless configured: Cronofy's own limit. */
+export const DEFAULT_CHANNELS_PER_ACCOUNT = 128;
+
 /**
  * Opens a channel and queues its dialect's first message in the same transaction, or returns
  * the live channel an identical request made before.
@@ -125,7 +133,9 @@ export async function openChannel(
   res: CoreResources,
   request: ChannelRequest,
 ): Promise<ChannelView> {
-  checkCallbackUrl(request.callbackUrl, { dev: res.dev, ...request.callback });
+  const rules = { dev: res.dev, ...request.callback };
+  const url = checkCallbackUrl(request.callbackUrl, rules);
+  await checkCallbackHost(url, rules, res.resolveHost ?? systemResolveHost);
   const firstMessage = res.dialects.get(request.dialect)?.firstMessage;
   if (firstMessage === undefined) throw new Error(`no dialect ${request.dialect} is registered`);
   const now = request.now ?? res.clock.now();

@@ -1,3 +1,4 @@
+import type { ResolveHost } from './callback-url.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Dialects } from '../domain/dialect.ts';
 import type { SourceProviders } from '../domain/source.ts';
@@ -30,6 +31,13 @@ export interface CoreResources {
   readonly sources: SourceResources;
   /** Recently checked bearer tokens; without it every request looks its token up. */
   readonly principals?: PrincipalCache | undefined;
+  /** Live channels an account may hold on each face (default 128, Cronofy's own limit). */
+  readonly channelsPerAccount?: number | undefined;
+  /**
+   * Finds a callback host's addresses when a channel is made outside dev mode (default: the
+   * system resolver, as connections use). Tests hand in their own, to send no DNS query.
+   */
+  readonly resolveHost?: ResolveHost | undefined;
 }
 
 export interface SourceResources {

@@ -107,3 +107,14 @@ test('a channel of a dialect none registered is never delivered', () => {
   const { rules: r } = rules(T0);
   assert.equal(classifyOutcome(r, delivery('unknown'), { status: 200 }, T0, 1).kind, 'retry');
 });
+
+test('410 Gone closes the channel at once, on the first failure, with the reason', () => {
+  const { rules: r } = rules(T0);
+  const d = delivery('any2xx');
+  assert.deepEqual(classifyOutcome(r, d, { status: 410 }, T0, 4), {
+    kind: 'close',
+    delivery: d,
+    attempt: { at: T0, status: 410, error: null, latencyMs: 4 },
+    reason: 'the receiver answered 410 Gone',
+  });
+});

@@ -18,8 +18,8 @@ export interface OutcomeRules {
 
 /**
  * How an attempt changes the queue: delivered when the channel's dialect counts the status as
- * received; otherwise a retry with backoff, or a close once the streak of failures has lasted
- * the policy's window. `at` is when the attempt started (a new streak starts there) and
+ * received; closed at once on 410 Gone; otherwise a retry with backoff, or a close once the
+ * streak of failures has lasted the policy's window. `at` is when the attempt started (a new streak starts there) and
  * `latencyMs` how long it took; both are recorded with it.
  */
 export function classifyOutcome(
@@ -37,6 +37,10 @@ export function classifyOutcome(
   };
   if (status !== undefined && rules.dialects[delivery.channel.dialect]?.isSuccess(status)) {
     return { kind: 'delivered', delivery, attempt };
+  }
+  if (status === 410) {
+    // The receiver says the channel is gone for good: retrying for a day would only load it.
+    return { kind: 'close', delivery, attempt, reason: 'the receiver answered 410 Gone' };
   }
   const now = rules.clock.now();
   const failingSince = delivery.channel.failingSince ?? at;

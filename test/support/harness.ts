@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Config, ConfigOverrides } from '../../src/config/config.ts';
 import type { Clock } from '../../src/domain/clock.ts';
+import { testResolveHost } from './resolver.ts';
 import type { Service } from '../../src/service.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createService } from '../../src/service.ts';
@@ -75,6 +76,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   );
   const service = await createService(options.tune ? options.tune(config) : config, {
     logger: createLogger('silent'),
+    resolveHost: testResolveHost,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });

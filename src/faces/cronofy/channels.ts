@@ -1,10 +1,11 @@
 import type { CoreResources } from '../../core/resources.ts';
 import type { ChannelView } from '../../core/channels.ts';
 import type { CronofyInterest } from './interest.ts';
-import { openChannel } from '../../core/channels.ts';
+import { DEFAULT_CHANNELS_PER_ACCOUNT, openChannel } from '../../core/channels.ts';
 import { cronofyDialect } from './dialect.ts';
 
-export const CRONOFY_CHANNELS_PER_ACCOUNT = 128;
+/** Cronofy's own limit, and calpush's unless configured otherwise. */
+export const CRONOFY_CHANNELS_PER_ACCOUNT = DEFAULT_CHANNELS_PER_ACCOUNT;
 
 export interface CronofyChannelInput {
   readonly accountId: string;
@@ -35,6 +36,6 @@ export function createCronofyChannel(
     interest,
     requestKey: JSON.stringify([input.callbackUrl, calendarIds, input.onlyManaged]),
     ...(calendarIds ? { calendars: { ids: calendarIds, field: 'filters.calendar_ids' } } : {}),
-    maxPerAccount: CRONOFY_CHANNELS_PER_ACCOUNT,
+    maxPerAccount: res.channelsPerAccount ?? CRONOFY_CHANNELS_PER_ACCOUNT,
   });
 }

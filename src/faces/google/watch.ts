@@ -5,7 +5,7 @@ import type { ChannelView } from '../../core/channels.ts';
 import type { GoogleInterest, WatchedResource } from './interest.ts';
 import type { GoogleEnv } from './context.ts';
 import type { WatchBody } from './schemas.ts';
-import { openChannel } from '../../core/channels.ts';
+import { DEFAULT_CHANNELS_PER_ACCOUNT, openChannel } from '../../core/channels.ts';
 import { googleDialect } from './dialect.ts';
 import { readJson } from '../../http/read-json.ts';
 import { parseBody, watchBodySchema } from './schemas.ts';
@@ -66,6 +66,7 @@ export function createGoogleChannel(
     idPrefix: 'gch',
     interest,
     publicId: { value: input.publicId, field: 'id' },
+    maxPerAccount: res.channelsPerAccount ?? DEFAULT_CHANNELS_PER_ACCOUNT,
     token: input.token,
     expiresAt,
     now,
