@@ -98,3 +98,42 @@ test('an EXRULE removes the starts it makes', () => {
   );
   assert.equal(occ.length, 5);
 });
+
+test('a daily 02:30 New York series: 03:30 EDT on the day 02:30 does not exist (RFC 5545 §3.3.10)', () => {
+  const occ = expandSeries(
+    {
+      start: { dateTime: '2027-03-13T02:30:00', timeZone: 'America/New_York' },
+      end: { dateTime: '2027-03-13T02:45:00', timeZone: 'America/New_York' },
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=3'],
+    },
+    year2027,
+  );
+  assert.deepEqual(
+    occ.map((o) => [new Date(o.startAt).toISOString(), new Date(o.endAt).toISOString()]),
+    [
+      ['2027-03-13T07:30:00.000Z', '2027-03-13T07:45:00.000Z'],
+      ['2027-03-14T07:30:00.000Z', '2027-03-14T07:45:00.000Z'],
+      ['2027-03-15T06:30:00.000Z', '2027-03-15T06:45:00.000Z'],
+    ],
+  );
+  assert.deepEqual(occ[1]?.start, {
+    dateTime: '2027-03-14T03:30:00-04:00',
+    timeZone: 'America/New_York',
+  });
+});
+
+test('a daily 02:30 Paris series: the first 02:30 (CEST) on the day it happens twice', () => {
+  const occ = expandSeries(
+    {
+      start: { dateTime: '2027-10-30T02:30:00', timeZone: 'Europe/Paris' },
+      end: { dateTime: '2027-10-30T02:45:00', timeZone: 'Europe/Paris' },
+      recurrence: ['RRULE:FREQ=DAILY;COUNT=2'],
+    },
+    year2027,
+  );
+  assert.deepEqual(occ[1]?.start, {
+    dateTime: '2027-10-31T02:30:00+02:00',
+    timeZone: 'Europe/Paris',
+  });
+  assert.equal(new Date(occ[1].startAt).toISOString(), '2027-10-31T00:30:00.000Z');
+});
