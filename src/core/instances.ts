@@ -155,11 +155,16 @@ export async function listInstances(
   const series = await seriesRows(res, q, to);
   const exceptions = await exceptionsOf(res, q, series);
   // A page needs the first `limit + 1` instances after the cursor: no series can add more.
-  const window = { from: Math.max(from, q.after?.at ?? -Infinity), to };
+  // Occurrences that started before the cursor were on earlier pages; one that starts at it
+  // may still be shown (a later id), or be the cursor itself, hence one more.
+  const startsFrom = q.after?.at;
+  const window = { from: Math.max(from, startsFrom ?? -Infinity), to };
+  const atCursor = startsFrom === undefined ? 0 : 1;
   for (const s of series) {
     const own = exceptions.get(seriesKey(s.calendar_id, s.uid)) ?? [];
     const replaced = new Set(own.map((e) => Number(e.original_start_at)));
-    for (const occurrence of expandRow(s, window, q.limit + 1 + replaced.size)) {
+    const limit = q.limit + 1 + replaced.size + atCursor;
+    for (const occurrence of expandRow(s, window, limit, startsFrom)) {
       if (!replaced.has(occurrence.startAt)) found.push(occurrenceRow(s, occurrence));
     }
     found.push(...own);

@@ -137,3 +137,22 @@ test('a daily 02:30 Paris series: the first 02:30 (CEST) on the day it happens t
   });
   assert.equal(new Date(occ[1].startAt).toISOString(), '2027-10-31T00:30:00.000Z');
 });
+
+test('startsFrom: occurrences that began earlier are left out and do not use up the limit', () => {
+  // Three-day occurrences every day: at any instant three of them are under way.
+  const series = {
+    start: { dateTime: '2027-01-01T09:00:00Z' },
+    end: { dateTime: '2027-01-04T09:00:00Z' },
+    recurrence: ['RRULE:FREQ=DAILY'],
+  };
+  const at = Date.UTC(2027, 0, 10, 9);
+  const window = { from: at, to: Date.UTC(2027, 1, 1) };
+  assert.deepEqual(starts(expandSeries(series, window, { limit: 2 })), [
+    '{"dateTime":"2027-01-08T09:00:00Z"}',
+    '{"dateTime":"2027-01-09T09:00:00Z"}',
+  ]);
+  assert.deepEqual(starts(expandSeries(series, window, { limit: 2, startsFrom: at })), [
+    '{"dateTime":"2027-01-10T09:00:00Z"}',
+    '{"dateTime":"2027-01-11T09:00:00Z"}',
+  ]);
+});

@@ -252,6 +252,11 @@ export function seriesEnd(series: Series): number | null {
 export interface ExpandOptions {
   /** Only the first `limit` occurrences in the window (a page's worth). */
   readonly limit?: number | undefined;
+  /**
+   * Only occurrences that start at or after this: a page that goes on from a cursor, where
+   * those that began earlier were on the pages before and must not use up `limit`.
+   */
+  readonly startsFrom?: number | undefined;
 }
 
 /** The occurrences of a series that overlap [from, to), in start order. */
@@ -262,8 +267,11 @@ export function expandSeries(
 ): Occurrence[] {
   const parsed = parseSeries(series);
   const { anchor, durationMs, excluded } = parsed;
+  const startsFrom = options.startsFrom ?? -Infinity;
   const overlaps = (at: number) =>
-    at < window.to && (at + durationMs > window.from || (durationMs === 0 && at >= window.from));
+    at >= startsFrom &&
+    at < window.to &&
+    (at + durationMs > window.from || (durationMs === 0 && at >= window.from));
   // Each rule gives at most this many starts: enough for `limit` once EXDATEs have struck.
   // An EXRULE may strike any number, so with one the walk is not cut short.
   const perRule =
