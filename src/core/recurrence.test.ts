@@ -156,3 +156,39 @@ test('startsFrom: occurrences that began earlier are left out and do not use up 
     '{"dateTime":"2027-01-11T09:00:00Z"}',
   ]);
 });
+
+test('a yearly date some years lack is skipped and not counted (RFC 5545 §3.3.10)', () => {
+  const dates = (start: string, rule: string) =>
+    expandSeries(
+      { start: { date: start }, end: { date: start }, recurrence: [`RRULE:${rule}`] },
+      { from: 0, to: Date.UTC(2030, 0, 1) },
+    ).map((o) => ('date' in o.start ? o.start.date : ''));
+  // ical.js alone makes March 1st in other years, and counts it.
+  assert.deepEqual(dates('2012-02-29', 'FREQ=YEARLY;COUNT=4'), [
+    '2012-02-29',
+    '2016-02-29',
+    '2020-02-29',
+    '2024-02-29',
+  ]);
+  assert.deepEqual(dates('2027-01-31', 'FREQ=YEARLY;BYMONTH=1,2,3'), [
+    '2027-01-31',
+    '2027-03-31',
+    '2028-01-31',
+    '2028-03-31',
+    '2029-01-31',
+    '2029-03-31',
+  ]);
+  assert.deepEqual(dates('2027-03-31', 'FREQ=YEARLY;BYMONTH=4;UNTIL=20291231'), ['2027-03-31']);
+});
+
+test('a yearly rule for a date that never exists makes nothing more, and ends', () => {
+  const occ = expandSeries(
+    {
+      start: { dateTime: '2027-01-30T09:00:00Z' },
+      end: { dateTime: '2027-01-30T10:00:00Z' },
+      recurrence: ['RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30'],
+    },
+    { from: 0, to: Date.UTC(2100, 0, 1) },
+  );
+  assert.deepEqual(starts(occ), ['{"dateTime":"2027-01-30T09:00:00Z"}']);
+});

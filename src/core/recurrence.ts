@@ -2,6 +2,7 @@ import ICAL from 'ical.js';
 import type { EventTime } from '../domain/event-time.ts';
 import { instantOf } from '../domain/event-time.ts';
 import { isZonedDateTime, wallClockIn, zonedToUtc } from '../domain/time.ts';
+import { ruleStarts } from './rule-starts.ts';
 
 /**
  * A series' occurrences, expanded the way RFC 5545 means them: the rule runs on the wall
@@ -373,7 +374,7 @@ function* walk(
   const west = zoned ? WEST : 0;
   const east = zoned ? EAST : 0;
   // The iterator may move the time it is given: it gets its own, never the shared anchor.
-  const it = rule.iterator(walkStart(anchor, rule, window.from, durationMs).clone());
+  const it = ruleStarts(rule, walkStart(anchor, rule, window.from, durationMs).clone());
   for (let step = 0; step < MAX_STEPS; step++) {
     const next = it.next();
     if (!next) return;
