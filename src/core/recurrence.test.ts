@@ -192,3 +192,19 @@ test('a yearly rule for a date that never exists makes nothing more, and ends', 
   );
   assert.deepEqual(starts(occ), ['{"dateTime":"2027-01-30T09:00:00Z"}']);
 });
+
+test('an hourly or minutely series begun years before the window is still read in it', () => {
+  const day = { from: Date.UTC(2027, 5, 1), to: Date.UTC(2027, 5, 2) };
+  const series = (start: string, rule: string) => ({
+    start: { dateTime: `${start}T00:07:00`, timeZone: 'Asia/Tokyo' },
+    end: { dateTime: `${start}T00:09:00`, timeZone: 'Asia/Tokyo' },
+    recurrence: [`RRULE:${rule}`],
+  });
+  // More periods than a walk takes steps (MAX_STEPS) lie between the start and the window.
+  const hourly = expandSeries(series('2012-01-01', 'FREQ=HOURLY;INTERVAL=1'), day);
+  assert.equal(hourly.length, 24);
+  assert.equal(new Date(hourly[0]!.startAt).toISOString(), '2027-06-01T00:07:00.000Z');
+  const minutely = expandSeries(series('2024-01-01', 'FREQ=MINUTELY;INTERVAL=10'), day);
+  assert.equal(minutely.length, 144);
+  assert.equal(new Date(minutely[0]!.startAt).toISOString(), '2027-06-01T00:07:00.000Z');
+});

@@ -325,6 +325,19 @@ function floating(t: Wall): number {
 }
 
 /**
+ * Periods of the same length on the floating clock every time. Sub-daily ones matter most:
+ * without a later start, an hourly series begun 12 years before the window would use up
+ * MAX_STEPS before reaching it and show nothing.
+ */
+const FIXED_PERIODS: Readonly<Partial<Record<string, number>>> = {
+  SECONDLY: 1000,
+  MINUTELY: 60_000,
+  HOURLY: HOUR,
+  DAILY: DAY,
+  WEEKLY: 7 * DAY,
+};
+
+/**
  * Where a walk may start instead of the series' start, so that a series begun years before
  * the window costs what the window holds. A rule without COUNT makes the same starts from any
  * start a whole number of its periods later; the new start itself lies wholly before the
@@ -337,11 +350,13 @@ function walkStart(anchor: Anchor, rule: ICAL.Recur, from: number, durationMs: n
   const target = from - durationMs - EAST - DAY;
   const interval = Math.max(1, rule.interval || 1);
   const jumped = start.clone();
-  if (rule.freq === 'DAILY' || rule.freq === 'WEEKLY') {
-    const period = (rule.freq === 'DAILY' ? 1 : 7) * interval * DAY;
+  const unit = FIXED_PERIODS[rule.freq];
+  if (unit !== undefined) {
+    const period = unit * interval;
     const k = Math.floor((target - floating(start)) / period);
     if (k < 1) return start;
-    jumped.adjust((k * period) / DAY, 0, 0, 0);
+    const skipped = k * period;
+    jumped.adjust(Math.floor(skipped / DAY), 0, 0, (skipped % DAY) / 1000);
     return jumped;
   }
   if (rule.freq === 'MONTHLY' || rule.freq === 'YEARLY') {
