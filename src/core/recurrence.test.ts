@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecurrenceError, checkRecurrence, expandSeries } from './recurrence.ts';
+import { RecurrenceError, checkRecurrence, expandSeries, seriesEnd } from './recurrence.ts';
 
 const year2027 = { from: Date.UTC(2026, 0, 1), to: Date.UTC(2028, 0, 1) };
 const starts = (o: { start: unknown }[]) => o.map((x) => JSON.stringify(x.start));
@@ -207,4 +207,24 @@ test('an hourly or minutely series begun years before the window is still read i
   const minutely = expandSeries(series('2024-01-01', 'FREQ=MINUTELY;INTERVAL=10'), day);
   assert.equal(minutely.length, 144);
   assert.equal(new Date(minutely[0]!.startAt).toISOString(), '2027-06-01T00:07:00.000Z');
+});
+
+test('COUNT counts DTSTART first, even when it is off the rule (RFC 5545 §3.3.10)', () => {
+  const series = (rule: string) => ({
+    // A Wednesday, for a rule of Mondays.
+    start: { dateTime: '2027-01-06T10:00:00Z' },
+    end: { dateTime: '2027-01-06T11:00:00Z' },
+    recurrence: [`RRULE:${rule}`],
+  });
+  assert.deepEqual(starts(expandSeries(series('FREQ=WEEKLY;BYDAY=MO;COUNT=3'), year2027)), [
+    '{"dateTime":"2027-01-06T10:00:00Z"}',
+    '{"dateTime":"2027-01-11T10:00:00Z"}',
+    '{"dateTime":"2027-01-18T10:00:00Z"}',
+  ]);
+  assert.deepEqual(starts(expandSeries(series('FREQ=WEEKLY;BYDAY=MO;COUNT=1'), year2027)), [
+    '{"dateTime":"2027-01-06T10:00:00Z"}',
+  ]);
+  assert.equal(seriesEnd(series('FREQ=WEEKLY;BYDAY=MO;COUNT=1')), Date.UTC(2027, 0, 6, 11));
+  // On the rule, DTSTART is the rule's own first start: COUNT as written.
+  assert.equal(expandSeries(series('FREQ=WEEKLY;BYDAY=WE;COUNT=3'), year2027).length, 3);
 });

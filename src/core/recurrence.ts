@@ -172,6 +172,21 @@ function ruleOf(anchor: Anchor, value: string): ICAL.Recur {
   return rule;
 }
 
+/**
+ * RFC 5545 §3.3.10: "The DTSTART property value always counts as the first occurrence" of a
+ * COUNT. ical.js counts the starts that match the rule, so a DTSTART off the rule (§3.8.5.3
+ * calls that set undefined, but DTSTART is still its first instance) would make COUNT + 1:
+ * the rule is left one start fewer, or none (null).
+ */
+function countingDtstart(anchor: Anchor, rule: ICAL.Recur): ICAL.Recur | null {
+  if (rule.count === null) return rule;
+  const first = ruleStarts(rule, anchor.local.clone()).next();
+  if (first !== null && first.compare(anchor.local) === 0) return rule;
+  if (rule.count <= 1) return null;
+  rule.count -= 1;
+  return rule;
+}
+
 /** Throws RecurrenceError naming what is wrong with a series' recurrence lines. */
 export function checkRecurrence(series: Series): void {
   expandSeries(series, { from: 0, to: 0 });
@@ -212,9 +227,11 @@ function parseSeriesText(series: Series): ParsedSeries {
     const tzid = line.params.get('TZID');
     const values = line.value.split(',');
     switch (line.name) {
-      case 'RRULE':
-        rules.push(ruleOf(anchor, line.value));
+      case 'RRULE': {
+        const rule = countingDtstart(anchor, ruleOf(anchor, line.value));
+        if (rule !== null) rules.push(rule);
         break;
+      }
       case 'EXRULE':
         // Deprecated by RFC 5545 but still written (and accepted by Google): it removes
         // the starts it makes.
