@@ -228,3 +228,30 @@ test('COUNT counts DTSTART first, even when it is off the rule (RFC 5545 §3.3.1
   // On the rule, DTSTART is the rule's own first start: COUNT as written.
   assert.equal(expandSeries(series('FREQ=WEEKLY;BYDAY=WE;COUNT=3'), year2027).length, 3);
 });
+
+test('BYWEEKNO with BYDAY picks the weeks asked for (RFC 5545 §3.3.10 examples)', () => {
+  const dates = (start: string, rule: string, to: number) =>
+    expandSeries(
+      {
+        start: { dateTime: `${start}T09:00:00`, timeZone: 'America/New_York' },
+        end: { dateTime: `${start}T10:00:00`, timeZone: 'America/New_York' },
+        recurrence: [`RRULE:${rule}`],
+      },
+      { from: 0, to },
+    ).map((o) => ('dateTime' in o.start ? o.start.dateTime.slice(0, 10) : ''));
+  // "Monday of week number 20": ical.js alone makes every Monday but those.
+  assert.deepEqual(dates('2007-05-14', 'FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO', Date.UTC(2010, 0)), [
+    '2007-05-14',
+    '2008-05-12',
+    '2009-05-11',
+  ]);
+  // Week 1 may start in December; week 53 exists in 2026 only; -1 is the last week.
+  assert.deepEqual(
+    dates('2025-12-29', 'FREQ=YEARLY;BYWEEKNO=1,53;BYDAY=MO', Date.UTC(2030, 0, 2)),
+    ['2025-12-29', '2026-12-28', '2027-01-04', '2028-01-03', '2029-01-01', '2029-12-31'],
+  );
+  assert.deepEqual(
+    dates('2026-12-28', 'FREQ=YEARLY;BYWEEKNO=-1;BYDAY=MO;COUNT=3', Date.UTC(2030, 0)),
+    ['2026-12-28', '2027-12-27', '2028-12-25'],
+  );
+});

@@ -2,52 +2,102 @@ import ICAL from 'ical.js';
 
 /**
  * The starts one rule makes: ical.js's iterator, put right where ical.js 2.2.1 departs from
- * RFC 5545 §3.3.10. A YEARLY rule whose dates are a month and a day of the month (BYMONTH and
- * BYMONTHDAY, or DTSTART's month and day) rolls a day the month lacks over into the next month:
- * February 29 becomes March 1 in 2027, January 31 with BYMONTH=1,2,3 makes March 3. The RFC
- * says such dates "MUST be ignored and MUST NOT be counted", so they are dropped here, and COUNT
- * is counted here instead of by ical.js (which counts them).
+ * RFC 5545 §3.3.10 for YEARLY rules. Each correction has ical.js walk a broader rule without
+ * COUNT and keeps the starts the rule asks for, counting COUNT here.
+ * - Dates a year lacks. With a month and a day of the month (BYMONTH and BYMONTHDAY, or
+ *   DTSTART's), ical.js rolls a day the month lacks over into the next month: February 29
+ *   becomes March 1 in 2027, January 31 with BYMONTH=1,2,3 makes March 3. The RFC says such
+ *   dates "MUST be ignored and MUST NOT be counted".
+ * - BYWEEKNO with BYDAY. ical.js keeps the days that are *not* in the first week listed
+ *   (recur_iterator.js: `if (this.by_data.BYWEEKNO.indexOf(weekno))`), so the RFC's "Monday of
+ *   week number 20" is every other Monday. It walks the weekdays of the whole year instead,
+ *   and the weeks are picked here. Left as ical.js has them: BYWEEKNO without BYDAY (ical.js
+ *   makes nothing), and with INTERVAL above 1 or other BY-parts, where a week 1 that begins
+ *   in December belongs to the next year's turn.
  */
 
-/** Dates in a row that may be dropped before the rule is taken to make no more. */
-const MAX_SKIPPED = 100;
+/**
+ * Starts in a row that may be dropped before the rule is taken to make no more: a date that
+ * exists comes back within 8 years (February 29 around 2100), a week 53 within 7 (every day of
+ * 7 years is under 2,600 starts). A rule that asks only for dates that never exist (February
+ * 30) then makes nothing rather than loop for ever.
+ */
+const MAX_SKIPPED = 3000;
 
 export interface RuleStarts {
   next(): ICAL.Time | null;
 }
 
-/** A YEARLY rule's test for the dates it may make; null when ical.js needs no help. */
-function monthDayTest(rule: ICAL.Recur, start: ICAL.Time): ((t: ICAL.Time) => boolean) | null {
+interface Correction {
+  /** The broader rule ical.js walks, without COUNT. */
+  readonly walked: ICAL.Recur;
+  readonly keep: (t: ICAL.Time) => boolean;
+}
+
+function openCopy(rule: ICAL.Recur): ICAL.Recur {
+  const copy = rule.clone();
+  copy.count = null;
+  return copy;
+}
+
+function monthDays(rule: ICAL.Recur, start: ICAL.Time): Correction | null {
   const { BYMONTH, BYMONTHDAY, BYDAY, BYYEARDAY, BYWEEKNO, BYSETPOS } = rule.parts;
-  if (rule.freq !== 'YEARLY' || BYDAY || BYYEARDAY || BYWEEKNO || BYSETPOS) return null;
+  if (BYDAY || BYYEARDAY || BYWEEKNO || BYSETPOS) return null;
   // Days of the month without months are read differently from library to library: as is.
   if (BYMONTHDAY && !BYMONTH) return null;
   const days = BYMONTHDAY ?? [start.day];
   // Every month has days 1–28 (and the 28th from the end): nothing can roll over.
   if (days.every((d) => Math.abs(d) <= 28)) return null;
   const months = new Set(BYMONTH ?? [start.month]);
-  return (t) => {
-    if (!months.has(t.month)) return false;
-    const length = ICAL.Time.daysInMonth(t.month, t.year);
-    return days.some((d) => (d > 0 ? d : length + 1 + d) === t.day);
+  return {
+    walked: openCopy(rule),
+    keep: (t) => {
+      if (!months.has(t.month)) return false;
+      const length = ICAL.Time.daysInMonth(t.month, t.year);
+      return days.some((d) => (d > 0 ? d : length + 1 + d) === t.day);
+    },
+  };
+}
+
+function weekNumbers(rule: ICAL.Recur): Correction | null {
+  const { BYWEEKNO, BYDAY, BYMONTH, BYMONTHDAY, BYYEARDAY, BYSETPOS } = rule.parts;
+  if (!BYWEEKNO || !BYDAY || BYMONTH || BYMONTHDAY || BYYEARDAY || BYSETPOS) return null;
+  if ((rule.interval || 1) !== 1 || BYDAY.some((d) => !/^[A-Z]{2}$/.test(d))) return null;
+  const wkst = rule.wkst;
+  const weeksIn = (year: number) => {
+    const last = ICAL.Time.weekOneStarts(year + 1, wkst);
+    last.adjust(-1, 0, 0, 0);
+    return last.weekNumber(wkst);
+  };
+  const walked = openCopy(rule);
+  delete walked.parts.BYWEEKNO;
+  return {
+    walked,
+    keep: (t) => {
+      const week = t.weekNumber(wkst);
+      // The year the week belongs to: late December may be week 1 of the next one.
+      const year =
+        t.month === 12 && week === 1
+          ? t.year + 1
+          : t.month === 1 && week > 50
+            ? t.year - 1
+            : t.year;
+      return BYWEEKNO.some((w) => (w > 0 ? w : weeksIn(year) + 1 + w) === week);
+    },
   };
 }
 
 export function ruleStarts(rule: ICAL.Recur, start: ICAL.Time): RuleStarts {
-  const valid = monthDayTest(rule, start);
-  if (valid === null) return rule.iterator(start);
-  const open = rule.clone();
-  open.count = null;
-  const it = open.iterator(start);
+  const correction = rule.freq === 'YEARLY' ? (monthDays(rule, start) ?? weekNumbers(rule)) : null;
+  if (correction === null) return rule.iterator(start);
+  const it = correction.walked.iterator(start);
   let left = rule.count ?? Infinity;
   return {
     next() {
-      // A date that exists comes within 8 years (February 29 around 2100); a rule that asks
-      // only for dates that never do (February 30) makes nothing rather than loop for ever.
       for (let skipped = 0; left > 0 && skipped < MAX_SKIPPED; skipped++) {
         const t = it.next();
         if (!t) return null;
-        if (!valid(t)) continue;
+        if (!correction.keep(t)) continue;
         left--;
         return t;
       }
