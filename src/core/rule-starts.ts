@@ -59,30 +59,43 @@ function monthDays(rule: ICAL.Recur, start: ICAL.Time): Correction | null {
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/** The day a date's week begins, as days since 1970 (`wkst`: ical.js's, Sunday = 1). */
+function weekStartDay(year: number, month: number, day: number, wkst: number): number {
+  const days = Date.UTC(year, month - 1, day) / DAY_MS;
+  // 1 January 1970 was a Thursday: JavaScript's day 4, ical.js's 5.
+  const weekday = (((days + 4) % 7) + 7) % 7;
+  return days - ((weekday - (wkst - 1) + 7) % 7);
+}
+
+/**
+ * RFC 5545 §3.3.10: week 1 is the first week with at least four days of the year, so it is
+ * the week of January 4th. Computed here, not with ICAL.Time#weekNumber: that caches by date
+ * alone what it computes for a time in a zone, and one zoned walk in the process (check_
+ * contracting_rules asks on every step) leaves wrong weeks behind for everyone.
+ */
+function weekOf(t: ICAL.Time, wkst: number): { week: number; weeks: number } {
+  const start = weekStartDay(t.year, t.month, t.day, wkst);
+  // The week belongs to the year that holds its fourth day.
+  const year = new Date((start + 3) * DAY_MS).getUTCFullYear();
+  const first = weekStartDay(year, 1, 4, wkst);
+  const next = weekStartDay(year + 1, 1, 4, wkst);
+  return { week: (start - first) / 7 + 1, weeks: (next - first) / 7 };
+}
+
 function weekNumbers(rule: ICAL.Recur): Correction | null {
   const { BYWEEKNO, BYDAY, BYMONTH, BYMONTHDAY, BYYEARDAY, BYSETPOS } = rule.parts;
   if (!BYWEEKNO || !BYDAY || BYMONTH || BYMONTHDAY || BYYEARDAY || BYSETPOS) return null;
   if ((rule.interval || 1) !== 1 || BYDAY.some((d) => !/^[A-Z]{2}$/.test(d))) return null;
   const wkst = rule.wkst;
-  const weeksIn = (year: number) => {
-    const last = ICAL.Time.weekOneStarts(year + 1, wkst);
-    last.adjust(-1, 0, 0, 0);
-    return last.weekNumber(wkst);
-  };
   const walked = openCopy(rule);
   delete walked.parts.BYWEEKNO;
   return {
     walked,
     keep: (t) => {
-      const week = t.weekNumber(wkst);
-      // The year the week belongs to: late December may be week 1 of the next one.
-      const year =
-        t.month === 12 && week === 1
-          ? t.year + 1
-          : t.month === 1 && week > 50
-            ? t.year - 1
-            : t.year;
-      return BYWEEKNO.some((w) => (w > 0 ? w : weeksIn(year) + 1 + w) === week);
+      const { week, weeks } = weekOf(t, wkst);
+      return BYWEEKNO.some((w) => (w > 0 ? w : weeks + 1 + w) === week);
     },
   };
 }
