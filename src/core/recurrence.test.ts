@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { EventTime } from '../domain/event-time.ts';
 import { RecurrenceError, checkRecurrence, expandSeries, seriesEnd } from './recurrence.ts';
 
 const year2027 = { from: Date.UTC(2026, 0, 1), to: Date.UTC(2028, 0, 1) };
@@ -254,4 +255,19 @@ test('BYWEEKNO with BYDAY picks the weeks asked for (RFC 5545 §3.3.10 examples)
     dates('2026-12-28', 'FREQ=YEARLY;BYWEEKNO=-1;BYDAY=MO;COUNT=3', Date.UTC(2030, 0)),
     ['2026-12-28', '2027-12-27', '2028-12-25'],
   );
+});
+
+test('a rule that would run past the year 9999 ends there', () => {
+  const ends = (start: EventTime, end: EventTime) =>
+    seriesEnd({ start, end, recurrence: ['RRULE:FREQ=YEARLY;INTERVAL=1000;COUNT=20'] });
+  const timed = ends({ dateTime: '2026-12-07T09:00:00Z' }, { dateTime: '2026-12-07T10:00:00Z' });
+  assert.equal(timed, Date.UTC(9026, 11, 7, 10));
+  assert.equal(ends({ date: '2026-12-07' }, { date: '2026-12-08' }), Date.UTC(9026, 11, 8));
+  const huge = {
+    start: { dateTime: '2026-12-07T09:00:00', timeZone: 'Europe/Paris' },
+    end: { dateTime: '2026-12-07T10:00:00', timeZone: 'Europe/Paris' },
+    recurrence: ['RRULE:FREQ=YEARLY;COUNT=20000'],
+  };
+  assert.equal(new Date(seriesEnd(huge) ?? Number.NaN).toISOString(), '9999-12-07T09:00:00.000Z');
+  assert.equal(expandSeries(huge, year2027).length, 2);
 });

@@ -409,7 +409,9 @@ function* walk(
   const it = ruleStarts(rule, walkStart(anchor, rule, window.from, durationMs).clone());
   for (let step = 0; step < MAX_STEPS; step++) {
     const next = it.next();
-    if (!next) return;
+    // iCalendar years have four digits (RFC 5545 §3.3.4): a rule that runs on past 9999 (a
+    // huge COUNT, a huge INTERVAL) ends there, as nothing after it can be written or read.
+    if (!next || next.year > 9999) return;
     const wall = floating(next);
     if (wall - east >= window.to) return;
     if (wall + west + durationMs < window.from) continue;
