@@ -444,6 +444,38 @@ for (const engine of engines)
       );
     });
 
+    test('a calendar holding one series alone pages to the end of the window', async () => {
+      // Each page after the first goes on from a cursor that is itself an occurrence: it must
+      // not take the place of the one that tells whether another page follows.
+      const calendarId = await newCalendar('One series');
+      const series = await api.events.insert({
+        calendarId,
+        requestBody: {
+          summary: 'Daily',
+          start: { dateTime: '2026-01-01T08:00:00', timeZone: 'Europe/Paris' },
+          end: { dateTime: '2026-01-01T08:10:00', timeZone: 'Europe/Paris' },
+          recurrence: ['RRULE:FREQ=DAILY'],
+        },
+      });
+      const window = { timeMin: '2027-01-01T00:00:00Z', timeMax: '2027-02-01T00:00:00Z' };
+      const listed = await allPages((pageToken) =>
+        api.events.list({ calendarId, singleEvents: true, ...window, maxResults: 10, pageToken }),
+      );
+      const instances = await allPages((pageToken) =>
+        api.events.instances({
+          calendarId,
+          eventId: series.data.id!,
+          ...window,
+          maxResults: 10,
+          pageToken,
+        }),
+      );
+      for (const { items, pages } of [listed, instances]) {
+        assert.equal(items.length, 31);
+        assert.equal(pages, 4);
+      }
+    });
+
     test('a bad occurrence id is a 404, and an occurrence cannot recur itself', async () => {
       const calendarId = await newCalendar('Bad ids');
       const series = await api.events.insert({

@@ -210,16 +210,6 @@ function inRead(row: Placed, q: InstanceFilter, bounds: { from: number; to: numb
   return q.originalStartAt === undefined || Number(row.original_start_at) === q.originalStartAt;
 }
 
-/**
- * Where a series' walk for a page starts: occurrences overlapping the window (an occurrence
- * overlaps [from, …) when it ends after `from`) that start at the cursor or later.
- */
-function startingFrom(series: EventRow, from: number, cursorAt: number | undefined): number {
-  if (cursorAt === undefined) return from;
-  const duration = Number(series.end_at) - Number(series.start_at);
-  return Math.max(from, duration > 0 ? cursorAt + duration - 1 : cursorAt);
-}
-
 /** One page of a calendar's instances, and whether more follow. */
 export async function listInstances(
   res: CoreResources,
@@ -232,16 +222,17 @@ export async function listInstances(
   const found: EventRow[] = q.seriesUid === undefined ? await singleEvents(res, q) : [];
   const series = await seriesRows(res, q, to);
   const exceptions = await exceptionsOf(res, q, series);
+  // A page needs the first `limit + 1` instances after the cursor: no series can add more.
+  // Occurrences that started before the cursor were on earlier pages; one that starts at it
+  // may still be shown (a later id), or be the cursor itself, hence one more.
+  const startsFrom = q.after?.at;
+  const window = { from: Math.max(from, startsFrom ?? -Infinity), to };
+  const atCursor = startsFrom === undefined ? 0 : 1;
   for (const s of series) {
     const own = exceptions.get(seriesKey(s.calendar_id, s.uid)) ?? [];
     const replaced = new Set(own.map((e) => Number(e.original_start_at)));
-    // A page needs the first `limit + 1` instances after the cursor: no series can add more.
-    // The walk starts at the cursor, so occurrences begun before it but still running (long
-    // ones) do not use up that allowance.
-    const window = { from: startingFrom(s, from, q.after?.at), to };
-    // One more when resuming: the occurrence at the cursor itself may be the one shown last.
-    const allowance = q.limit + 1 + replaced.size + (q.after ? 1 : 0);
-    for (const occurrence of expandRow(s, window, allowance)) {
+    const limit = q.limit + 1 + replaced.size + atCursor;
+    for (const occurrence of expandRow(s, window, limit, startsFrom)) {
       if (!replaced.has(occurrence.startAt)) found.push(occurrenceRow(s, occurrence));
     }
     found.push(...own);

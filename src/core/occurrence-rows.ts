@@ -76,15 +76,19 @@ export function expandRow(
   series: EventRow,
   window: { from: number; to: number },
   limit?: number,
+  startsFrom?: number,
 ): Occurrence[] {
   const parsed = seriesOf(series);
   try {
-    return expandSeries(parsed, window, { limit });
+    return expandSeries(parsed, window, { limit, startsFrom });
   } catch (err) {
     if (!(err instanceof RecurrenceError)) throw err;
     const startAt = Number(series.start_at);
     const endAt = Number(series.end_at);
-    const overlaps = startAt < window.to && (endAt > window.from || startAt >= window.from);
+    const overlaps =
+      startAt >= (startsFrom ?? -Infinity) &&
+      startAt < window.to &&
+      (endAt > window.from || startAt >= window.from);
     return overlaps
       ? [{ originalStart: parsed.start, start: parsed.start, end: parsed.end, startAt, endAt }]
       : [];

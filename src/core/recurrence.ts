@@ -2,6 +2,7 @@ import ICAL from 'ical.js';
 import type { EventTime } from '../domain/event-time.ts';
 import { instantOf } from '../domain/event-time.ts';
 import { isZonedDateTime, wallClockIn, zonedToUtc } from '../domain/time.ts';
+import { ruleStarts } from './rule-starts.ts';
 
 /**
  * A series' occurrences, expanded the way RFC 5545 means them: the rule runs on the wall
@@ -171,6 +172,21 @@ function ruleOf(anchor: Anchor, value: string): ICAL.Recur {
   return rule;
 }
 
+/**
+ * RFC 5545 §3.3.10: "The DTSTART property value always counts as the first occurrence" of a
+ * COUNT. ical.js counts the starts that match the rule, so a DTSTART off the rule (§3.8.5.3
+ * calls that set undefined, but DTSTART is still its first instance) would make COUNT + 1:
+ * the rule is left one start fewer, or none (null).
+ */
+function countingDtstart(anchor: Anchor, rule: ICAL.Recur): ICAL.Recur | null {
+  if (rule.count === null) return rule;
+  const first = ruleStarts(rule, anchor.local.clone()).next();
+  if (first !== null && first.compare(anchor.local) === 0) return rule;
+  if (rule.count <= 1) return null;
+  rule.count -= 1;
+  return rule;
+}
+
 /** Throws RecurrenceError naming what is wrong with a series' recurrence lines. */
 export function checkRecurrence(series: Series): void {
   expandSeries(series, { from: 0, to: 0 });
@@ -211,9 +227,11 @@ function parseSeriesText(series: Series): ParsedSeries {
     const tzid = line.params.get('TZID');
     const values = line.value.split(',');
     switch (line.name) {
-      case 'RRULE':
-        rules.push(ruleOf(anchor, line.value));
+      case 'RRULE': {
+        const rule = countingDtstart(anchor, ruleOf(anchor, line.value));
+        if (rule !== null) rules.push(rule);
         break;
+      }
       case 'EXRULE':
         // Deprecated by RFC 5545 but still written (and accepted by Google): it removes
         // the starts it makes.
@@ -252,6 +270,11 @@ export function seriesEnd(series: Series): number | null {
 export interface ExpandOptions {
   /** Only the first `limit` occurrences in the window (a page's worth). */
   readonly limit?: number | undefined;
+  /**
+   * Only occurrences that start at or after this: a page that goes on from a cursor, where
+   * those that began earlier were on the pages before and must not use up `limit`.
+   */
+  readonly startsFrom?: number | undefined;
 }
 
 /** The occurrences of a series that overlap [from, to), in start order. */
@@ -262,8 +285,11 @@ export function expandSeries(
 ): Occurrence[] {
   const parsed = parseSeries(series);
   const { anchor, durationMs, excluded } = parsed;
+  const startsFrom = options.startsFrom ?? -Infinity;
   const overlaps = (at: number) =>
-    at < window.to && (at + durationMs > window.from || (durationMs === 0 && at >= window.from));
+    at >= startsFrom &&
+    at < window.to &&
+    (at + durationMs > window.from || (durationMs === 0 && at >= window.from));
   // Each rule gives at most this many starts: enough for `limit` once EXDATEs have struck.
   // An EXRULE may strike any number, so with one the walk is not cut short.
   const perRule =
@@ -316,6 +342,19 @@ function floating(t: Wall): number {
 }
 
 /**
+ * Periods of the same length on the floating clock every time. Sub-daily ones matter most:
+ * without a later start, an hourly series begun 12 years before the window would use up
+ * MAX_STEPS before reaching it and show nothing.
+ */
+const FIXED_PERIODS: Readonly<Partial<Record<string, number>>> = {
+  SECONDLY: 1000,
+  MINUTELY: 60_000,
+  HOURLY: HOUR,
+  DAILY: DAY,
+  WEEKLY: 7 * DAY,
+};
+
+/**
  * Where a walk may start instead of the series' start, so that a series begun years before
  * the window costs what the window holds. A rule without COUNT makes the same starts from any
  * start a whole number of its periods later; the new start itself lies wholly before the
@@ -328,11 +367,13 @@ function walkStart(anchor: Anchor, rule: ICAL.Recur, from: number, durationMs: n
   const target = from - durationMs - EAST - DAY;
   const interval = Math.max(1, rule.interval || 1);
   const jumped = start.clone();
-  if (rule.freq === 'DAILY' || rule.freq === 'WEEKLY') {
-    const period = (rule.freq === 'DAILY' ? 1 : 7) * interval * DAY;
+  const unit = FIXED_PERIODS[rule.freq];
+  if (unit !== undefined) {
+    const period = unit * interval;
     const k = Math.floor((target - floating(start)) / period);
     if (k < 1) return start;
-    jumped.adjust((k * period) / DAY, 0, 0, 0);
+    const skipped = k * period;
+    jumped.adjust(Math.floor(skipped / DAY), 0, 0, (skipped % DAY) / 1000);
     return jumped;
   }
   if (rule.freq === 'MONTHLY' || rule.freq === 'YEARLY') {
@@ -365,10 +406,12 @@ function* walk(
   const west = zoned ? WEST : 0;
   const east = zoned ? EAST : 0;
   // The iterator may move the time it is given: it gets its own, never the shared anchor.
-  const it = rule.iterator(walkStart(anchor, rule, window.from, durationMs).clone());
+  const it = ruleStarts(rule, walkStart(anchor, rule, window.from, durationMs).clone());
   for (let step = 0; step < MAX_STEPS; step++) {
     const next = it.next();
-    if (!next) return;
+    // iCalendar years have four digits (RFC 5545 §3.3.4): a rule that runs on past 9999 (a
+    // huge COUNT, a huge INTERVAL) ends there, as nothing after it can be written or read.
+    if (!next || next.year > 9999) return;
     const wall = floating(next);
     if (wall - east >= window.to) return;
     if (wall + west + durationMs < window.from) continue;

@@ -9,6 +9,24 @@ test('wall-clock times convert to UTC across DST', () => {
   assert.equal(zonedToUtc('2026-12-03', 'Europe/Paris'), Date.UTC(2026, 11, 2, 23));
 });
 
+test('a wall time the clocks skip moves forward by the gap, one they repeat is the first (RFC 5545 §3.3.5)', () => {
+  const utc = (local: string, tz: string) => new Date(zonedToUtc(local, tz)).toISOString();
+  // West of UTC (the RFC's own examples), east of it, and the southern hemisphere.
+  assert.equal(utc('2007-03-11T02:30:00', 'America/New_York'), '2007-03-11T07:30:00.000Z');
+  assert.equal(utc('2007-11-04T01:30:00', 'America/New_York'), '2007-11-04T05:30:00.000Z');
+  assert.equal(utc('2026-03-29T02:30:00', 'Europe/Paris'), '2026-03-29T01:30:00.000Z');
+  assert.equal(utc('2026-10-25T02:30:00', 'Europe/Paris'), '2026-10-25T00:30:00.000Z');
+  assert.equal(utc('2026-10-04T02:30:00', 'Australia/Sydney'), '2026-10-03T16:30:00.000Z');
+  assert.equal(utc('2026-04-05T02:30:00', 'Australia/Sydney'), '2026-04-04T15:30:00.000Z');
+  // A change at midnight, and one of half an hour.
+  assert.equal(utc('2018-11-04T00:30:00', 'America/Sao_Paulo'), '2018-11-04T03:30:00.000Z');
+  assert.equal(utc('2026-04-05T01:45:00', 'Australia/Lord_Howe'), '2026-04-04T14:45:00.000Z');
+  // Either side of a change, times are what they always were.
+  assert.equal(utc('2026-03-08T01:59:59', 'America/New_York'), '2026-03-08T06:59:59.000Z');
+  assert.equal(utc('2026-03-08T03:00:00', 'America/New_York'), '2026-03-08T07:00:00.000Z');
+  assert.equal(utc('2026-11-01T02:00:00', 'America/New_York'), '2026-11-01T07:00:00.000Z');
+});
+
 test('dates and formats', () => {
   assert.ok(isDateOnly('2026-02-28'));
   assert.ok(!isDateOnly('2026-02-30'));

@@ -140,7 +140,12 @@ function zoneOffset(utcMs: number, tz: string): number {
   return offset ?? formattedOffset(utcMs, tz);
 }
 
-/** The UTC instant of a wall-clock time in a zone (the earlier one when ambiguous). */
+/**
+ * The UTC instant of a wall-clock time in a zone, as RFC 5545 §3.3.5 reads one: a time the
+ * clocks go back over is the first of the two (01:30 EDT, not EST, in New York in November);
+ * a time skipped when they go forward takes the offset before the gap, so it moves forward by
+ * the gap (02:30 → 03:30 EDT in March).
+ */
 export function zonedToUtc(local: string, tz: string): number {
   const m = localDateTime.exec(local) ?? dateOnly.exec(local);
   if (!m) throw new RangeError(`not a local date-time: ${local}`);
@@ -152,10 +157,16 @@ export function zonedToUtc(local: string, tz: string): number {
     Number(m[5] ?? 0),
     Number(m[6] ?? 0),
   );
-  // Two passes settle the offset across a DST transition.
-  let guess = wall - zoneOffset(wall, tz);
-  guess = wall - zoneOffset(guess, tz);
-  return guess;
+  // The instant lies within 14 hours of the wall time, so the offsets a day either side are
+  // the ones before and after any change near it (no zone changes twice in two days).
+  const before = zoneOffset(wall - DAY_MS, tz);
+  const after = zoneOffset(wall + DAY_MS, tz);
+  if (before === after) return wall - before;
+  // Read on the old clock first: when both clocks show this time, that is the earlier one.
+  if (zoneOffset(wall - before, tz) === before) return wall - before;
+  if (zoneOffset(wall - after, tz) === after) return wall - after;
+  // Neither clock shows it: it is in the gap.
+  return wall - before;
 }
 
 let lastSecond = Number.NaN;

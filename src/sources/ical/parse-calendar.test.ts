@@ -288,6 +288,33 @@ test('a series with RRULE, EXDATE, RDATE and an override in one object', () => {
   assert.equal(override!.recurrence, null);
 });
 
+test('a rule ical.js cannot read is kept as written, and the rest of the text is read', () => {
+  const ics = cal(
+    ...vevent('UID:good', 'DTSTART:20261207T090000Z', 'RRULE:FREQ=WEEKLY;COUNT=2'),
+    ...vevent('UID:often', 'DTSTART:20261208T090000Z', 'RRULE:FREQ=SOMETIMES'),
+    // Folded in the middle of the value.
+    ...vevent('UID:days', 'DTSTART:20261209T090000Z', 'RRULE:FREQ=WEEKLY;', ' BYDAY=XX'),
+    ...vevent('UID:until', 'DTSTART:20261210T090000Z', 'EXRULE:FREQ=DAILY;UNTIL=tomorrow'),
+  );
+  const item = parseItem(ics, 'k', 'v');
+  assertUsable(item);
+  assert.deepEqual(
+    item.events.map((e) => [e.icalUid, e.recurrence]),
+    [
+      ['good', ['RRULE:FREQ=WEEKLY;COUNT=2']],
+      ['often', ['RRULE:FREQ=SOMETIMES']],
+      ['days', ['RRULE:FREQ=WEEKLY;BYDAY=XX']],
+      ['until', ['EXRULE:FREQ=DAILY;UNTIL=tomorrow']],
+    ],
+  );
+  // The same through a feed's canonical objects, which are written out and read again.
+  const objects = splitFeed(ics).objects;
+  assert.deepEqual(
+    objects.map((o) => o.item().events[0]?.recurrence),
+    item.events.map((e) => e.recurrence),
+  );
+});
+
 test('the same UID and RECURRENCE-ID twice: the higher SEQUENCE wins', () => {
   const ics = cal(
     ...vevent('UID:dup', 'DTSTART:20260707T090000Z', 'SUMMARY:new', 'SEQUENCE:2'),

@@ -116,12 +116,20 @@ function statusOf(vevent: ICAL.Component): SourceEvent['status'] {
 
 const recurrenceProperties = new Set(['rrule', 'rdate', 'exdate', 'exrule']);
 
+/** A recurrence line; a rule read as text (read-icalendar.ts) comes out as the feed wrote it. */
+function recurrenceLine(prop: ICAL.Property): string {
+  // The raw jCal value: asking ical.js for the value would read a rule, and may throw.
+  const raw: unknown = prop.jCal[3];
+  if (prop.type === 'text' && typeof raw === 'string') return `${prop.name.toUpperCase()}:${raw}`;
+  return prop.toICALString();
+}
+
 /** A series' RRULE, RDATE, EXDATE (and EXRULE) lines as iCalendar writes them; null if none. */
 function recurrenceOf(vevent: ICAL.Component): string[] | null {
   const lines = vevent
     .getAllProperties()
     .filter((prop) => recurrenceProperties.has(prop.name))
-    .map((prop) => prop.toICALString());
+    .map(recurrenceLine);
   return lines.length > 0 ? lines : null;
 }
 
