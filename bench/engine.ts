@@ -25,6 +25,7 @@ import { createHttpSender } from '../src/delivery/http-sender.ts';
 import type { HttpSender } from '../src/delivery/http-sender.ts';
 import { ThreadedHttpSender } from '../src/delivery/threaded-sender.ts';
 import { ReceiverProcess } from './context.ts';
+import { DeliverySecrets } from '../src/delivery/delivery-secrets.ts';
 
 /**
  * V8's sampling heap profiler, keeping the samples of objects already collected: the bytes
@@ -95,6 +96,7 @@ try {
     clock: systemClock,
     logger: createLogger('silent'),
     sender,
+    secrets: new DeliverySecrets(b.core.secrets),
     dialects: deliveryDialects(),
     policy: defaultRetryPolicy,
     limits: config.delivery,

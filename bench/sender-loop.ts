@@ -9,6 +9,9 @@ import { createHttpSender, RequestHandle } from '../src/delivery/http-sender.ts'
 import { cronofyDialect } from '../src/faces/cronofy/dialect.ts';
 import { requestFor } from '../src/delivery/notification-request.ts';
 import type { Delivery } from '../src/domain/delivery.ts';
+import { DeliverySecrets } from '../src/delivery/delivery-secrets.ts';
+import { createSecretBox } from '../src/core/secret-box.ts';
+import { randomBytes } from 'node:crypto';
 import { wallNow } from './clock.ts';
 
 interface Args {
@@ -18,7 +21,10 @@ interface Args {
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
-const secret = 'sec_baseline_secret_of_the_usual_length_000';
+// Sealed as the store keeps it, and opened (once, then from memory) as the dispatcher does.
+const box = createSecretBox(randomBytes(32));
+const sealedSecret = box.seal('sec_baseline_secret_of_the_usual_length_000');
+const secrets = new DeliverySecrets(box);
 const sender = createHttpSender({
   dev: true,
   timeoutMs: 5000,
@@ -42,18 +48,18 @@ function delivery(i: number): Delivery {
       callbackUrl: `${args.url}-${i}`,
       origin: new URL(args.url).origin,
       interest: { dialect: 'cronofy', calendarIds: null, onlyManaged: false },
-      token: null,
+      sealedToken: null,
       expiresAt: null,
       failingSince: null,
     },
-    secrets: [secret],
+    sealedSecrets: [sealedSecret],
     leaseUntil: 0,
   };
 }
 
 async function send(i: number): Promise<void> {
   const d = delivery(i);
-  const { headers, body } = requestFor(dialects, d);
+  const { headers, body } = requestFor(dialects, secrets, d);
   const result = await sender.send(d.channel.callbackUrl, headers, body, new RequestHandle());
   if (result.status !== 200) throw new Error(`send ${i}: ${result.status ?? result.error}`);
 }

@@ -20,10 +20,11 @@ import { chunks } from '../src/store/list-lengths.ts';
 import { activeChannelRow } from '../src/core/channels.ts';
 import { createCronofyChannel } from '../src/faces/cronofy/channels.ts';
 import { dialectsByName } from '../src/service.ts';
+import type { SecretBox } from '../src/core/secret-box.ts';
 import { createSecretBox } from '../src/core/secret-box.ts';
+import { loadSecretKeys } from '../src/core/secret-keys.ts';
 import { addSourceCalendar } from '../src/core/sources.ts';
 import type { RemoteCalendar } from '../src/domain/source.ts';
-import { randomBytes } from 'node:crypto';
 
 export interface BenchStore {
   readonly store: Store;
@@ -32,8 +33,20 @@ export interface BenchStore {
   readonly clientSecret: string;
 }
 
+/**
+ * The secrets of a bench data directory, sealed under its key file: the server the bench
+ * starts on that directory opens them with the same key.
+ */
+export function benchSecrets(dataDir: string): SecretBox {
+  return createSecretBox(loadSecretKeys(undefined, dataDir).keys);
+}
+
 /** The core over a bench store, writing through `write`; nothing is delivered from it. */
-export async function benchCore(store: Store, write: Write): Promise<CoreResources> {
+export async function benchCore(
+  store: Store,
+  write: Write,
+  secrets: SecretBox,
+): Promise<CoreResources> {
   return {
     db: store.db,
     write,
@@ -41,13 +54,13 @@ export async function benchCore(store: Store, write: Write): Promise<CoreResourc
     dialects: dialectsByName(),
     dev: true,
     publicUrl: 'http://127.0.0.1',
-    tokens: await loadTokenSealer(store.db),
+    tokens: await loadTokenSealer(store.db, secrets),
+    secrets,
     notifyQueued: () => {},
     notifyClosed: () => {},
     // The bench mirrors no source.
     sources: {
       providers: new Map(),
-      box: createSecretBox(randomBytes(32)),
       minIntervalMs: 30_000,
       plainHttpAllowed: () => true,
       wake: () => {},
@@ -56,8 +69,9 @@ export async function benchCore(store: Store, write: Write): Promise<CoreResourc
 }
 
 export async function openBenchStore(dataDir: string): Promise<BenchStore> {
-  const store = await openStore({ dataDir });
-  const core = await benchCore(store, separateWrites(store.db));
+  const secrets = benchSecrets(dataDir);
+  const store = await openStore({ dataDir, sealer: secrets });
+  const core = await benchCore(store, separateWrites(store.db), secrets);
   const { clientId, clientSecret } = await createClient(core, 'bench');
   return { store, core, clientId, clientSecret };
 }

@@ -39,7 +39,7 @@ try {
   await b.store.close();
 
   const store = await openStore({ dataDir: dir });
-  const core = await benchCore(store, groupCommit(store.db));
+  const core = await benchCore(store, groupCommit(store.db), b.core.secrets);
   const fields = {
     summary: 'Bench event',
     description: 'Written by the benchmark',

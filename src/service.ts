@@ -13,6 +13,7 @@ import type { ResolveHost } from './core/callback-url.ts';
 import { systemResolveHost } from './core/callback-url.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
+import type { TokenSealer } from './core/token-sealer.ts';
 import { HistoryPruner } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
@@ -22,12 +23,15 @@ import type { DeliveryDialects } from './delivery/notification-request.ts';
 import { cronofyDialect } from './faces/cronofy/dialect.ts';
 import { googleDialect } from './faces/google/dialect.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
+import { createCronofyOAuth, oauthErrorBody } from './faces/cronofy/oauth-app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
 import { createRootApp } from './http/app.ts';
 import type { SourceProvider, SourceProviders } from './domain/source.ts';
 import type { OutboundHttp } from './net/outbound-http.ts';
 import { createOutboundHttp } from './net/outbound-http.ts';
-import { createSecretBox, loadSecretKey } from './core/secret-box.ts';
+import { createSecretBox } from './core/secret-box.ts';
+import { loadSecretKeys } from './core/secret-keys.ts';
+import { DeliverySecrets } from './delivery/delivery-secrets.ts';
 import { addressGuard } from './net/safe-lookup.ts';
 import { isPublicAddress } from './domain/address-policy.ts';
 import { isIP } from 'node:net';
@@ -112,12 +116,25 @@ function plainHttpFor(config: Config): (url: URL) => boolean {
 export async function createService(config: Config, deps: ServiceDeps = {}): Promise<Service> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
+  const keys = loadSecretKeys(config.secretKey, config.dataDir);
+  if (keys.rotationPending) {
+    logger.warn('a secret key rotation was interrupted: run `calpush keys rotate` to finish it');
+  }
+  const secrets = createSecretBox(keys.keys);
   const store = await openStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     onConnectionError: (err) =>
       logger.warn({ err: err.message }, 'database connection lost; work in flight is retried'),
+    sealer: secrets,
   });
+  let tokens: TokenSealer;
+  try {
+    tokens = await loadTokenSealer(store.db, secrets);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const senderOptions = {
     dev: config.dev,
     timeoutMs: config.delivery.timeoutMs,
@@ -131,6 +148,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     clock,
     logger,
     sender,
+    secrets: new DeliverySecrets(secrets),
     dialects: deliveryDialects(),
     policy: { ...defaultRetryPolicy, windowMs: config.delivery.retryWindowMs },
     limits: config.delivery,
@@ -155,7 +173,8 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     dialects: dialectsByName(),
     dev: config.dev,
     publicUrl: config.publicUrl,
-    tokens: await loadTokenSealer(store.db),
+    tokens,
+    secrets,
     notifyQueued: () => {
       dispatcher.wake();
       store.queueSignal?.signal();
@@ -163,7 +182,6 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
     sources: {
       providers: sourceProvidersOver(outbound, clock),
-      box: createSecretBox(loadSecretKey(config.secretKey, config.dataDir)),
       minIntervalMs: config.sources.minIntervalMs,
       plainHttpAllowed: plainHttpFor(config),
       wake: () => sourcesDue.emit('due'),
@@ -201,6 +219,12 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
         prefix: '/v1',
         app: createCronofyFace(core, { rateLimit, logger }),
         errorBody: cronofyDialect.errorBody,
+      },
+      {
+        // Cronofy's OAuth endpoints (token revocation) live beside its API, not under /v1.
+        prefix: '/oauth',
+        app: createCronofyOAuth(core, { logger }),
+        errorBody: oauthErrorBody,
       },
       {
         prefix: '/calendar/v3',

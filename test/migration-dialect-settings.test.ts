@@ -8,6 +8,7 @@ import { ManualClock } from '../src/domain/clock.ts';
 import { createGoogleChannel } from '../src/faces/google/watch.ts';
 import { renderGoogleNotification } from '../src/faces/google/notification-renderer.ts';
 import { claimDue } from '../src/store/queue/claim.ts';
+import { DeliverySecrets } from '../src/delivery/delivery-secrets.ts';
 import { up as upDialectSettings } from '../src/store/migrations/007-dialect-settings-in-interest.ts';
 
 for (const engine of engines) {
@@ -76,7 +77,8 @@ for (const engine of engines) {
       });
       const sync = claimed.find((d) => d.channel.id === google.id);
       assert.ok(sync);
-      const { headers } = renderGoogleNotification(sync);
+      const secrets = new DeliverySecrets(h.service.core.secrets);
+      const { headers } = renderGoogleNotification(sync, secrets.of(sync));
       assert.equal(headers['x-goog-resource-id'], 'res-1');
       assert.equal(
         headers['x-goog-resource-uri'],

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createCronofyFace } from '../src/faces/cronofy/app.ts';
 import { createGoogleFace } from '../src/faces/google/app.ts';
+import { createCronofyOAuth } from '../src/faces/cronofy/oauth-app.ts';
 import { createLogger } from '../src/log.ts';
 import type { CoreResources } from '../src/core/resources.ts';
 
@@ -24,6 +25,7 @@ function servedRoutes(): string[] {
   const res = {} as CoreResources;
   const faces = [
     ['/v1', createCronofyFace(res, { logger })],
+    ['/oauth', createCronofyOAuth(res, { logger })],
     ['/calendar/v3', createGoogleFace(res, { logger })],
   ] as const;
   const out = new Set<string>();

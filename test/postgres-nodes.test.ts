@@ -6,6 +6,7 @@ import type { TestDatabase } from './support/postgres.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { Receiver } from './support/receiver.ts';
 import { touchEvent } from './support/events.ts';
+import { randomBytes } from 'node:crypto';
 
 let database: TestDatabase;
 let receiver: Receiver;
@@ -17,8 +18,10 @@ before(async () => {
   receiver = await Receiver.start();
   receiver.reply = { status: 200, delayMs: 5 };
   const config = { databaseUrl: database.url };
-  nodeA = await startHarness({ start: true, config });
-  nodeB = await startHarness({ start: true, config });
+  // Nodes of one database share its secret key, as they must (docs/secrets.md).
+  const env = { CALPUSH_SECRET_KEY: randomBytes(32).toString('base64') };
+  nodeA = await startHarness({ start: true, config, env });
+  nodeB = await startHarness({ start: true, config, env });
 });
 after(async () => {
   await nodeA.close();

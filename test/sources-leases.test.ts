@@ -43,7 +43,7 @@ test('two nodes on one PostgreSQL lease disjoint sources, and a lease held is no
           url: `http://127.0.0.1:9/${id}.ics`,
           host: '127.0.0.1:9',
           username: null,
-          sealed_password: a.core.sources.box.seal('pw'),
+          sealed_password: a.core.secrets.seal('pw'),
           state: 'connected',
           poll_interval_ms: 60_000,
           next_poll_at: now,

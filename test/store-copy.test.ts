@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -94,7 +94,12 @@ test('an SQLite installation moves to PostgreSQL with nothing lost, and only whe
     assert.equal(again.code, 1);
     assert.match(again.stderr, /target store is not empty/);
 
-    const h = await startHarness({ start: true, config: { databaseUrl: database.url } });
+    // The nodes on the copy are given the key the installation sealed its secrets under.
+    const h = await startHarness({
+      start: true,
+      config: { databaseUrl: database.url },
+      env: { CALPUSH_SECRET_KEY: readFileSync(join(dataDir, 'secret.key'), 'utf8').trim() },
+    });
     try {
       const after = h.service;
       // The same token, the same instances, and the client's sync token still resumes.

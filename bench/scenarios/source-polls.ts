@@ -13,7 +13,6 @@
  * still `connected` and never changed (each poll was idle). Baseline: the raw limit, a loop
  * sending the same requests with the same bounds and nothing else (`poll-loop.ts`).
  */
-import { randomBytes } from 'node:crypto';
 import type { BenchContext } from '../context.ts';
 import { runScript } from '../context.ts';
 import { sleep } from '../clock.ts';
@@ -23,7 +22,6 @@ import type { SourceSpec } from '../setup.ts';
 import { PollUpstreams } from '../poll-upstreams.ts';
 import { SourceState } from '../../test/support/source-state.ts';
 import { openStore } from '../../src/store/store.ts';
-import { createSecretBox } from '../../src/core/secret-box.ts';
 import { sourceUrl } from '../../src/core/sources.ts';
 import { sourceProvidersOver } from '../../src/service.ts';
 import { createOutboundHttp } from '../../src/net/outbound-http.ts';
@@ -143,9 +141,9 @@ async function sourcePolls(
   const dir = ctx.scratch(tag);
   const setupStart = performance.now();
   const t = await template(upstreams, kind);
-  const key = randomBytes(32);
-  const box = createSecretBox(key);
   const b = await openBenchStore(dir);
+  // Sealed under the data directory's key file, which the server reads too.
+  const box = b.core.secrets;
   const accounts = await insertAccounts(b, n, tag);
   const dueAt = Date.now();
   const specs: SourceSpec[] = accounts.map((accountId, i) => ({
@@ -166,7 +164,6 @@ async function sourcePolls(
   const server = await BenchServer.start({
     dataDir: dir,
     cpuProfDir: ctx.cpuProfDir,
-    env: { CALPUSH_SECRET_KEY: key.toString('base64') },
   });
   let samples: Sample[];
   try {

@@ -9,6 +9,7 @@ import type { NewSource } from '../core/sources.ts';
 import { accountOfSource, connectSource, listSources, removeSource } from '../core/sources.ts';
 import { sourceJson } from '../faces/cronofy/serialize.ts';
 import { readFileSync } from 'node:fs';
+import { runAccountCommand } from './account-commands.ts';
 
 /** `sources add`: exactly one of --caldav and --ics; a CalDAV password only from a file. */
 function sourceToAdd(v: ParsedCommand['values']): NewSource {
@@ -115,6 +116,12 @@ export async function runAdminCommand(config: Config, parsed: ParsedCommand): Pr
         return 0;
       }
       default:
+        if (
+          group === 'accounts' &&
+          (await runAccountCommand(service, parsed, (value, text) => print(v.json, value, text)))
+        ) {
+          return 0;
+        }
         throw new UsageError(`unknown command: ${parsed.command.join(' ')}`);
     }
   } finally {

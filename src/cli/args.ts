@@ -16,6 +16,14 @@ Commands:
                                  remove a secret (default: all but the newest)
   accounts create --client-id ID --email EMAIL [--name NAME] [--time-zone TZ]
                                  create an account with a calendar and an access token
+  accounts issue-token --account-id ID
+                                 add an access token (to replace one before revoking it)
+  accounts revoke-token (--token-file FILE | --account-id ID)
+                                 revoke one token, or every token of the account; an
+                                 account left with none has its channels closed
+  accounts delete --account-id ID [--wait SECONDS]
+                                 tell the account's Cronofy channels (gdpr_requested), wait
+                                 for delivery (default 30 s), then erase every row of it
   sources add --account-id ID (--caldav URL --username USER --password-file FILE | --ics URL)
               [--name NAME] [--poll-interval SECONDS]
                                  mirror a CalDAV server's or an ICS feed's calendars
@@ -23,6 +31,11 @@ Commands:
   sources remove --source-id ID  remove a source, its calendars and their events
   store copy --from DIR --to URL copy a stopped SQLite installation into an empty PostgreSQL
                                  database (the way to move to several nodes)
+  keys rotate [--drop-unreadable]
+                                 seal every stored secret again under a new key: with the
+                                 key file, a new one replaces it (stop calpush first); with
+                                 CALPUSH_SECRET_KEY=NEW,OLD, under its first key. With a
+                                 key lost, --drop-unreadable removes what none can open
 
 Options (every command):
   --data DIR             SQLite data directory (default ./data)
@@ -54,6 +67,9 @@ const options = {
   ics: { type: 'string' },
   username: { type: 'string' },
   'password-file': { type: 'string' },
+  'token-file': { type: 'string' },
+  wait: { type: 'string' },
+  'drop-unreadable': { type: 'boolean' },
   'poll-interval': { type: 'string' },
   'log-level': { type: 'string' },
   from: { type: 'string' },
@@ -77,6 +93,9 @@ export interface ParsedCommand {
     readonly ics?: string | undefined;
     readonly username?: string | undefined;
     readonly 'password-file'?: string | undefined;
+    readonly 'token-file'?: string | undefined;
+    readonly wait?: string | undefined;
+    readonly 'drop-unreadable'?: boolean | undefined;
     readonly 'poll-interval'?: string | undefined;
     readonly from?: string | undefined;
     readonly to?: string | undefined;

@@ -5,6 +5,8 @@ import { parseCommand, usage, UsageError } from './args.ts';
 import { runAdminCommand } from './admin-commands.ts';
 import { serve, ServeError } from './serve.ts';
 import { storeCopy } from './store-copy.ts';
+import { rotateKeys } from './keys-command.ts';
+import { SecretBoxError } from '../core/secret-box.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv);
@@ -12,8 +14,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage);
     return parsed.values.help ? 0 : 2;
   }
-  if (parsed.command.join(' ') === 'store copy') return storeCopy(parsed);
   const config = loadConfig(parsed.overrides);
+  if (parsed.command.join(' ') === 'store copy') return storeCopy(config, parsed);
+  if (parsed.command.join(' ') === 'keys rotate') return rotateKeys(config, parsed);
   if (parsed.command[0] === 'serve' && parsed.command.length === 1) {
     await serve(config);
     return 0;
@@ -32,7 +35,8 @@ try {
     err instanceof ConfigError ||
     err instanceof CoreError ||
     err instanceof StoreError ||
-    err instanceof ServeError
+    err instanceof ServeError ||
+    err instanceof SecretBoxError
   ) {
     process.stderr.write(`calpush: ${err.message}\n`);
     process.exitCode = 1;

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { narrowFile, privateDir } from '../store/private-files.ts';
 
 /**
  * `calpush.pid` in the data directory while a server runs: tools that must not work under a
@@ -10,8 +11,9 @@ const PID_FILE = 'calpush.pid';
 
 export function writePidFile(dataDir: string): () => void {
   const file = join(dataDir, PID_FILE);
-  mkdirSync(dataDir, { recursive: true });
+  privateDir(dataDir);
   writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+  narrowFile(file);
   return () => rmSync(file, { force: true });
 }
 

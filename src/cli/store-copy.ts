@@ -4,11 +4,13 @@ import type { ParsedCommand } from './args.ts';
 import { required, UsageError } from './args.ts';
 import { openStore, StoreError } from '../store/store.ts';
 import { copyStore } from '../store/copy.ts';
-import { SECRET_KEY_FILE } from '../core/secret-box.ts';
+import type { Config } from '../config/config.ts';
+import { SECRET_KEY_FILE, loadSecretKeys } from '../core/secret-keys.ts';
+import { createSecretBox } from '../core/secret-box.ts';
 import { runningServer } from './pid-file.ts';
 
 /** `calpush store copy --from DIR --to URL`: moves an SQLite installation to PostgreSQL. */
-export async function storeCopy(parsed: ParsedCommand): Promise<number> {
+export async function storeCopy(config: Config, parsed: ParsedCommand): Promise<number> {
   const from = required(parsed.values.from, 'from');
   const to = required(parsed.values.to, 'to');
   if (!/^postgres(ql)?:\/\//.test(to)) {
@@ -21,21 +23,27 @@ export async function storeCopy(parsed: ParsedCommand): Promise<number> {
   if (pid !== null) {
     throw new StoreError(`a server (pid ${pid}) is running on ${from}: stop it before copying`);
   }
-  const source = await openStore({ dataDir: from });
+  // Sealed values are copied as they are: the source's key reads them on the target too (and
+  // seals what an older source kept in clear, when its migrations run here).
+  const keys = loadSecretKeys(config.secretKey, from);
+  const sealer = createSecretBox(keys.keys);
+  const source = await openStore({ dataDir: from, sealer });
   try {
-    const target = await openStore({ dataDir: from, databaseUrl: to });
+    const target = await openStore({ dataDir: from, databaseUrl: to, sealer });
     try {
       const report = await copyStore(source.db, target.db, (table, rows) => {
         if (!parsed.values.json) process.stdout.write(`${table}: ${rows} rows\n`);
       });
       if (parsed.values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else if (existsSync(join(from, SECRET_KEY_FILE))) {
-        // Source credentials are sealed under this key: every node needs it to read them.
-        process.stdout.write(
-          `copied to ${target.location}\nsource credentials are sealed with ${join(from, SECRET_KEY_FILE)}: ` +
-            `give every node that key (CALPUSH_SECRET_KEY, its base64, or the file in its data directory)\n`,
-        );
-      } else process.stdout.write(`copied to ${target.location}\n`);
+      else {
+        // Client secrets, channel tokens and credentials are sealed under this key: every
+        // node needs it to read them.
+        const key =
+          keys.source === 'file'
+            ? `${join(from, SECRET_KEY_FILE)}: give every node that key (CALPUSH_SECRET_KEY=its content)`
+            : 'the configured CALPUSH_SECRET_KEY: give every node the same';
+        process.stdout.write(`copied to ${target.location}\nsecrets are sealed under ${key}\n`);
+      }
       return 0;
     } finally {
       await target.close();

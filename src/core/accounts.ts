@@ -118,9 +118,10 @@ export async function authenticate(
   const now = res.clock.now();
   const known = res.principals?.get(tokenHash, now);
   if (known) return known;
+  const revocations = res.principals?.revocations;
   const [row] = (await principalByTokenHash(res.db, tokenHash)).rows;
   if (!row) throw new CoreError('unauthorized', 'invalid or revoked access token');
-  res.principals?.set(tokenHash, row, now);
+  res.principals?.set(tokenHash, row, now, revocations);
   return row;
 }
 

@@ -1,6 +1,7 @@
 import type { CoreResources } from './resources.ts';
 import type { Executor } from '../store/schema.ts';
 import type { ChannelsTable } from '../store/schema.ts';
+import type { SecretOpener } from '../domain/secrets.ts';
 import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
 import {
@@ -33,7 +34,7 @@ export interface ChannelView {
   readonly createdAt: number;
 }
 
-export function toChannelView(row: ChannelsTable): ChannelView {
+export function toChannelView(row: ChannelsTable, secrets: SecretOpener): ChannelView {
   return {
     id: row.id,
     publicId: row.public_id,
@@ -42,7 +43,7 @@ export function toChannelView(row: ChannelsTable): ChannelView {
     accountId: row.account_id,
     callbackUrl: row.callback_url,
     interest: parseStoredInterest(row.interest_json),
-    token: row.token,
+    token: row.sealed_token === null ? null : secrets.open(row.sealed_token),
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     state: row.state as ChannelView['state'],
     closedReason: row.closed_reason,
@@ -61,7 +62,8 @@ export interface NewChannel {
   readonly callbackUrl: string;
   readonly interest: unknown;
   readonly requestKey?: string | null;
-  readonly token?: string | null;
+  /** The client's token, already sealed: the store never holds it in clear. */
+  readonly sealedToken?: string | null;
   readonly expiresAt?: number | null;
   readonly now: number;
 }
@@ -78,7 +80,7 @@ export function activeChannelRow(c: NewChannel): ChannelsTable {
     origin: originOf(new URL(c.callbackUrl)),
     interest_json: JSON.stringify(c.interest),
     request_key: c.requestKey ?? null,
-    token: c.token ?? null,
+    sealed_token: c.sealedToken ?? null,
     expires_at: c.expiresAt ?? null,
     state: 'active',
     closed_reason: null,
@@ -142,7 +144,7 @@ export async function openChannel(
   const opened = await res.write(async (trx) => {
     if (request.requestKey !== undefined) {
       const existing = await liveChannelFor(trx, request, request.requestKey);
-      if (existing) return { channel: toChannelView(existing), created: false };
+      if (existing) return { channel: toChannelView(existing, res.secrets), created: false };
     }
     if (request.calendars) await requireOwnCalendars(trx, request.accountId, request.calendars);
     if (request.maxPerAccount !== undefined) await requireRoom(trx, request);
@@ -161,14 +163,17 @@ export async function openChannel(
       callbackUrl: request.callbackUrl,
       interest: request.interest,
       requestKey: request.requestKey ?? null,
-      token: request.token ?? null,
+      sealedToken:
+        request.token === undefined || request.token === null
+          ? null
+          : res.secrets.seal(request.token),
       expiresAt: request.expiresAt ?? null,
       now,
     });
     await trx.insertInto('channels').values(row).execute();
     // A channel created in this transaction has nothing on the wire.
     await enqueue(trx, [id], firstMessage, now, null, []);
-    return { channel: toChannelView(row), created: true };
+    return { channel: toChannelView(row, res.secrets), created: true };
   });
   if (opened.created) res.notifyQueued();
   return opened.channel;
@@ -256,7 +261,7 @@ export async function listChannels(
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', res.clock.now())]))
     .orderBy('created_at')
     .execute();
-  return rows.map(toChannelView);
+  return rows.map((row) => toChannelView(row, res.secrets));
 }
 
 export async function findChannel(
@@ -268,7 +273,7 @@ export async function findChannel(
   if (where.clientId !== undefined) query = query.where('client_id', '=', where.clientId);
   if (where.publicId !== undefined) query = query.where('public_id', '=', where.publicId);
   const row = await query.executeTakeFirst();
-  return row ? toChannelView(row) : undefined;
+  return row ? toChannelView(row, res.secrets) : undefined;
 }
 
 /**

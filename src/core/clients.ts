@@ -1,6 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CoreResources } from './resources.ts';
 import { CoreError } from './errors.ts';
 import { newId, newSecret } from './ids.ts';
+import { SecretBoxError } from './secret-box.ts';
 
 export interface ClientCredentials {
   readonly clientId: string;
@@ -15,7 +17,11 @@ export async function createClient(res: CoreResources, name: string): Promise<Cl
     await trx.insertInto('clients').values({ id: clientId, name, created_at: now }).execute();
     await trx
       .insertInto('client_secrets')
-      .values({ client_id: clientId, secret: clientSecret, created_at: now })
+      .values({
+        client_id: clientId,
+        sealed_secret: res.secrets.seal(clientSecret),
+        created_at: now,
+      })
       .execute();
   });
   return { clientId, clientSecret };
@@ -39,7 +45,11 @@ export async function rotateClientSecret(
   const clientSecret = newSecret('sec');
   await res.db
     .insertInto('client_secrets')
-    .values({ client_id: clientId, secret: clientSecret, created_at: res.clock.now() })
+    .values({
+      client_id: clientId,
+      sealed_secret: res.secrets.seal(clientSecret),
+      created_at: res.clock.now(),
+    })
     .execute();
   return { clientId, clientSecret };
 }
@@ -57,12 +67,12 @@ export async function revokeClientSecret(
   return res.write(async (trx) => {
     const secrets = await trx
       .selectFrom('client_secrets')
-      .select(['id', 'secret'])
+      .select(['id', 'sealed_secret'])
       .where('client_id', '=', clientId)
       .orderBy('id')
       .execute();
     const doomed = secret
-      ? secrets.filter((s) => s.secret === secret)
+      ? secrets.filter((s) => sameSecret(openedOrNull(res, s.sealed_secret), secret))
       : secrets.slice(0, Math.max(0, secrets.length - 1));
     if (secret && doomed.length === 0) {
       throw new CoreError('not_found', 'that secret is not active for this client', {
@@ -86,4 +96,43 @@ export async function revokeClientSecret(
     }
     return { revoked: doomed.length, remaining: secrets.length - doomed.length };
   });
+}
+
+/** A stored secret opened, or null if this server cannot (sealed under a key it lacks). */
+function openedOrNull(res: CoreResources, sealed: string): string | null {
+  try {
+    return res.secrets.open(sealed);
+  } catch (err) {
+    if (err instanceof SecretBoxError) return null;
+    throw err;
+  }
+}
+
+/** Compared in constant time: the secret given may be a guess. */
+function sameSecret(stored: string | null, given: string): boolean {
+  if (stored === null) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(stored), digest(given));
+}
+
+/**
+ * Checks a client's id and secret, as an application authenticates itself (OAuth token
+ * revocation). Any active secret will do; a wrong pair is `unauthorized`, whichever half.
+ */
+export async function authenticateClient(
+  res: CoreResources,
+  clientId: string,
+  secret: string,
+): Promise<void> {
+  const rows = await res.db
+    .selectFrom('client_secrets')
+    .select('sealed_secret')
+    .where('client_id', '=', clientId)
+    .execute();
+  // Every secret is compared, so the time taken says nothing of which one matched.
+  let matched = false;
+  for (const row of rows) {
+    if (sameSecret(openedOrNull(res, row.sealed_secret), secret)) matched = true;
+  }
+  if (!matched) throw new CoreError('unauthorized', 'unknown client or wrong client secret');
 }

@@ -39,3 +39,21 @@ test('storing a token again while full replaces it and evicts nothing else', () 
   assert.deepEqual(cache.get('hash-a', 4), alice);
   assert.deepEqual(cache.get('hash-b', 4), bob);
 });
+
+test('a revoked token is forgotten, and a lookup that raced the revocation is not stored', () => {
+  const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 10 });
+  cache.set('hash-a', alice, 1);
+  cache.set('hash-b', bob, 1);
+  cache.forget('hash-a');
+  assert.equal(cache.get('hash-a', 2), undefined);
+  assert.deepEqual(cache.get('hash-b', 2), bob);
+  cache.forgetAccount('acc_b');
+  assert.equal(cache.get('hash-b', 2), undefined);
+  // A lookup began, read the token in the store, and a revocation came before it stored it.
+  const began = cache.revocations;
+  cache.forget('hash-a');
+  cache.set('hash-a', alice, 3, began);
+  assert.equal(cache.get('hash-a', 4), undefined);
+  cache.set('hash-a', alice, 3, cache.revocations);
+  assert.deepEqual(cache.get('hash-a', 4), alice);
+});

@@ -27,6 +27,11 @@ export interface CoreResources {
   readonly notifyClosed: (channelIds: readonly string[]) => void;
   /** Seals and opens the opaque page and sync tokens both faces hand out. */
   readonly tokens: TokenSealer;
+  /**
+   * Seals what the store keeps and calpush must read back: client secrets, channel tokens,
+   * source credentials. One key (or, during a rotation, a ring of them) for all.
+   */
+  readonly secrets: SecretBox;
   /** Sources of calendars that live elsewhere (CalDAV, ICS). */
   readonly sources: SourceResources;
   /** Recently checked bearer tokens; without it every request looks its token up. */
@@ -42,8 +47,6 @@ export interface CoreResources {
 
 export interface SourceResources {
   readonly providers: SourceProviders;
-  /** Seals the credentials sources are read with. */
-  readonly box: SecretBox;
   /** The shortest poll interval any source may have, whatever its provider allows. */
   readonly minIntervalMs: number;
   /**

@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { SECRET_KEY_FILE, createSecretBox, loadSecretKey } from './secret-box.ts';
+import { createSecretBox, keyId } from './secret-box.ts';
 
 test('a sealed secret opens under its key only, and any change to it is refused', () => {
   const box = createSecretBox(randomBytes(32));
@@ -21,17 +18,20 @@ test('a sealed secret opens under its key only, and any change to it is refused'
   assert.throws(() => box.open('plain text'), /not a sealed secret/);
 });
 
-test('without a configured key, one is made once in the data directory, readable by its owner only', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'calpush-key-'));
-  try {
-    const first = loadSecretKey(undefined, join(dir, 'data'));
-    assert.equal(statSync(join(dir, 'data', SECRET_KEY_FILE)).mode & 0o777, 0o600);
-    assert.equal(statSync(join(dir, 'data')).mode & 0o777, 0o700);
-    assert.deepEqual(loadSecretKey(undefined, join(dir, 'data')), first);
-    const configured = randomBytes(32);
-    assert.deepEqual(loadSecretKey(configured.toString('base64'), dir), configured);
-    assert.throws(() => loadSecretKey('c2hvcnQ=', dir), /32 random bytes/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test('a ring of keys seals under the first and opens under any', () => {
+  const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+  const old = createSecretBox(oldKey);
+  const ring = createSecretBox([newKey, oldKey]);
+  const sealedOld = old.seal('a');
+  const sealedNew = ring.seal('b');
+  assert.equal(ring.keyId, keyId(newKey));
+  assert.deepEqual(ring.keyIds, [keyId(newKey), keyId(oldKey)]);
+  assert.equal(ring.keyIdOf(sealedNew), keyId(newKey));
+  assert.equal(ring.keyIdOf(sealedOld), keyId(oldKey));
+  assert.equal(ring.keyIdOf('sec_plain'), undefined);
+  assert.equal(ring.open(sealedOld), 'a');
+  assert.equal(ring.open(sealedNew), 'b');
+  assert.throws(() => old.open(sealedNew), /sealed under key/);
+  assert.throws(() => createSecretBox([]), /no secret key/);
+  assert.throws(() => createSecretBox([newKey, randomBytes(16)]), /32 bytes/);
 });

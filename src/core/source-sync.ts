@@ -116,7 +116,7 @@ async function leasedView(
     credentials:
       row.sealed_password === null
         ? null
-        : { username: row.username ?? '', password: res.sources.box.open(row.sealed_password) },
+        : { username: row.username ?? '', password: res.secrets.open(row.sealed_password) },
     cursor: row.cursor_json === null ? null : (JSON.parse(row.cursor_json) as unknown),
     calendars: calendars.map((c) => ({
       remoteId: c.remote_id,

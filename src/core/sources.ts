@@ -122,7 +122,7 @@ export function connectError(err: unknown): CoreError {
 function storedPassword(res: CoreResources, sealed: string | null): string | undefined {
   if (sealed === null) return undefined;
   try {
-    return res.sources.box.open(sealed);
+    return res.secrets.open(sealed);
   } catch (err) {
     if (!(err instanceof SecretBoxError)) throw err;
     throw new CoreError('invalid', `cannot read the stored password (${err.message}): send it`, {
@@ -195,7 +195,7 @@ export async function connectSource(res: CoreResources, input: NewSource): Promi
         url,
         host: new URL(url).host,
         username: credentials?.username ?? null,
-        sealed_password: credentials ? res.sources.box.seal(credentials.password) : null,
+        sealed_password: credentials ? res.secrets.seal(credentials.password) : null,
         state: 'initial_sync',
         poll_interval_ms: pollIntervalMs,
         next_poll_at: now,
@@ -475,7 +475,7 @@ export async function patchSource(
     await provider.connect({ url: current.url, credentials }).catch((err: unknown) => {
       throw connectError(err);
     });
-    sealed = credentials ? res.sources.box.seal(credentials.password) : null;
+    sealed = credentials ? res.secrets.seal(credentials.password) : null;
     username = credentials?.username ?? null;
   }
   const now = res.clock.now();

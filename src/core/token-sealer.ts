@@ -1,9 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../store/schema.ts';
+import type { SecretBox } from './secret-box.ts';
+import { SecretBoxError } from './secret-box.ts';
 
 /**
  * Page and sync tokens carry their state to the client and back. They are signed with a
- * key kept in the store, so a client cannot forge or alter one, and they survive restarts.
+ * key kept in the store (sealed under the server's secret key), so a client cannot forge or
+ * alter one, and they survive restarts.
  */
 export interface TokenSealer {
   seal(kind: string, payload: unknown): string;
@@ -11,18 +14,36 @@ export interface TokenSealer {
   open<T>(kind: string, token: string): T | undefined;
 }
 
-export async function loadTokenSealer(db: Db): Promise<TokenSealer> {
+export const TOKEN_KEY = 'sealed_token_key';
+
+/**
+ * The store's token key, made at first start. It is the first sealed value a server opens:
+ * one started with the wrong secret key stops here, saying so, rather than failing every
+ * signature and every page token later.
+ */
+export async function loadTokenSealer(db: Db, box: SecretBox): Promise<TokenSealer> {
   await db
     .insertInto('meta')
-    .values({ key: 'token_key', value: randomBytes(32).toString('base64') })
+    .values({ key: TOKEN_KEY, value: box.seal(randomBytes(32).toString('base64')) })
     .onConflict((oc) => oc.column('key').doNothing())
     .execute();
   const row = await db
     .selectFrom('meta')
     .select('value')
-    .where('key', '=', 'token_key')
+    .where('key', '=', TOKEN_KEY)
     .executeTakeFirstOrThrow();
-  return createTokenSealer(Buffer.from(row.value, 'base64'));
+  let key: string;
+  try {
+    key = box.open(row.value);
+  } catch (err) {
+    if (!(err instanceof SecretBoxError)) throw err;
+    throw new SecretBoxError(
+      `cannot read the store's secrets: ${err.message}. Start calpush with the secret key ` +
+        'this store was sealed under (CALPUSH_SECRET_KEY, or secret.key in the data directory); ' +
+        'if it is lost, `calpush keys rotate --drop-unreadable` drops what it sealed',
+    );
+  }
+  return createTokenSealer(Buffer.from(key, 'base64'));
 }
 
 export function createTokenSealer(key: Buffer): TokenSealer {

@@ -22,11 +22,11 @@ function delivery(dialect: string, attempts = 0, failingSince: number | null = n
       callbackUrl: 'https://example.com/hook',
       origin: 'https://example.com',
       interest: null,
-      token: null,
+      sealedToken: null,
       expiresAt: null,
       failingSince,
     },
-    secrets: [],
+    sealedSecrets: [],
     leaseUntil: 0,
   };
 }

@@ -5,11 +5,13 @@ import type { InFlight } from './in-flight-requests.ts';
 import type { OutcomeRules } from './classify-outcome.ts';
 import { classifyOutcome } from './classify-outcome.ts';
 import { requestFor } from './notification-request.ts';
+import type { DeliverySecrets } from './delivery-secrets.ts';
 
 /** What one attempt needs beyond the outcome rules; the dispatcher's deps carry all of it. */
 export interface AttemptDeps extends OutcomeRules {
   readonly sender: HttpSender;
   readonly logger: Logger;
+  readonly secrets: DeliverySecrets;
 }
 
 /**
@@ -22,11 +24,11 @@ export async function attemptDelivery(
   finished: (entry: InFlight, completion: Completion) => void,
 ): Promise<void> {
   const { delivery } = entry;
-  const { clock, dialects, sender, logger } = deps;
+  const { clock, dialects, sender, logger, secrets } = deps;
   const at = clock.now();
   let result: SendResult;
   try {
-    const { headers, body } = requestFor(dialects, delivery);
+    const { headers, body } = requestFor(dialects, secrets, delivery);
     result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
   } catch (err) {
     result = { error: err instanceof Error ? err.message : String(err) };

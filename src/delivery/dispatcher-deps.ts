@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import type { HttpSender } from './http-sender.ts';
 import type { DeliveryDialects } from './notification-request.ts';
+import type { DeliverySecrets } from './delivery-secrets.ts';
 
 export interface DispatcherLimits {
   readonly maxInFlight: number;
@@ -30,6 +31,8 @@ export interface DispatcherDeps {
   /** Each registered dialect by name: how it renders, and which statuses mean received. */
   readonly dialects: DeliveryDialects;
   readonly sender: HttpSender;
+  /** Opens the client secrets and channel tokens the store keeps sealed. */
+  readonly secrets: DeliverySecrets;
   readonly policy: RetryPolicy;
   readonly limits: DispatcherLimits;
   readonly random: () => number;

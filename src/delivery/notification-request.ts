@@ -1,5 +1,6 @@
 import type { Delivery, RenderedRequest } from '../domain/delivery.ts';
 import type { DeliveryDialect } from '../domain/dialect.ts';
+import type { DeliverySecrets } from './delivery-secrets.ts';
 
 /** Each registered dialect by name: how it renders, and which statuses mean received. */
 export type DeliveryDialects = Readonly<Record<string, DeliveryDialect>>;
@@ -14,8 +15,13 @@ function dialectOf(dialects: DeliveryDialects, delivery: Delivery): DeliveryDial
 }
 
 /** The request a delivery sends: its dialect's rendering plus the headers every one carries. */
-export function requestFor(dialects: DeliveryDialects, delivery: Delivery): RenderedRequest {
-  const rendered = dialectOf(dialects, delivery).render(delivery);
+export function requestFor(
+  dialects: DeliveryDialects,
+  secrets: DeliverySecrets,
+  delivery: Delivery,
+): RenderedRequest {
+  const dialect = dialectOf(dialects, delivery);
+  const rendered = dialect.render(delivery, secrets.of(delivery));
   // A rendering is made for this request alone: its headers take the common ones in place
   // rather than being copied into a new object for every notification.
   rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${delivery.notificationId}`;

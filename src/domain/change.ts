@@ -1,6 +1,6 @@
 /** What changed, as the change log records it: the one fact every dialect plans from. */
 export interface ChangeFact {
-  readonly resource: 'event' | 'calendar' | 'acl' | 'settings' | 'profile';
+  readonly resource: 'event' | 'calendar' | 'acl' | 'settings' | 'profile' | 'account';
   readonly calendarId: string | null;
   /** True when the changed event is managed by the application (created through the API). */
   readonly managed: boolean;
@@ -8,7 +8,12 @@ export interface ChangeFact {
   readonly removed?: boolean;
   /** For a profile (a source): what happened to it. */
   readonly profileEvent?: ProfileEvent;
+  /** For the account itself: what happened to it. */
+  readonly accountEvent?: AccountEvent;
 }
 
 /** A source's first sync finished; a source's server refused its credentials. */
 export type ProfileEvent = 'initial_sync_completed' | 'disconnected';
+
+/** The account is about to be erased (its user asked to be forgotten). */
+export type AccountEvent = 'erasure_requested';

@@ -1,4 +1,5 @@
 import type { NotificationKind } from './notification.ts';
+import type { OpenedSecrets } from './secrets.ts';
 
 /** A claimed notification with everything needed to render, sign and send it. */
 export interface Delivery {
@@ -18,13 +19,13 @@ export interface Delivery {
     readonly origin: string;
     /** The dialect's own settings for the channel, as it stored them (parsed, frozen). */
     readonly interest: unknown;
-    /** A value the client chose to have echoed back with every notification. */
-    readonly token: string | null;
+    /** A value the client chose to have echoed back with every notification, sealed. */
+    readonly sealedToken: string | null;
     readonly expiresAt: number | null;
     readonly failingSince: number | null;
   };
-  /** The client's active secrets, oldest first. */
-  readonly secrets: readonly string[];
+  /** The client's active secrets, oldest first, sealed: opened only to sign. */
+  readonly sealedSecrets: readonly string[];
   /** The lease the claim took on the channel; outcomes release only this lease. */
   readonly leaseUntil: number;
 }
@@ -60,5 +61,8 @@ export interface RenderedRequest {
   readonly body: string | undefined;
 }
 
-/** Returns new headers on every call: the dispatcher adds its own to them in place. */
-export type Renderer = (delivery: Delivery) => RenderedRequest;
+/**
+ * Renders with the delivery's secrets opened. Returns new headers on every call: the
+ * dispatcher adds its own to them in place.
+ */
+export type Renderer = (delivery: Delivery, secrets: OpenedSecrets) => RenderedRequest;

@@ -1,6 +1,6 @@
 import type { Db } from './schema.ts';
 import type { EngineTraits } from './engine-traits.ts';
-import type { MigrationContext } from './migrations/context.ts';
+import type { EngineMigrationContext } from './migrations/context.ts';
 import type { QueueSignal } from './queue-signal.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -13,7 +13,7 @@ export interface OpenedEngine {
   readonly location: string;
   readonly traits: EngineTraits;
   /** How the shared migrations say what differs in DDL (auto-incrementing keys). */
-  readonly migrationContext: MigrationContext;
+  readonly migrationContext: EngineMigrationContext;
   /**
    * Where migrations run, when not on `db`: PostgreSQL's service connections bound every
    * statement, and a migration over a large table may take longer than any such bound.

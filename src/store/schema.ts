@@ -10,7 +10,8 @@ export interface ClientsTable {
 export interface ClientSecretsTable {
   id: Generated<number>;
   client_id: string;
-  secret: string;
+  /** The secret notifications are signed with, sealed under the server's secret key. */
+  sealed_secret: string;
   created_at: number;
 }
 
@@ -156,8 +157,8 @@ export interface ChannelsTable {
   interest_json: string;
   /** Canonical form of a create request, to return the live channel an identical one made. */
   request_key: string | null;
-  /** A value the client chose to have echoed back with every notification. */
-  token: string | null;
+  /** A value the client chose to have echoed back with every notification, sealed. */
+  sealed_token: string | null;
   expires_at: number | null;
   state: string;
   closed_reason: string | null;

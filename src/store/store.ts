@@ -3,6 +3,7 @@ import { Migrator } from 'kysely/migration';
 import type { Db } from './schema.ts';
 import { migrationsFor } from './migrations/index.ts';
 import type { MigrationContext } from './migrations/context.ts';
+import type { SecretSealer } from '../domain/secrets.ts';
 import type { EngineTraits } from './engine-traits.ts';
 import { registerTraits } from './engine-traits.ts';
 import type { Engine } from './opened-engine.ts';
@@ -37,6 +38,8 @@ export interface StoreOptions {
   readonly databaseUrl?: string | undefined;
   /** Told of every database connection that fails (PostgreSQL). */
   readonly onConnectionError?: ((err: Error) => void) | undefined;
+  /** Seals what older versions kept in clear, when a migration comes to it. */
+  readonly sealer?: SecretSealer | undefined;
 }
 
 export class StoreError extends Error {
@@ -55,7 +58,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   registerTraits(db, traits);
   if (opened.migrationDb) registerTraits(opened.migrationDb, traits);
   try {
-    await migrate(opened.migrationDb ?? db, opened.migrationContext);
+    await migrate(opened.migrationDb ?? db, {
+      ...opened.migrationContext,
+      sealer: options.sealer,
+    });
     // Settings that suit the running service but not the migrations (SQLite: see
     // keepTemporariesInMemory).
     opened.migrated();

@@ -14,6 +14,7 @@ declare module 'cronofy' {
     createCalendar: Call;
     userInfo: Call;
     profileInformation: Call;
+    revokeAuthorization: Call;
     hmacValid(options: { hmac: string; body: string }): boolean;
   }
 }

@@ -12,6 +12,9 @@ const profilePlans: Record<ProfileEvent, PlannedNotification> = {
   disconnected: { kind: 'profile_disconnected', withChangeTime: false },
 };
 
+/** The user asked to be forgotten: the application should erase what it holds of them. */
+const GDPR_REQUESTED: PlannedNotification = { kind: 'gdpr_requested', withChangeTime: false };
+
 const errorKeys: Record<number, string> = { 413: 'errors.too_large' };
 
 /** The Cronofy push dialect: a verification first, then signed JSON `change` bodies. */
@@ -19,6 +22,7 @@ export const cronofyDialect: Dialect<CronofyInterest> = {
   name: 'cronofy',
   firstMessage: 'verification',
   planFor(interest, change) {
+    if (change.accountEvent === 'erasure_requested') return GDPR_REQUESTED;
     if (change.profileEvent) return profilePlans[change.profileEvent];
     return cronofyHears(interest, change) ? CHANGE : null;
   },

@@ -1,10 +1,14 @@
 import type { Delivery, RenderedRequest } from '../../domain/delivery.ts';
+import type { OpenedSecrets } from '../../domain/secrets.ts';
 import { hmacHeader } from './signing.ts';
 import { formatUtc } from '../../domain/time.ts';
 import { channelFilters } from './serialize.ts';
 
 /** Cronofy push body, signed over the exact bytes sent with every active client secret. */
-export function renderCronofyNotification(delivery: Delivery): RenderedRequest {
+export function renderCronofyNotification(
+  delivery: Delivery,
+  secrets: OpenedSecrets,
+): RenderedRequest {
   const notification: Record<string, string> = { type: delivery.kind };
   if (delivery.kind === 'change' && delivery.changesSince !== null) {
     notification.changes_since = formatUtc(delivery.changesSince);
@@ -20,7 +24,7 @@ export function renderCronofyNotification(delivery: Delivery): RenderedRequest {
   return {
     headers: {
       'content-type': 'application/json; charset=utf-8',
-      'cronofy-hmac-sha256': hmacHeader(body, delivery.secrets),
+      'cronofy-hmac-sha256': hmacHeader(body, secrets.signingSecrets),
     },
     body,
   };

@@ -1,4 +1,5 @@
 import type { Delivery, RenderedRequest } from '../../domain/delivery.ts';
+import type { OpenedSecrets } from '../../domain/secrets.ts';
 import { googleInterestOf } from './interest.ts';
 
 /**
@@ -6,7 +7,10 @@ import { googleInterestOf } from './interest.ts';
  * message is number 1; later messages use the notification's id, which grows strictly
  * within a channel (numbers need not be consecutive).
  */
-export function renderGoogleNotification(delivery: Delivery): RenderedRequest {
+export function renderGoogleNotification(
+  delivery: Delivery,
+  secrets: OpenedSecrets,
+): RenderedRequest {
   const { channel } = delivery;
   const interest = googleInterestOf(channel.interest);
   const headers: Record<string, string> = {
@@ -19,6 +23,6 @@ export function renderGoogleNotification(delivery: Delivery): RenderedRequest {
   if (channel.expiresAt !== null) {
     headers['x-goog-channel-expiration'] = new Date(channel.expiresAt).toUTCString();
   }
-  if (channel.token !== null) headers['x-goog-channel-token'] = channel.token;
+  if (secrets.token !== null) headers['x-goog-channel-token'] = secrets.token;
   return { headers, body: undefined };
 }

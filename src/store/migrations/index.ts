@@ -10,6 +10,7 @@ import * as sendingOnChannel from './006-sending-on-channel.ts';
 import * as dialectSettingsInInterest from './007-dialect-settings-in-interest.ts';
 import * as sources from './008-sources.ts';
 import * as occurrences from './009-occurrences.ts';
+import * as sealedSecrets from './010-sealed-secrets.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -26,6 +27,7 @@ const modules: Record<string, MigrationModule> = {
   '007-dialect-settings-in-interest': dialectSettingsInInterest,
   '008-sources': sources,
   '009-occurrences': occurrences,
+  '010-sealed-secrets': sealedSecrets,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

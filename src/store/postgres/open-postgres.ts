@@ -1,12 +1,12 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../schema.ts';
-import type { MigrationContext } from '../migrations/context.ts';
+import type { EngineMigrationContext } from '../migrations/context.ts';
 import type { OpenedEngine } from '../opened-engine.ts';
 import { postgresTraits } from './postgres-traits.ts';
 import { PostgresQueueSignal } from './queue-signal.ts';
 
-const postgresMigrationContext: MigrationContext = {
+const postgresMigrationContext: EngineMigrationContext = {
   autoId: (table, name = 'id') =>
     table.addColumn(name, 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()),
 };

@@ -35,7 +35,7 @@ const DELIVERY_COLUMNS = [
   'callback_url',
   'origin',
   'interest_json',
-  'token',
+  'sealed_token',
   'expires_at',
   'failing_since',
 ] as const;
@@ -144,11 +144,11 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
           callbackUrl: c.callback_url,
           origin: c.origin,
           interest: parseStoredInterest(c.interest_json),
-          token: c.token,
+          sealedToken: c.sealed_token,
           expiresAt: c.expires_at === null ? null : Number(c.expires_at),
           failingSince: c.failing_since === null ? null : Number(c.failing_since),
         },
-        secrets: secrets.get(c.client_id) ?? [],
+        sealedSecrets: secrets.get(c.client_id) ?? [],
         leaseUntil,
       });
     }
@@ -174,11 +174,12 @@ export async function nextDueAt(db: Db, now: number): Promise<number | null> {
 const secretsOf = prepared((db, clientIds: string[]) =>
   db
     .selectFrom('client_secrets')
-    .select(['client_id', 'secret'])
+    .select(['client_id', 'sealed_secret'])
     .where('client_id', 'in', clientIds)
     .orderBy('id'),
 );
 
+/** Each client's active secrets, sealed: the delivery engine opens them when it signs. */
 async function secretsByClient(
   trx: Executor,
   clientIds: readonly string[],
@@ -188,7 +189,7 @@ async function secretsByClient(
     const { rows } = await secretsOf(trx, padToPowerOfTwo(ids));
     for (const row of rows) {
       const list = out.get(row.client_id) ?? [];
-      list.push(row.secret);
+      list.push(row.sealed_secret);
       out.set(row.client_id, list);
     }
   }

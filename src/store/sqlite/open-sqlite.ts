@@ -1,22 +1,27 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.ts';
-import type { MigrationContext } from '../migrations/context.ts';
+import type { EngineMigrationContext } from '../migrations/context.ts';
 import type { OpenedEngine } from '../opened-engine.ts';
 import { NodeSqliteDatabase } from './node-sqlite-database.ts';
 import { registerSqliteConnection } from './direct-statements.ts';
 import { sqliteTraits } from './sqlite-traits.ts';
+import { narrowFile, privateDir, privateFile } from '../private-files.ts';
 
-const sqliteMigrationContext: MigrationContext = {
+const sqliteMigrationContext: EngineMigrationContext = {
   autoId: (table, name = 'id') =>
     table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
 };
 
 /** One file under the data directory, in WAL mode, through the built-in node:sqlite. */
 export function openSqlite(dataDir: string): OpenedEngine {
-  mkdirSync(dataDir, { recursive: true });
+  privateDir(dataDir);
   const file = join(dataDir, 'calpush.sqlite');
+  // SQLite would make the file 0644; made first, it is 0600, and SQLite gives its -wal and
+  // -shm files the database file's mode when it makes them.
+  privateFile(file);
+  narrowFile(`${file}-wal`);
+  narrowFile(`${file}-shm`);
   const database = new NodeSqliteDatabase(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   registerSqliteConnection(db, database);
