@@ -9,6 +9,7 @@ import type { Service } from '../../src/service.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createService } from '../../src/service.ts';
 import { createLogger } from '../../src/log.ts';
+import type { Logger } from '../../src/log.ts';
 import { createClient } from '../../src/core/clients.ts';
 import { createAccount } from '../../src/core/accounts.ts';
 import { createCronofyChannel } from '../../src/faces/cronofy/channels.ts';
@@ -38,6 +39,8 @@ export interface HarnessOptions {
   readonly engine?: TestEngine;
   /** Adjusts settings no flag exposes (the delivery timeout, say). */
   readonly tune?: (config: Config) => Config;
+  /** Where the service logs; silent by default. */
+  readonly logger?: Logger;
 }
 
 /** A service on a fresh SQLite file in a temporary directory, dev mode, quiet logs. */
@@ -74,7 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     options.env ?? {},
   );
   const service = await createService(options.tune ? options.tune(config) : config, {
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
