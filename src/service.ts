@@ -21,7 +21,8 @@ import { cronofyDialect } from './faces/cronofy/dialect.ts';
 import { googleDialect } from './faces/google/dialect.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
-import { createRootApp } from './http/app.ts';
+import { createRootApp, errorBodyOf } from './http/app.ts';
+import type { RoutedFace } from './http/app.ts';
 import type { SourceProvider, SourceProviders } from './domain/source.ts';
 import type { OutboundHttp } from './net/outbound-http.ts';
 import { createOutboundHttp } from './net/outbound-http.ts';
@@ -45,6 +46,8 @@ export interface ServiceDeps {
 
 export interface Service {
   readonly app: ReturnType<typeof createRootApp>;
+  /** The error body of the face a path falls under, for errors answered outside the app. */
+  readonly errorBody: (path: string, status: number, message: string) => unknown;
   readonly core: CoreResources;
   readonly store: Store;
   readonly dispatcher: Dispatcher;
@@ -187,27 +190,29 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
           burst: config.rateLimitPerSecond * 2,
         })
       : undefined;
+  const faces: RoutedFace[] = [
+    {
+      prefix: '/v1',
+      app: createCronofyFace(core, { rateLimit, logger }),
+      errorBody: cronofyDialect.errorBody,
+    },
+    {
+      prefix: '/calendar/v3',
+      app: createGoogleFace(core, { rateLimit, logger }),
+      errorBody: googleDialect.errorBody,
+    },
+  ];
   const app = createRootApp({
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
-    faces: [
-      {
-        prefix: '/v1',
-        app: createCronofyFace(core, { rateLimit, logger }),
-        errorBody: cronofyDialect.errorBody,
-      },
-      {
-        prefix: '/calendar/v3',
-        app: createGoogleFace(core, { rateLimit, logger }),
-        errorBody: googleDialect.errorBody,
-      },
-    ],
+    faces,
   });
   let started = false;
   let pruning: NodeJS.Timeout | undefined;
   const pruner = new HistoryPruner(store.db);
   return {
     app,
+    errorBody: errorBodyOf(faces),
     core,
     store,
     dispatcher,
