@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonTextDeeperThan, valueDeeperThan } from './json-bounds.ts';
+import { jsonTextDeeperThan, nulPath, valueDeeperThan } from './json-bounds.ts';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -24,4 +24,12 @@ test('value depth walks without recursing, so any depth can be measured', () => 
   assert.equal(valueDeeperThan({ a: [1, { b: 2 }] }, 2), true);
   assert.equal(valueDeeperThan('text', 0), false);
   assert.equal(valueDeeperThan(JSON.parse(nested(20_000)), 16), true);
+});
+
+test('a NUL character is found in any string or key, with its path', () => {
+  assert.equal(nulPath({ a: ['x', { b: 'fine' }] }), undefined);
+  assert.equal(nulPath({ a: ['x', { b: 'no\u0000' }] }), 'a.1.b');
+  assert.equal(nulPath({ 'k\u0000': 1 }), 'k\u0000');
+  assert.equal(nulPath('\u0000'), '');
+  assert.equal(nulPath(42), undefined);
 });

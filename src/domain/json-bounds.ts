@@ -40,3 +40,25 @@ export function valueDeeperThan(value: unknown, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * Where a parsed JSON value holds a NUL character (U+0000), in a string or a key: its path
+ * (`attendees.0.email`, `''` for the value itself), or undefined. PostgreSQL cannot store NUL
+ * in text, so calpush takes it from no client, whatever the engine.
+ */
+export function nulPath(value: unknown): string | undefined {
+  const pending: [unknown, string][] = [[value, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, path] = next;
+    if (typeof node === 'string') {
+      if (node.includes('\u0000')) return path;
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) {
+        const at = path === '' ? key : `${path}.${key}`;
+        if (key.includes('\u0000')) return at;
+        pending.push([child, at]);
+      }
+    }
+  }
+  return undefined;
+}

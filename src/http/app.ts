@@ -34,6 +34,15 @@ export function errorBodyOf(faces: readonly RoutedFace[]) {
 export function createRootApp(options: RootAppOptions) {
   const app = new Hono();
   const errorBody = errorBodyOf(options.faces);
+  app.use('*', async function refuseNulInUrl(c, next) {
+    // A NUL in a path segment or parameter would reach the store, which on PostgreSQL cannot
+    // take it in text: refused here for every route, in the face's format.
+    if (/%00/.test(c.req.url)) {
+      const message = 'the URL must not contain NUL characters (%00)';
+      return c.json(errorBody(c.req.path, 400, message), 400);
+    }
+    await next();
+  });
   app.use(
     '*',
     declaredLengthFirst(

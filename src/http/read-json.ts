@@ -1,9 +1,11 @@
 import type { Context } from 'hono';
-import { jsonTextDeeperThan } from '../domain/json-bounds.ts';
+import { jsonTextDeeperThan, nulPath } from '../domain/json-bounds.ts';
 
 export type JsonBody =
   | { ok: true; value: unknown }
-  | { ok: false; reason: 'type' | 'depth' | 'syntax'; problem: string };
+  | { ok: false; reason: 'type' | 'depth' | 'syntax'; problem: string }
+  /** A string or key with a NUL character, at `field`. */
+  | { ok: false; reason: 'nul'; problem: string; field: string };
 
 /**
  * How deep a request body may nest. The deepest body either face defines nests 4 levels
@@ -36,11 +38,18 @@ export async function readJson(c: Context): Promise<JsonBody> {
       problem: `body nests more than ${MAX_BODY_DEPTH} levels deep`,
     };
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch {
     return { ok: false, reason: 'syntax', problem: 'body is not valid JSON' };
   }
+  // No store keeps NUL in text the same way (PostgreSQL refuses it): no client may send it.
+  const field = nulPath(value);
+  if (field !== undefined) {
+    return { ok: false, reason: 'nul', problem: 'must not contain NUL characters', field };
+  }
+  return { ok: true, value };
 }
 
 export function bearerToken(header: string | undefined): string | undefined {

@@ -13,6 +13,8 @@ export function parseBody<T>(schema: ZodType<T>, body: JsonBody): T {
         throw new GoogleError(400, 'parseError', body.problem);
       case 'syntax':
         throw new GoogleError(400, 'parseError', 'Parse Error');
+      case 'nul':
+        throw new GoogleError(400, 'invalid', `Invalid value for ${body.field}: ${body.problem}`);
     }
   }
   const parsed = schema.safeParse(body.value);
