@@ -42,12 +42,17 @@ export interface HarnessOptions {
   readonly tune?: (config: Config) => Config;
   /** Where the service logs; silent by default. */
   readonly logger?: Logger;
+  /** PostgreSQL commits that do not wait for the disk (see createTestDatabase). */
+  readonly asyncCommit?: boolean;
 }
 
 /** A service on a fresh SQLite file in a temporary directory, dev mode, quiet logs. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'calpush-test-'));
-  const database = options.engine === 'postgres' ? await createTestDatabase() : undefined;
+  const database =
+    options.engine === 'postgres'
+      ? await createTestDatabase({ asyncCommit: options.asyncCommit ?? false })
+      : undefined;
   let url = '';
   let server: Server | undefined;
   // Filled in once built; the socket must exist first so its URL can go into the config.
