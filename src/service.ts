@@ -25,7 +25,8 @@ import { googleDialect } from './faces/google/dialect.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
 import { createCronofyOAuth, oauthErrorBody } from './faces/cronofy/oauth-app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
-import { createRootApp } from './http/app.ts';
+import { createRootApp, errorBodyOf } from './http/app.ts';
+import type { RoutedFace } from './http/app.ts';
 import type { SourceProvider, SourceProviders } from './domain/source.ts';
 import type { OutboundHttp } from './net/outbound-http.ts';
 import { createOutboundHttp } from './net/outbound-http.ts';
@@ -53,6 +54,8 @@ export interface ServiceDeps {
 
 export interface Service {
   readonly app: ReturnType<typeof createRootApp>;
+  /** The error body of the face a path falls under, for errors answered outside the app. */
+  readonly errorBody: (path: string, status: number, message: string) => unknown;
   readonly core: CoreResources;
   readonly store: Store;
   readonly dispatcher: Dispatcher;
@@ -211,33 +214,35 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
           burst: config.rateLimitPerSecond * 2,
         })
       : undefined;
+  const faces: RoutedFace[] = [
+    {
+      prefix: '/v1',
+      app: createCronofyFace(core, { rateLimit, logger }),
+      errorBody: cronofyDialect.errorBody,
+    },
+    {
+      // Cronofy's OAuth endpoints (token revocation) live beside its API, not under /v1.
+      prefix: '/oauth',
+      app: createCronofyOAuth(core, { logger }),
+      errorBody: oauthErrorBody,
+    },
+    {
+      prefix: '/calendar/v3',
+      app: createGoogleFace(core, { rateLimit, logger }),
+      errorBody: googleDialect.errorBody,
+    },
+  ];
   const app = createRootApp({
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
-    faces: [
-      {
-        prefix: '/v1',
-        app: createCronofyFace(core, { rateLimit, logger }),
-        errorBody: cronofyDialect.errorBody,
-      },
-      {
-        // Cronofy's OAuth endpoints (token revocation) live beside its API, not under /v1.
-        prefix: '/oauth',
-        app: createCronofyOAuth(core, { logger }),
-        errorBody: oauthErrorBody,
-      },
-      {
-        prefix: '/calendar/v3',
-        app: createGoogleFace(core, { rateLimit, logger }),
-        errorBody: googleDialect.errorBody,
-      },
-    ],
+    faces,
   });
   let started = false;
   let pruning: NodeJS.Timeout | undefined;
   const pruner = new HistoryPruner(store.db);
   return {
     app,
+    errorBody: errorBodyOf(faces),
     core,
     store,
     dispatcher,

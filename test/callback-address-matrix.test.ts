@@ -123,11 +123,9 @@ test('the Google face refuses them too, as push.webhookUrlUnauthorized on the ad
   for (const url of urls) {
     const res = await google(url);
     assert.equal(res.status, 400, JSON.stringify(url));
-    assert.equal(
-      res.json.error?.errors[0]?.reason,
-      'push.webhookUrlUnauthorized',
-      JSON.stringify(url),
-    );
+    // A NUL is refused with the body, before the address is read at all.
+    const reason = url.includes('\u0000') ? 'invalid' : 'push.webhookUrlUnauthorized';
+    assert.equal(res.json.error?.errors[0]?.reason, reason, JSON.stringify(url));
   }
   assert.equal(await liveChannels(), before);
   assert.equal((await google('https://hooks.example.com/google')).status, 200);

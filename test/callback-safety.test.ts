@@ -51,9 +51,10 @@ test('bodies are size-limited and malformed JSON is a 422, and nothing is create
     ((await huge.json()) as { errors: { request: { key: string }[] } }).errors.request[0]?.key,
     'errors.too_large',
   );
+  // Declared as JSON: a string body without a type goes as text/plain, which is a 415.
   const res = await h.service.app.request('/v1/channels', {
     method: 'POST',
-    headers: { authorization: `Bearer ${account.accessToken}` },
+    headers: { authorization: `Bearer ${account.accessToken}`, 'content-type': 'application/json' },
     body: '{"callback_url":',
   });
   assert.equal(res.status, 422);

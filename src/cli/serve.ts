@@ -1,6 +1,6 @@
-import { serve as listen } from '@hono/node-server';
 import type { Config } from '../config/config.ts';
 import { createService } from '../service.ts';
+import { createHttpServer, listen } from '../http/node-server.ts';
 import { writePidFile } from './pid-file.ts';
 
 export class ServeError extends Error {
@@ -17,12 +17,13 @@ export async function serve(config: Config): Promise<void> {
         'Never run --dev where untrusted clients can create channels.',
     );
   }
-  const server = listen({ fetch: service.app.fetch, hostname: config.host, port: config.port });
+  const server = createHttpServer({
+    fetch: service.app.fetch,
+    limits: config.http,
+    errorBody: service.errorBody,
+  });
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
+    await listen(server, config.port, config.host);
   } catch (err) {
     await service.stop();
     const code = (err as { code?: string }).code;

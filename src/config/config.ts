@@ -47,6 +47,10 @@ const schema = z.object({
     bodyLimitBytes: z.number().int().positive(),
     /** How long a checked bearer token is trusted before the store is asked again; 0: never. */
     tokenCacheMs: z.number().int().min(0).max(60_000),
+    /** A request's headers and body must arrive within this, or it is answered 408 and closed. */
+    requestTimeoutMs: z.number().int().min(100).max(3_600_000),
+    /** Connections the server holds at once; more are refused as they arrive. */
+    maxConnections: z.number().int().positive(),
   }),
   /** Requests per second per account on the API faces; 0 turns the limit off. */
   rateLimitPerSecond: z.number().int().min(0),
@@ -120,7 +124,12 @@ export function loadConfig(
       claimSpacingMs: 4,
       senderThread: env.CALPUSH_SENDER_THREAD === '1',
     },
-    http: { bodyLimitBytes: 256 * 1024, tokenCacheMs: whole(env.CALPUSH_TOKEN_CACHE_MS, 1000) },
+    http: {
+      bodyLimitBytes: 256 * 1024,
+      tokenCacheMs: whole(env.CALPUSH_TOKEN_CACHE_MS, 1000),
+      requestTimeoutMs: whole(env.CALPUSH_REQUEST_TIMEOUT_MS, 30_000),
+      maxConnections: whole(env.CALPUSH_MAX_CONNECTIONS, 1024),
+    },
     rateLimitPerSecond: whole(env.CALPUSH_RATE_LIMIT, 1000),
     channelsPerAccount: whole(env.CALPUSH_MAX_CHANNELS_PER_ACCOUNT, 128),
     secretKey: env.CALPUSH_SECRET_KEY || undefined,

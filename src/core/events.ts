@@ -8,6 +8,8 @@ import { CoreError } from './errors.ts';
 import { RecurrenceError, checkRecurrence, seriesEnd } from './recurrence.ts';
 import { isSeries, occurrenceAt, occurrenceRow, parseOccurrenceUid } from './occurrence-rows.ts';
 import { newEventUid } from './ids.ts';
+import { MAX_KEPT_DEPTH, readEventColumns } from './event-columns.ts';
+import { valueDeeperThan } from '../domain/json-bounds.ts';
 import { recordChange } from './change-log.ts';
 import { ownedCalendar, writableCalendar } from './calendars.ts';
 import { prepared } from '../store/prepared.ts';
@@ -57,6 +59,13 @@ export function checkEventFields(
   if (endAt < startAt) {
     throw new CoreError('invalid', 'end must not be before start', { field: fieldNames.end });
   }
+  // Faces check the fields they keep; this bound holds whatever a face lets through, since
+  // a value nested deep enough fails JSON.stringify when it is stored or read back.
+  if (fields.extra && valueDeeperThan(fields.extra, MAX_KEPT_DEPTH)) {
+    throw new CoreError('invalid', `nested more than ${MAX_KEPT_DEPTH} levels deep`, {
+      field: 'extra',
+    });
+  }
   if (fields.recurrence && fields.recurrence.length > 0) {
     try {
       checkRecurrence({ start: fields.start, end: fields.end, recurrence: fields.recurrence });
@@ -98,16 +107,18 @@ function contentColumns(fields: CheckedEventFields) {
   };
 }
 
+/** A stored event's content; a column that cannot be read comes repaired (event-columns.ts). */
 export function fieldsOf(row: EventRow): EventFields {
+  const columns = readEventColumns(row);
   return {
     summary: row.summary,
     description: row.description,
     location: row.location,
-    start: JSON.parse(row.start_json) as EventTime,
-    end: JSON.parse(row.end_json) as EventTime,
+    start: columns.start,
+    end: columns.end,
     status: row.status as EventStatus,
-    recurrence: row.recurrence_json ? (JSON.parse(row.recurrence_json) as string[]) : null,
-    extra: row.extra_json ? (JSON.parse(row.extra_json) as Record<string, unknown>) : null,
+    recurrence: columns.recurrence,
+    extra: columns.extra,
   };
 }
 
@@ -369,6 +380,11 @@ export async function insertEvent(
   return row;
 }
 
+function originalStartOf(occurrence: EventRow): EventTime {
+  const columns = readEventColumns(occurrence);
+  return columns.originalStart ?? columns.start;
+}
+
 /** The identity of the exception that will replace an unchanged occurrence. */
 function exceptionIdentity(occurrence: EventRow, series: EventRow): EventIdentity {
   return {
@@ -376,12 +392,7 @@ function exceptionIdentity(occurrence: EventRow, series: EventRow): EventIdentit
     externalId: null,
     icalUid: series.ical_uid,
     managed: series.managed === 1,
-    exceptionOf: {
-      series,
-      originalStart: JSON.parse(
-        occurrence.original_start_json ?? occurrence.start_json,
-      ) as EventTime,
-    },
+    exceptionOf: { series, originalStart: originalStartOf(occurrence) },
   };
 }
 

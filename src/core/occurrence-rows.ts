@@ -2,6 +2,7 @@ import type { EventRow } from './events.ts';
 import type { EventTime } from '../domain/event-time.ts';
 import type { Occurrence, Series } from './recurrence.ts';
 import { RecurrenceError, expandSeries } from './recurrence.ts';
+import { readEventColumns } from './event-columns.ts';
 
 /**
  * A series' occurrences as event rows. An occurrence nobody changed has no row of its own:
@@ -17,11 +18,8 @@ export function isSeries(row: EventRow): boolean {
 }
 
 export function seriesOf(row: EventRow): Series {
-  return {
-    start: JSON.parse(row.start_json) as EventTime,
-    end: JSON.parse(row.end_json) as EventTime,
-    recurrence: JSON.parse(row.recurrence_json ?? '[]') as string[],
-  };
+  const { start, end, recurrence } = readEventColumns(row);
+  return { start, end, recurrence: recurrence ?? [] };
 }
 
 function stampOf(original: EventTime, originalAt: number): string {

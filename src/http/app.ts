@@ -21,12 +21,28 @@ export interface RootAppOptions {
 /** The root's own error body, for paths outside every face. */
 const rootErrorBody = (status: number, message: string) => ({ error: { code: status, message } });
 
+/** The error body of the face a path falls under (the root's own outside every face). */
+export function errorBodyOf(faces: readonly RoutedFace[]) {
+  return (path: string, status: number, message: string): unknown =>
+    (
+      faces.find((face) => path === face.prefix || path.startsWith(`${face.prefix}/`))?.errorBody ??
+      rootErrorBody
+    )(status, message);
+}
+
 /** The root app: size limit, health probes, and each face routed under its prefix. */
 export function createRootApp(options: RootAppOptions) {
   const app = new Hono();
-  const errorBodyFor = (path: string) =>
-    options.faces.find((face) => path === face.prefix || path.startsWith(`${face.prefix}/`))
-      ?.errorBody ?? rootErrorBody;
+  const errorBody = errorBodyOf(options.faces);
+  app.use('*', async function refuseNulInUrl(c, next) {
+    // A NUL in a path segment or parameter would reach the store, which on PostgreSQL cannot
+    // take it in text: refused here for every route, in the face's format.
+    if (/%00/.test(c.req.url)) {
+      const message = 'the URL must not contain NUL characters (%00)';
+      return c.json(errorBody(c.req.path, 400, message), 400);
+    }
+    await next();
+  });
   app.use(
     '*',
     declaredLengthFirst(
@@ -36,7 +52,10 @@ export function createRootApp(options: RootAppOptions) {
         // Each face answers in its own error format, even before it sees the request.
         onError: (c) => {
           const message = `request body over ${options.bodyLimitBytes} bytes`;
-          return c.json(errorBodyFor(c.req.path)(413, message), 413);
+          // The rest of the body is not read: the connection cannot carry another request.
+          // Said so, a pooled client opens a new one instead of reusing this one as it closes.
+          c.header('connection', 'close');
+          return c.json(errorBody(c.req.path, 413, message), 413);
         },
       }),
     ),

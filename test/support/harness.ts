@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { createHttpServer, listen } from '../../src/http/node-server.ts';
 import type { Config, ConfigOverrides } from '../../src/config/config.ts';
 import type { Clock } from '../../src/domain/clock.ts';
 import { testResolveHost } from './resolver.ts';
@@ -10,6 +11,7 @@ import type { Service } from '../../src/service.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createService } from '../../src/service.ts';
 import { createLogger } from '../../src/log.ts';
+import type { Logger } from '../../src/log.ts';
 import { createClient } from '../../src/core/clients.ts';
 import { createAccount } from '../../src/core/accounts.ts';
 import { createCronofyChannel } from '../../src/faces/cronofy/channels.ts';
@@ -39,43 +41,52 @@ export interface HarnessOptions {
   readonly engine?: TestEngine;
   /** Adjusts settings no flag exposes (the delivery timeout, say). */
   readonly tune?: (config: Config) => Config;
+  /** Where the service logs; silent by default. */
+  readonly logger?: Logger;
+  /** PostgreSQL commits that do not wait for the disk (see createTestDatabase). */
+  readonly asyncCommit?: boolean;
 }
 
 /** A service on a fresh SQLite file in a temporary directory, dev mode, quiet logs. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'calpush-test-'));
-  const database = options.engine === 'postgres' ? await createTestDatabase() : undefined;
+  const database =
+    options.engine === 'postgres'
+      ? await createTestDatabase({ asyncCommit: options.asyncCommit ?? false })
+      : undefined;
   let url = '';
-  let server: ReturnType<typeof serve> | undefined;
+  let server: Server | undefined;
   // Filled in once built; the socket must exist first so its URL can go into the config.
   const holder: { service?: Service } = {};
+  const configWith = (publicUrl: string) =>
+    loadConfig(
+      {
+        dev: true,
+        dataDir,
+        logLevel: 'silent',
+        port: 0,
+        ...(publicUrl ? { publicUrl } : {}),
+        ...(database ? { databaseUrl: database.url } : {}),
+        ...options.config,
+      },
+      options.env ?? {},
+    );
   if (options.listen) {
-    // The public URL must be known before the service builds next_page links.
-    server = serve({
+    // The public URL must be known before the service builds next_page links; the server's
+    // limits are the configured ones, as `calpush serve` sets them.
+    server = createHttpServer({
       // The Node request goes along as env, as `calpush serve` hands it over.
       fetch: (req, env) =>
         holder.service ? holder.service.app.fetch(req, env) : new Response(null, { status: 503 }),
-      hostname: '127.0.0.1',
-      port: 0,
+      limits: configWith('').http,
+      errorBody: (path, status, message) => holder.service?.errorBody(path, status, message),
     });
-    const listening = server;
-    await new Promise<void>((resolve) => listening.once('listening', resolve));
-    url = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+    await listen(server, 0, '127.0.0.1');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
-  const config = loadConfig(
-    {
-      dev: true,
-      dataDir,
-      logLevel: 'silent',
-      port: 0,
-      ...(url ? { publicUrl: url } : {}),
-      ...(database ? { databaseUrl: database.url } : {}),
-      ...options.config,
-    },
-    options.env ?? {},
-  );
+  const config = configWith(url);
   const service = await createService(options.tune ? options.tune(config) : config, {
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     resolveHost: testResolveHost,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
@@ -91,7 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       const listening = server;
       if (listening) {
-        if ('closeAllConnections' in listening) listening.closeAllConnections();
+        listening.closeAllConnections();
         await new Promise<void>((resolve) => listening.close(() => resolve()));
       }
       await ready.stop();

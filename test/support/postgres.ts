@@ -20,10 +20,20 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh, empty database per test file: no state leaks between tests or runs. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh, empty database per test file: no state leaks between tests or runs. With
+ * `asyncCommit`, commits do not wait for the disk (PostgreSQL's synchronous_commit off: a
+ * crash of the database server could lose the last ones, nothing else changes), for tests
+ * that make thousands of writes and test no durability.
+ */
+export async function createTestDatabase(
+  options: { asyncCommit?: boolean } = {},
+): Promise<TestDatabase> {
   const name = `calpush_test_${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`create database ${name}`));
+  if (options.asyncCommit) {
+    await admin((c) => c.query(`alter database ${name} set synchronous_commit = off`));
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {

@@ -39,7 +39,7 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
 
   app.route('/channels', channelsRoutes(res));
   app.route('/calendars', calendarsRoutes(res));
-  app.route('/events', eventsRoutes(res));
+  app.route('/events', eventsRoutes(res, options.logger));
   app.route('/sources', sourcesRoutes(res));
   app.route('/', accountRoutes(res));
 

@@ -6,7 +6,7 @@ import type { Logger } from '../../log.ts';
 /** Cronofy's error shape: `{"errors": {"field": [{"key", "description"}]}}`. */
 export class CronofyError extends Error {
   override name = 'CronofyError';
-  readonly status: 400 | 401 | 403 | 404 | 413 | 422 | 429;
+  readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429;
   readonly errors: Record<string, { key: string; description: string }[]>;
   readonly headers: Record<string, string>;
   constructor(

@@ -15,7 +15,9 @@ import {
   zonedToUtc,
 } from '../../domain/time.ts';
 import { CronofyError } from './errors.ts';
-import { eventJson } from './serialize.ts';
+import { eventItems } from './serialize.ts';
+import { createRowReport } from '../../http/row-report.ts';
+import type { Logger } from '../../log.ts';
 
 export const EVENTS_PAGE_SIZE = 25;
 // Pages resume after an instance, no longer after a row id: tokens of the old kind are
@@ -96,7 +98,7 @@ async function instanceFilter(res: CoreResources, q: EventsFilter): Promise<Inst
   return { ...q, calendarIds, now: res.clock.now() };
 }
 
-export function eventsRoutes(res: CoreResources) {
+export function eventsRoutes(res: CoreResources, logger: Logger) {
   const app = new Hono<CronofyEnv>();
 
   const respond = async (c: Context<CronofyEnv>, state: PageState, filter: InstanceFilter) => {
@@ -120,7 +122,7 @@ export function eventsRoutes(res: CoreResources) {
           ? { next_page: `${res.publicUrl}/v1/events/pages/${res.tokens.seal(PAGE_TOKEN, next)}` }
           : {}),
       },
-      events: rows.map((e) => eventJson(e, account.email)),
+      events: eventItems(rows, account.email, createRowReport(logger)),
     });
   };
 

@@ -4,6 +4,12 @@ import { CronofyError, fromZod } from './errors.ts';
 import type { JsonBody } from '../../http/read-json.ts';
 
 export function parseBody<T>(schema: ZodType<T>, body: JsonBody): T {
+  if (!body.ok && body.reason === 'type') {
+    throw CronofyError.field(415, 'request', 'errors.unsupported_media_type', body.problem);
+  }
+  if (!body.ok && body.reason === 'nul') {
+    throw CronofyError.field(422, body.field || 'request', 'errors.invalid', body.problem);
+  }
   if (!body.ok) throw CronofyError.field(422, 'request', 'errors.invalid_json', body.problem);
   const parsed = schema.safeParse(body.value);
   if (!parsed.success) throw fromZod(parsed.error);

@@ -6,6 +6,9 @@ import type { EventTime } from '../../domain/event-time.ts';
 import { instantOf } from '../../domain/event-time.ts';
 import { formatUtc } from '../../domain/time.ts';
 import { cronofyInterestOf } from './interest.ts';
+import { readEventColumns } from '../../core/event-columns.ts';
+import type { RowReport } from '../../http/row-report.ts';
+import { unreadableRow } from '../../http/row-report.ts';
 
 /** `filters` holds only what differs from the defaults, as Cronofy echoes it. */
 export function channelFilters(stored: unknown): Record<string, unknown> {
@@ -61,10 +64,9 @@ function seriesIdentifier(event: EventRow): string | null {
  * One event as Cronofy shows it. An occurrence (made from its series or an exception) is an
  * event of its own: its uid, its start and end, `deleted` when it was cancelled.
  */
-export function eventJson(event: EventRow, organizerEmail: string) {
-  const start = JSON.parse(event.start_json) as EventTime;
-  const end = JSON.parse(event.end_json) as EventTime;
-  const extra = event.extra_json ? (JSON.parse(event.extra_json) as Record<string, unknown>) : {};
+export function eventJson(event: EventRow, organizerEmail: string, report?: RowReport) {
+  const { start, end, extra, unreadable } = readEventColumns(event);
+  if (unreadable.length > 0) report?.repaired(unreadableRow(event), unreadable);
   const managed = event.managed === 1;
   const series = seriesIdentifier(event);
   return {
@@ -81,7 +83,7 @@ export function eventJson(event: EventRow, organizerEmail: string) {
     participation_status: 'none',
     attendees: [],
     organizer: { email: organizerEmail },
-    transparency: typeof extra.transparency === 'string' ? extra.transparency : 'opaque',
+    transparency: extra?.transparency === 'transparent' ? 'transparent' : 'opaque',
     status: event.status === 'cancelled' ? 'cancelled' : event.status,
     categories: [],
     recurring: series !== null,
@@ -90,6 +92,19 @@ export function eventJson(event: EventRow, organizerEmail: string) {
     options: { delete: managed, update: managed, change_participation_status: false },
     ...(managed && event.external_id ? { event_id: event.external_id } : {}),
   };
+}
+
+/** A page's events: a row that cannot be shown at all is logged and left out, not the page. */
+export function eventItems(rows: readonly EventRow[], organizerEmail: string, report: RowReport) {
+  const items: ReturnType<typeof eventJson>[] = [];
+  for (const row of rows) {
+    try {
+      items.push(eventJson(row, organizerEmail, report));
+    } catch (err) {
+      report.skipped(unreadableRow(row), err);
+    }
+  }
+  return items;
 }
 
 function timeOrNull(ms: number | null): string | null {

@@ -35,7 +35,7 @@ export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions)
     await next();
   });
 
-  app.route('/calendars/:calendarId/events', eventsRoutes(res));
+  app.route('/calendars/:calendarId/events', eventsRoutes(res, options.logger));
   app.route('/calendars/:calendarId/acl', aclRoutes(res));
   app.route('/calendars', calendarsRoutes(res));
   app.route('/users/me/calendarList', calendarListRoutes(res));

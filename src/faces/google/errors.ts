@@ -3,7 +3,7 @@ import type { ZodError } from 'zod';
 import { CoreError } from '../../core/errors.ts';
 import type { Logger } from '../../log.ts';
 
-export type GoogleStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500;
+export type GoogleStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500;
 
 export interface GoogleErrorItem {
   readonly domain: string;

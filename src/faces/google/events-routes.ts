@@ -13,11 +13,13 @@ import { listEventsPage, listInstancesPage } from './events-list.ts';
 import { GoogleError } from './errors.ts';
 import { etag } from './list-params.ts';
 import { eventBodySchema, parseBody } from './schemas.ts';
-import { eventJson } from './serialize.ts';
+import { eventItems, eventJson } from './serialize.ts';
+import { createRowReport } from '../../http/row-report.ts';
+import type { Logger } from '../../log.ts';
 import { watch } from './watch.ts';
 
 /** `/calendars/{calendarId}/events`: Google's events resource over the shared core. */
-export function eventsRoutes(res: CoreResources) {
+export function eventsRoutes(res: CoreResources, logger: Logger) {
   const app = new Hono<GoogleEnv>();
 
   const target = async (c: Context<GoogleEnv>) => {
@@ -46,7 +48,7 @@ export function eventsRoutes(res: CoreResources) {
       defaultReminders: [],
       ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
       ...(page.nextSyncToken ? { nextSyncToken: page.nextSyncToken } : {}),
-      items: page.rows.map((row) => eventJson(row, email)),
+      items: eventItems(page.rows, email, createRowReport(logger)),
     });
   });
 
@@ -71,7 +73,7 @@ export function eventsRoutes(res: CoreResources) {
       uid: body.id,
       icalUid: body.iCalUID,
     });
-    return c.json(eventJson(row, await ownerEmail(c)));
+    return c.json(eventJson(row, await ownerEmail(c), createRowReport(logger)));
   });
 
   app.get('/:eventId/instances', async (c) => {
@@ -90,13 +92,13 @@ export function eventsRoutes(res: CoreResources) {
       accessRole: calendar.readonly === 1 ? 'reader' : 'owner',
       defaultReminders: [],
       ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
-      items: page.rows.map((row) => eventJson(row, email)),
+      items: eventItems(page.rows, email, createRowReport(logger)),
     });
   });
 
   app.get('/:eventId', async (c) => {
     const row = await getEvent(res, await target(c), c.req.param('eventId'));
-    return c.json(eventJson(row, await ownerEmail(c)));
+    return c.json(eventJson(row, await ownerEmail(c), createRowReport(logger)));
   });
 
   const rewrite = (mode: 'patch' | 'update') => async (c: Context<GoogleEnv>) => {
@@ -105,7 +107,7 @@ export function eventsRoutes(res: CoreResources) {
     const row = await updateEvent(res, t, c.req.param('eventId') ?? '', (current) =>
       eventFieldsFrom(body, mode === 'patch' ? current : null),
     );
-    return c.json(eventJson(row, await ownerEmail(c)));
+    return c.json(eventJson(row, await ownerEmail(c), createRowReport(logger)));
   };
   app.patch('/:eventId', rewrite('patch'));
   app.put('/:eventId', rewrite('update'));

@@ -4,7 +4,19 @@ import type { JsonBody } from '../../http/read-json.ts';
 import { GoogleError, fromZod } from './errors.ts';
 
 export function parseBody<T>(schema: ZodType<T>, body: JsonBody): T {
-  if (!body.ok) throw new GoogleError(400, 'parseError', 'Parse Error');
+  if (!body.ok) {
+    switch (body.reason) {
+      case 'type':
+        // Google's reason for a request body of a type it does not take.
+        throw new GoogleError(415, 'badContent', body.problem);
+      case 'depth':
+        throw new GoogleError(400, 'parseError', body.problem);
+      case 'syntax':
+        throw new GoogleError(400, 'parseError', 'Parse Error');
+      case 'nul':
+        throw new GoogleError(400, 'invalid', `Invalid value for ${body.field}: ${body.problem}`);
+    }
+  }
   const parsed = schema.safeParse(body.value);
   if (!parsed.success) throw fromZod(parsed.error);
   return parsed.data;
@@ -20,16 +32,60 @@ export const eventTimeSchema = z
   })
   .refine((t) => Boolean(t.date) !== Boolean(t.dateTime), 'exactly one of date or dateTime');
 
-/** Google fields calpush keeps as given and echoes back, without interpreting them. */
-export const keptEventFields = [
-  'colorId',
-  'transparency',
-  'visibility',
-  'attendees',
-  'reminders',
-  'extendedProperties',
-  'source',
-] as const;
+/**
+ * Google fields calpush keeps and echoes back without acting on them, each checked to
+ * Google's own shape and bounded (the body limit bounds them all together). Keys Google does
+ * not define inside them are dropped. Stored values are checked again when read: one stored
+ * before these checks that fails them is left out of the event (and logged).
+ */
+const attendeeSchema = z.object({
+  id: text(1024).nullish(),
+  email: text(320).nullish(),
+  displayName: text(1024).nullish(),
+  organizer: z.boolean().nullish(),
+  self: z.boolean().nullish(),
+  resource: z.boolean().nullish(),
+  optional: z.boolean().nullish(),
+  responseStatus: z.enum(['needsAction', 'declined', 'tentative', 'accepted']).nullish(),
+  comment: text(1024).nullish(),
+  additionalGuests: z.number().int().min(0).max(1000).nullish(),
+});
+
+/** Google's limits: keys up to 44 characters, values up to 1024, 300 properties per map. */
+const propertyMap = z
+  // A null value deletes the property in a patch (Google's way), and is never stored.
+  .record(z.string().min(1).max(44), text(1024).nullable())
+  .refine((map) => Object.keys(map).length <= 300, 'at most 300 properties');
+
+export const keptFieldSchemas = {
+  colorId: text(64),
+  transparency: z.enum(['opaque', 'transparent']),
+  visibility: z.enum(['default', 'public', 'private', 'confidential']),
+  attendees: z.array(attendeeSchema).max(1000),
+  reminders: z.object({
+    useDefault: z.boolean().nullish(),
+    overrides: z
+      .array(
+        z.object({
+          method: z.enum(['email', 'popup']),
+          // Google allows up to four weeks ahead.
+          minutes: z.number().int().min(0).max(40_320),
+        }),
+      )
+      .max(5)
+      .nullish(),
+  }),
+  extendedProperties: z.object({ private: propertyMap.nullish(), shared: propertyMap.nullish() }),
+  source: z.object({
+    title: text(1024).nullish(),
+    url: text(2048)
+      .regex(/^https?:\/\/[^\s\x00-\x1f\x7f]+$/i, 'an http or https URL')
+      .nullish(),
+  }),
+} as const;
+
+export type KeptEventField = keyof typeof keptFieldSchemas;
+export const keptEventFields = Object.keys(keptFieldSchemas) as KeptEventField[];
 
 export const eventBodySchema = z.looseObject({
   id: z
@@ -48,6 +104,13 @@ export const eventBodySchema = z.looseObject({
   end: eventTimeSchema.optional(),
   recurrence: z.array(text(1024)).max(100).nullish(),
   iCalUID: text(1024).optional(),
+  colorId: keptFieldSchemas.colorId.nullish(),
+  transparency: keptFieldSchemas.transparency.nullish(),
+  visibility: keptFieldSchemas.visibility.nullish(),
+  attendees: keptFieldSchemas.attendees.nullish(),
+  reminders: keptFieldSchemas.reminders.nullish(),
+  extendedProperties: keptFieldSchemas.extendedProperties.nullish(),
+  source: keptFieldSchemas.source.nullish(),
 });
 export type EventBody = z.infer<typeof eventBodySchema>;
 

@@ -7,7 +7,10 @@ import type { EventTime } from '../../domain/event-time.ts';
 import { formatUtcMillis } from '../../domain/time.ts';
 import { googleInterestOf } from './interest.ts';
 import { etag } from './list-params.ts';
-import { keptEventFields } from './schemas.ts';
+import { keptEventFields, keptFieldSchemas } from './schemas.ts';
+import { readEventColumns } from '../../core/event-columns.ts';
+import type { RowReport } from '../../http/row-report.ts';
+import { unreadableRow } from '../../http/row-report.ts';
 
 const conferenceProperties = { allowedConferenceSolutionTypes: [] as string[] };
 
@@ -54,17 +57,35 @@ function timeJson(time: EventTime) {
   return { dateTime: time.dateTime, ...(time.timeZone ? { timeZone: time.timeZone } : {}) };
 }
 
-export function eventJson(event: EventRow, ownerEmail: string) {
-  const extra = event.extra_json ? (JSON.parse(event.extra_json) as Record<string, unknown>) : {};
+/**
+ * The fields kept as given that still have Google's shape. One stored before calpush checked
+ * them (or damaged since) is left out, named in `unreadable`, rather than sent to a client
+ * that could not read it.
+ */
+function keptFields(extra: Readonly<Record<string, unknown>> | null, unreadable: string[]) {
   const kept: Record<string, unknown> = {};
-  for (const name of keptEventFields) if (extra[name] !== undefined) kept[name] = extra[name];
-  const recurrence = event.recurrence_json ? (JSON.parse(event.recurrence_json) as string[]) : null;
+  if (!extra) return kept;
+  for (const name of keptEventFields) {
+    const value = extra[name];
+    if (value === undefined) continue;
+    const checked = keptFieldSchemas[name].safeParse(value);
+    if (checked.success) kept[name] = checked.data;
+    else unreadable.push(`extra_json.${name}`);
+  }
+  return kept;
+}
+
+export function eventJson(event: EventRow, ownerEmail: string, report?: RowReport) {
+  const columns = readEventColumns(event);
+  const unreadable: string[] = [...columns.unreadable];
+  const kept = keptFields(columns.extra, unreadable);
+  if (unreadable.length > 0) report?.repaired(unreadableRow(event), unreadable);
   // An occurrence, changed or not, names its series and the start it stands for.
   const instance =
-    event.recurring_event_id !== null && event.original_start_json !== null
+    event.recurring_event_id !== null && columns.originalStart !== null
       ? {
           recurringEventId: event.recurring_event_id,
-          originalStartTime: timeJson(JSON.parse(event.original_start_json) as EventTime),
+          originalStartTime: timeJson(columns.originalStart),
         }
       : null;
   if (instance && event.deleted === 1) {
@@ -89,9 +110,9 @@ export function eventJson(event: EventRow, ownerEmail: string) {
     ...(event.location ? { location: event.location } : {}),
     creator: { email: ownerEmail, self: true },
     organizer: { email: ownerEmail, self: true },
-    start: timeJson(JSON.parse(event.start_json) as EventTime),
-    end: timeJson(JSON.parse(event.end_json) as EventTime),
-    ...(recurrence ? { recurrence } : {}),
+    start: timeJson(columns.start),
+    end: timeJson(columns.end),
+    ...(columns.recurrence ? { recurrence: columns.recurrence } : {}),
     ...instance,
     iCalUID: event.ical_uid,
     sequence: event.sequence,
@@ -99,6 +120,19 @@ export function eventJson(event: EventRow, ownerEmail: string) {
     eventType: 'default',
     ...kept,
   };
+}
+
+/** A list's events: a row that cannot be shown at all is logged and left out, not the list. */
+export function eventItems(rows: readonly EventRow[], ownerEmail: string, report: RowReport) {
+  const items: ReturnType<typeof eventJson>[] = [];
+  for (const row of rows) {
+    try {
+      items.push(eventJson(row, ownerEmail, report));
+    } catch (err) {
+      report.skipped(unreadableRow(row), err);
+    }
+  }
+  return items;
 }
 
 export function aclRuleJson(rule: AclRuleRow) {
