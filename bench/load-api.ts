@@ -4,7 +4,9 @@
  * with a fresh event_id. argv[2] is JSON { url, connections, seconds, targets: [{token,
  * calendarId}] | null, read?: true }; null targets send the same body to `url` itself (the
  * baseline). With `read`, each request is instead an authenticated `GET /v1/account`: the
- * cost of the HTTP stack and authentication alone, with no write behind it.
+ * cost of the HTTP stack and authentication alone, with no write behind it. With `get` (a
+ * path), each request is an authenticated GET of that path with the first target's token
+ * (scenario 9's week reads).
  * Prints autocannon's result as one JSON line.
  */
 import autocannon from 'autocannon';
@@ -19,6 +21,7 @@ interface Args {
   readonly seconds: number;
   readonly targets: readonly Target[] | null;
   readonly read?: boolean;
+  readonly get?: string;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -43,8 +46,12 @@ const result = await autocannon({
   duration: args.seconds,
   requests: [
     {
-      method: args.read ? 'GET' : 'POST',
+      method: args.read || args.get ? 'GET' : 'POST',
       setupRequest: (req) => {
+        if (args.get) {
+          const token = targets?.[0]?.token ?? '';
+          return { ...req, path: args.get, headers: { authorization: `Bearer ${token}` } };
+        }
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         let path = new URL(args.url).pathname;
         if (targets) {

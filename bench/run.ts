@@ -22,6 +22,7 @@ import { coalescing } from './scenarios/coalescing.ts';
 import { sourceBytes } from './scenarios/source-bytes.ts';
 import { sourcePollRates } from './scenarios/source-polls.ts';
 import type { PollRate } from './scenarios/source-polls.ts';
+import { READ_CONNECTIONS, recurringReads } from './scenarios/recurring-reads.ts';
 
 const { values } = parseArgs({
   options: {
@@ -397,6 +398,52 @@ async function runScenarios(): Promise<void> {
         ),
       );
     }
+  }
+  if (want(9)) {
+    console.log(
+      `9 recurring reads: a week read as instances through the Google face, autocannon, ${READ_CONNECTIONS} connections`,
+    );
+    const r = await recurringReads(ctx);
+    const label = `${fmt(r.seriesCount)} series`;
+    const base = `baseline is the same read of ${fmt(r.events)} single events in the same run`;
+    const counts = `${r.series.instances} vs ${r.singles.instances} instances per read`;
+    const errors = `non-2xx ${r.series.non2xx + r.singles.non2xx}, errors ${r.series.errors + r.singles.errors}`;
+    ctx.report(
+      figure(
+        '9 recurring reads',
+        `week reads/s, ${label}`,
+        '/s',
+        r.series.rps,
+        r.singles.rps,
+        '≥ 0.5 × single events',
+        r.series.rps >= 0.5 * r.singles.rps && r.series.non2xx + r.singles.non2xx === 0,
+        `${base}; ${counts}; ${errors}`,
+      ),
+    );
+    ctx.report(
+      figure(
+        '9 recurring reads',
+        `week read p99, ${label}`,
+        'ms',
+        r.series.p99,
+        r.singles.p99,
+        null,
+        null,
+        base,
+      ),
+    );
+    ctx.report(
+      figure(
+        '9 recurring reads',
+        `server CPU per week read, ${label}`,
+        'µs',
+        r.series.cpuUs,
+        r.singles.cpuUs,
+        null,
+        null,
+        base,
+      ),
+    );
   }
 }
 

@@ -17,17 +17,34 @@ export function isSeries(row: EventRow): boolean {
   return row.recurrence_json !== null && row.recurring_event_id === null;
 }
 
+/**
+ * Series by their text: every read of a window expands each of its series, and the same
+ * object lets recurrence.ts find its parsed rules without making a key of its own.
+ */
+const seriesByText = new Map<string, Series>();
+
 export function seriesOf(row: EventRow): Series {
-  const { start, end, recurrence } = readEventColumns(row);
-  return { start, end, recurrence: recurrence ?? [] };
+  const key = `${row.start_json}
+${row.end_json}
+${row.recurrence_json ?? ''}`;
+  let series = seriesByText.get(key);
+  if (series === undefined) {
+    // Read as every stored event is: a damaged column is repaired, never thrown.
+    const { start, end, recurrence } = readEventColumns(row);
+    series = { start, end, recurrence: recurrence ?? [] };
+    if (seriesByText.size >= 10_000) seriesByText.clear();
+    seriesByText.set(key, series);
+  }
+  return series;
 }
 
 function stampOf(original: EventTime, originalAt: number): string {
   if ('date' in original) return original.date.replaceAll('-', '');
-  return new Date(originalAt)
-    .toISOString()
-    .replace(/\.\d{3}/, '')
-    .replace(/[-:]/g, '');
+  const iso = new Date(originalAt).toISOString();
+  // Slices of YYYY-MM-DDTHH:MM:SS.sssZ cost a fraction of the regular expressions, which
+  // are kept for the six-digit years toISOString writes outside 0000–9999.
+  if (iso.length !== 24) return iso.replace(/\.\d{3}/, '').replace(/[-:]/g, '');
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 export function occurrenceUid(seriesUid: string, original: EventTime, originalAt: number): string {
@@ -49,20 +66,39 @@ export function parseOccurrenceUid(uid: string): { seriesUid: string; originalAt
   return Number.isNaN(at) ? null : { seriesUid: m[1], originalAt: at };
 }
 
-/** An occurrence nobody changed, as a row made from its series. */
+/**
+ * An occurrence nobody changed, as a row made from its series. Every field is written out:
+ * spreading a store row and overriding ten of its fields cost ~3.5 µs per occurrence, a
+ * literal of one shape ~0.1 µs (and the compiler names any column added later).
+ */
 export function occurrenceRow(series: EventRow, occurrence: Occurrence): EventRow {
   return {
-    ...series,
+    id: series.id,
+    calendar_id: series.calendar_id,
+    account_id: series.account_id,
     uid: occurrenceUid(series.uid, occurrence.originalStart, occurrence.startAt),
+    external_id: series.external_id,
+    ical_uid: series.ical_uid,
+    managed: series.managed,
+    status: series.status,
+    summary: series.summary,
+    description: series.description,
+    location: series.location,
     start_json: JSON.stringify(occurrence.start),
     end_json: JSON.stringify(occurrence.end),
     start_at: occurrence.startAt,
     end_at: occurrence.endAt,
-    until_at: occurrence.endAt,
     recurrence_json: null,
+    extra_json: series.extra_json,
+    until_at: occurrence.endAt,
     recurring_event_id: series.uid,
     original_start_json: JSON.stringify(occurrence.originalStart),
     original_start_at: occurrence.startAt,
+    sequence: series.sequence,
+    deleted: series.deleted,
+    created_at: series.created_at,
+    updated_at: series.updated_at,
+    change_seq: series.change_seq,
   };
 }
 
