@@ -146,6 +146,9 @@ async function insertEventRow(
       calendarId: target.calendarId,
       resourceId: identity.uid,
       managed: identity.managed,
+      created: true,
+      // A cancelled occurrence is stored as a new row: for its readers the occurrence is gone.
+      removed: fields.status === 'cancelled',
     },
     now,
   );

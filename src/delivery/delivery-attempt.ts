@@ -26,8 +26,8 @@ export async function attemptDelivery(
   const at = clock.now();
   let result: SendResult;
   try {
-    const { headers, body } = requestFor(dialects, delivery);
-    result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
+    const { url, headers, body } = requestFor(dialects, delivery);
+    result = await sender.send(url ?? delivery.channel.callbackUrl, headers, body, entry.handle);
   } catch (err) {
     result = { error: err instanceof Error ? err.message : String(err) };
     logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');

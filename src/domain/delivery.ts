@@ -55,6 +55,12 @@ export type Completion =
 
 /** The request a dialect makes of a notification. */
 export interface RenderedRequest {
+  /**
+   * Where it goes when not to the channel's callback URL: a dialect with a second address
+   * for some of its messages (Graph's lifecycle notifications). Concurrency is still counted
+   * against the callback URL's origin.
+   */
+  readonly url?: string;
   readonly headers: Record<string, string>;
   /** Exact bytes to send and sign; undefined for an empty body. */
   readonly body: string | undefined;

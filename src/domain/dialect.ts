@@ -19,8 +19,11 @@ export interface PlannedNotification {
 export interface Dialect<I = unknown> {
   /** Stored with each channel; never changes for a dialect. */
   readonly name: string;
-  /** Sent to a channel first, when it is created (a verification or sync message). */
-  readonly firstMessage: NotificationKind;
+  /**
+   * Sent to a channel first, when it is created (a verification or sync message); null for a
+   * dialect that checks its receiver before the channel exists (Graph's handshake).
+   */
+  readonly firstMessage: NotificationKind | null;
   /**
    * The notification a change queues for a channel with these settings; null if none. Return
    * one constant object per kind: the change log groups channels by the object it gets.
