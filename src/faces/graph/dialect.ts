@@ -1,0 +1,51 @@
+import type { ChangeFact } from '../../domain/change.ts';
+import type { Dialect, PlannedNotification } from '../../domain/dialect.ts';
+import type { GraphInterest } from './interest.ts';
+import { changeTypeOf, graphHearsEvent } from './interest.ts';
+import { calendarEventsPath, changeKind, eventPath } from './notification-kinds.ts';
+import { renderGraphNotification } from './notification-renderer.ts';
+import { graphErrorBody } from './errors.ts';
+
+/**
+ * The change log groups channels by the plan object it gets back, so every channel that
+ * hears one change must get the same object for the same kind: plans are kept per change.
+ */
+const plansByChange = new WeakMap<ChangeFact, Map<string, PlannedNotification>>();
+
+function planOf(change: ChangeFact, kind: string): PlannedNotification {
+  let plans = plansByChange.get(change);
+  if (!plans) plansByChange.set(change, (plans = new Map<string, PlannedNotification>()));
+  let plan = plans.get(kind);
+  if (!plan) plans.set(kind, (plan = { kind, withChangeTime: false }));
+  return plan;
+}
+
+/** The path a change is notified under: the event, or a source batch's whole calendar. */
+function pathOf(change: ChangeFact): string {
+  const id = change.resourceId;
+  // A source's batch is recorded under its calendar's id, not an event's.
+  if (id === undefined || id === change.calendarId) {
+    return calendarEventsPath(change.calendarId ?? '');
+  }
+  return eventPath(id);
+}
+
+/**
+ * The Microsoft Graph dialect: a validation handshake instead of a first message, then one
+ * JSON item per changed event (`created`, `updated`, `deleted`), each carrying the
+ * subscription's clientState.
+ */
+export const graphDialect: Dialect<GraphInterest> = {
+  name: 'graph',
+  firstMessage: null,
+  planFor(interest, change) {
+    if (!graphHearsEvent(interest, change)) return null;
+    const changeType = changeTypeOf(change);
+    if (!interest.changeTypes.includes(changeType)) return null;
+    return planOf(change, changeKind(changeType, pathOf(change)));
+  },
+  isSuccess: (status) => status >= 200 && status < 300,
+  render: renderGraphNotification,
+  errorBody: (status, message) =>
+    graphErrorBody(status === 413 ? 'RequestEntityTooLarge' : 'InvalidRequest', message),
+};

@@ -1,0 +1,56 @@
+import type { CoreResources } from '../../core/resources.ts';
+import type { Principal } from '../../core/accounts.ts';
+import { getAccount } from '../../core/accounts.ts';
+import { ownedCalendar } from '../../core/calendars.ts';
+import { GraphError } from './errors.ts';
+import { primaryCalendarId } from './calendar-ref.ts';
+
+/** The events a subscription's `resource` names: one calendar's, or all the account's. */
+export interface SubscribedEvents {
+  readonly calendarId: string | null;
+}
+
+/**
+ * Reads `me/events`, `users/{id}/events`, `me/calendar/events`, `me/calendars/{id}/events` and
+ * `users/{id}/calendars/{id}/events`, with or without a leading slash; segment names are not
+ * case-sensitive, as on Graph. Another user is the caller's own account by id or email.
+ */
+export async function subscribedEvents(
+  res: CoreResources,
+  principal: Principal,
+  resource: string,
+): Promise<SubscribedEvents> {
+  const unsupported = () =>
+    GraphError.invalid(`Resource '${resource}' is not supported for change notifications.`);
+  if (/[?#]/.test(resource)) throw unsupported();
+  const parts = resource.replace(/^\//, '').split('/');
+  const lower = parts.map((p) => p.toLowerCase());
+  let rest: string[];
+  if (lower[0] === 'me') rest = lower.slice(1);
+  else if (lower[0] === 'users' && parts[1]) {
+    await requireSelf(res, principal, decodeURIComponent(parts[1]));
+    rest = lower.slice(2);
+  } else throw unsupported();
+  const offset = parts.length - rest.length;
+  if (rest.length === 1 && rest[0] === 'events') return { calendarId: null };
+  if (rest.length === 2 && rest[0] === 'calendar' && rest[1] === 'events') {
+    return { calendarId: await primaryCalendarId(res, principal.accountId) };
+  }
+  if (rest.length === 3 && rest[0] === 'calendars' && rest[2] === 'events') {
+    const calendarId = decodeURIComponent(parts[offset + 1] ?? '');
+    await ownedCalendar(res.db, principal.accountId, calendarId);
+    return { calendarId };
+  }
+  throw unsupported();
+}
+
+async function requireSelf(res: CoreResources, principal: Principal, user: string): Promise<void> {
+  if (user === principal.accountId) return;
+  const account = await getAccount(res, principal.accountId);
+  if (user.toLowerCase() === account.email.toLowerCase()) return;
+  throw new GraphError(
+    403,
+    'ErrorAccessDenied',
+    'Access is denied. Check credentials and try again.',
+  );
+}
