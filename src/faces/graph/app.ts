@@ -9,6 +9,8 @@ import { authorize } from '../../http/authorize.ts';
 import { bearerToken } from '../../http/read-json.ts';
 import { GraphError, createGraphErrorHandler } from './errors.ts';
 import { subscriptionsRoutes } from './subscriptions-routes.ts';
+import { requireSelf } from './own-user.ts';
+import { userRoutes } from './user-routes.ts';
 
 export interface GraphFaceOptions {
   readonly logger: Logger;
@@ -35,6 +37,13 @@ export function createGraphFace(res: CoreResources, options: GraphFaceOptions) {
   });
 
   app.route('/subscriptions', subscriptionsRoutes(res, options.handshake));
+  const user = userRoutes(res);
+  app.route('/me', user);
+  app.use('/users/:userId/*', async function ownAccountOnly(c, next) {
+    await requireSelf(res, c.get('principal'), decodeURIComponent(c.req.param('userId')));
+    await next();
+  });
+  app.route('/users/:userId', user);
 
   // The last route: a path no route matched gets Graph's own 400, as Graph answers one.
   const unknown = (c: Context) => {

@@ -1,9 +1,9 @@
 import type { CoreResources } from '../../core/resources.ts';
 import type { Principal } from '../../core/accounts.ts';
-import { getAccount } from '../../core/accounts.ts';
 import { ownedCalendar } from '../../core/calendars.ts';
 import { GraphError } from './errors.ts';
 import { primaryCalendarId } from './calendar-ref.ts';
+import { requireSelf } from './own-user.ts';
 
 /** The events a subscription's `resource` names: one calendar's, or all the account's. */
 export interface SubscribedEvents {
@@ -42,15 +42,4 @@ export async function subscribedEvents(
     return { calendarId };
   }
   throw unsupported();
-}
-
-async function requireSelf(res: CoreResources, principal: Principal, user: string): Promise<void> {
-  if (user === principal.accountId) return;
-  const account = await getAccount(res, principal.accountId);
-  if (user.toLowerCase() === account.email.toLowerCase()) return;
-  throw new GraphError(
-    403,
-    'ErrorAccessDenied',
-    'Access is denied. Check credentials and try again.',
-  );
 }
