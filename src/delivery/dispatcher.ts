@@ -219,6 +219,7 @@ export class Dispatcher {
       delivery,
       handle: new RequestHandle(),
       startedAt: performance.now(),
+      timeoutMs: this.#deps.dialects[delivery.channel.dialect]?.timeoutMs,
     };
     this.#inFlight.add(entry);
     entry.task = attemptDelivery(this.#deps, entry, this.#finished);

@@ -6,6 +6,8 @@ export interface InFlight {
   readonly delivery: Delivery;
   readonly handle: RequestHandle;
   readonly startedAt: number;
+  /** Its dialect's own limit, when shorter than the engine's. */
+  readonly timeoutMs?: number | undefined;
   /** Settles once the outcome is among the results. */
   task?: Promise<void>;
 }
@@ -34,12 +36,15 @@ export class InFlightRequests {
     }
   }
 
-  /** Aborts the requests that started (performance.now()) more than `timeoutMs` before `now`. */
+  /**
+   * Aborts the requests that started (performance.now()) more than `timeoutMs` (or their
+   * dialect's shorter limit) before `now`.
+   */
   abortOverdue(now: number, timeoutMs: number): void {
-    const limit = now - timeoutMs;
     for (const entry of this.#byNotification.values()) {
-      if (entry.startedAt < limit) {
-        entry.handle.abort(new Error(`timed out after ${timeoutMs} ms`));
+      const limit = entry.timeoutMs ?? timeoutMs;
+      if (entry.startedAt < now - limit) {
+        entry.handle.abort(new Error(`timed out after ${limit} ms`));
       }
     }
   }

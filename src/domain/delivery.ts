@@ -51,6 +51,13 @@ export type Completion =
       readonly delivery: Delivery;
       readonly attempt: AttemptRecord;
       readonly reason: string;
+    }
+  | {
+      /** Given up on this notification alone: the channel lives on, `notice` is queued. */
+      readonly kind: 'drop';
+      readonly delivery: Delivery;
+      readonly attempt: AttemptRecord;
+      readonly notice: NotificationKind | null;
     };
 
 /** The request a dialect makes of a notification. */

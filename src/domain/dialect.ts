@@ -1,5 +1,5 @@
 import type { ChangeFact } from './change.ts';
-import type { Renderer } from './delivery.ts';
+import type { Delivery, Renderer } from './delivery.ts';
 import type { NotificationKind } from './notification.ts';
 
 /** The notification a change queues for one channel. */
@@ -32,12 +32,25 @@ export interface Dialect<I = unknown> {
   /** Whether a receiver's status code means the notification was delivered. */
   readonly isSuccess: (status: number) => boolean;
   readonly render: Renderer;
+  /** How long a receiver has to answer, when shorter than the engine's timeout (Graph: 3 s). */
+  readonly timeoutMs?: number;
+  /** How long a streak of failures is retried, when shorter than the engine's window. */
+  readonly retryWindowMs?: number;
+  /**
+   * What happens when a notification's failures outlast the retry window. Without it the
+   * channel is closed. A dialect may instead drop that notification, keep the channel, and
+   * queue a notice of what was lost (Graph's `missed` lifecycle notification), or none.
+   */
+  readonly giveUp?: (delivery: Delivery) => { readonly notice: NotificationKind | null };
   /** The dialect's error body, for errors answered before its routes see the request. */
   readonly errorBody: (status: number, message: string) => unknown;
 }
 
 /** What the delivery engine needs of a dialect: how to send, and what counts as received. */
-export type DeliveryDialect = Pick<Dialect, 'render' | 'isSuccess'>;
+export type DeliveryDialect = Pick<
+  Dialect,
+  'render' | 'isSuccess' | 'timeoutMs' | 'retryWindowMs' | 'giveUp'
+>;
 
 /** Registered dialects by name. */
 export type Dialects = ReadonlyMap<string, Dialect>;

@@ -2,7 +2,14 @@ import type { ChangeFact } from '../../domain/change.ts';
 import type { Dialect, PlannedNotification } from '../../domain/dialect.ts';
 import type { GraphInterest } from './interest.ts';
 import { changeTypeOf, graphHearsEvent } from './interest.ts';
-import { calendarEventsPath, changeKind, eventPath } from './notification-kinds.ts';
+import { graphInterestOf } from './interest.ts';
+import {
+  calendarEventsPath,
+  changeKind,
+  eventPath,
+  lifecycleKind,
+  parseKind,
+} from './notification-kinds.ts';
 import { renderGraphNotification } from './notification-renderer.ts';
 import { graphErrorBody } from './errors.ts';
 
@@ -33,7 +40,7 @@ function pathOf(change: ChangeFact): string {
 /**
  * The Microsoft Graph dialect: a validation handshake instead of a first message, then one
  * JSON item per changed event (`created`, `updated`, `deleted`), each carrying the
- * subscription's clientState.
+ * subscription's clientState; lifecycle events go to the lifecycle URL.
  */
 export const graphDialect: Dialect<GraphInterest> = {
   name: 'graph',
@@ -46,6 +53,15 @@ export const graphDialect: Dialect<GraphInterest> = {
   },
   isSuccess: (status) => status >= 200 && status < 300,
   render: renderGraphNotification,
+  // Graph gives a receiver 3 s, retries for up to 4 hours, then drops the notification and
+  // tells the lifecycle URL (if any) that something was missed; the subscription lives on.
+  timeoutMs: 3_000,
+  retryWindowMs: 4 * 60 * 60 * 1000,
+  giveUp(delivery) {
+    const hasLifecycleUrl = graphInterestOf(delivery.channel.interest).lifecycleUrl !== null;
+    const wasLifecycle = parseKind(delivery.kind).type === 'lifecycle';
+    return { notice: hasLifecycleUrl && !wasLifecycle ? lifecycleKind('missed') : null };
+  },
   errorBody: (status, message) =>
     graphErrorBody(status === 413 ? 'RequestEntityTooLarge' : 'InvalidRequest', message),
 };

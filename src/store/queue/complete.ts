@@ -9,7 +9,8 @@ import { inTransaction } from '../transaction.ts';
 import { closeChannels } from '../channel-closing.ts';
 import { ACTIVE } from '../channel-states.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from '../list-lengths.ts';
-import { byLease, headDueNotBefore, stillHeld } from './heads-and-leases.ts';
+import { byLease, headDueAt, headDueNotBefore, stillHeld } from './heads-and-leases.ts';
+import { enqueue } from '../outbox.ts';
 
 const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
   db.insertInto('attempts').values(rows),
@@ -139,6 +140,32 @@ export async function recordCompletions(
         .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
         .where('id', '=', c.delivery.notificationId)
         .where(liveState)
+        .execute();
+    }
+    for (const c of completions) {
+      if (c.kind !== 'drop') continue;
+      // Given up on the head alone: the channel starts afresh with whatever comes next, and
+      // hears `notice` (a dialect's word for what it missed).
+      const channelId = c.delivery.channel.id;
+      const released = await trx
+        .updateTable('channels')
+        .set({ lease_until: null, sending_id: null, failing_since: null })
+        .where('id', '=', channelId)
+        .where('state', '=', ACTIVE)
+        .where('lease_until', '=', c.delivery.leaseUntil)
+        .executeTakeFirst();
+      if (Number(released.numUpdatedRows) === 0) continue;
+      await trx
+        .updateTable('notifications')
+        .set({ state: 'cancelled', attempts: sql`attempts + 1` })
+        .where('id', '=', c.delivery.notificationId)
+        .where(liveState)
+        .execute();
+      if (c.notice !== null) await enqueue(trx, [channelId], c.notice, now);
+      await trx
+        .updateTable('channels')
+        .set({ queue_due_at: headDueAt })
+        .where('id', '=', channelId)
         .execute();
     }
     const closing = completions.filter((c) => c.kind === 'close');
