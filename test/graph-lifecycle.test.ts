@@ -68,3 +68,82 @@ test('a notification failing for 4 hours is dropped and a missed lifecycle event
   const last = hook.requests.filter((r) => r.path === '/hook').at(-1);
   assert.ok(last?.body.includes('"created"'));
 });
+
+test('reauthorizationRequired 15 minutes before expiry, again after a renewal', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 11, 1));
+  h = await startHarness({ listen: true, clock });
+  receiver = await Receiver.start();
+  const hook = receiver;
+  hook.reply = graphReply;
+  const account = await createTestAccount(h.service);
+  const graph = graphClientFor(h.url, account.accessToken);
+  const sub = await graph.subscriptions.post({
+    changeType: 'updated',
+    notificationUrl: `${hook.url}/hook`,
+    lifecycleNotificationUrl: `${hook.url}/life`,
+    resource: 'me/events',
+    expirationDateTime: new Date(clock.now() + HOUR),
+  });
+  const told = () => notificationItems(hook.requests, '/life').map((i) => i.lifecycleEvent);
+  const sweep = async () => {
+    await h!.service.dispatcher.sweepExpiries();
+    await h!.service.dispatcher.runUntilIdle();
+  };
+  clock.advance(44 * 60_000);
+  await sweep();
+  assert.deepEqual(told(), []);
+  clock.advance(2 * 60_000);
+  await sweep();
+  await sweep();
+  assert.deepEqual(told(), ['reauthorizationRequired']);
+  await graph.subscriptions.bySubscriptionId(sub!.id!).patch({
+    expirationDateTime: new Date(clock.now() + 2 * HOUR),
+  });
+  clock.advance(HOUR + 50 * 60_000);
+  await sweep();
+  assert.deepEqual(told(), ['reauthorizationRequired', 'reauthorizationRequired']);
+});
+
+test('deleting the subscribed calendar sends subscriptionRemoved and ends the subscription', async () => {
+  h = await startHarness({ listen: true, start: true });
+  receiver = await Receiver.start();
+  const hook = receiver;
+  hook.reply = graphReply;
+  const account = await createTestAccount(h.service);
+  const graph = graphClientFor(h.url, account.accessToken);
+  const google = (method: string, path: string, body?: unknown) =>
+    fetch(`${h!.url}/calendar/v3${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${account.accessToken}`,
+        'content-type': 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const made = (await (await google('POST', '/calendars', { summary: 'Team' })).json()) as {
+    id: string;
+  };
+  const sub = await graph.subscriptions.post({
+    changeType: 'created,updated,deleted',
+    notificationUrl: `${hook.url}/hook`,
+    lifecycleNotificationUrl: `${hook.url}/life`,
+    resource: `me/calendars/${made.id}/events`,
+    expirationDateTime: new Date(Date.now() + HOUR),
+    clientState: 'team',
+  });
+  assert.equal((await google('DELETE', `/calendars/${made.id}`)).status, 204);
+  await hook.waitFor((rs) => notificationItems(rs, '/life').length > 0);
+  assert.deepEqual(
+    notificationItems(hook.requests, '/life').map((i) => [i.lifecycleEvent, i.clientState]),
+    [['subscriptionRemoved', 'team']],
+  );
+  await h.service.dispatcher.runUntilIdle();
+  const gone = await graph.subscriptions
+    .bySubscriptionId(sub!.id!)
+    .get()
+    .then(
+      () => 200,
+      (err: { responseStatusCode: number }) => err.responseStatusCode,
+    );
+  assert.equal(gone, 404);
+});

@@ -38,6 +38,9 @@ export function classifyOutcome(
   };
   const dialect = rules.dialects[delivery.channel.dialect];
   if (status !== undefined && dialect?.isSuccess(status)) {
+    if (dialect.isFarewell?.(delivery.kind)) {
+      return { kind: 'delivered', delivery, attempt, thenClose: `farewell ${delivery.kind} sent` };
+    }
     return { kind: 'delivered', delivery, attempt };
   }
   if (status === 410) {

@@ -12,6 +12,7 @@ import { claimDue, nextDueAt } from '../store/queue/claim.ts';
 import { recordCompletions } from '../store/queue/complete.ts';
 import { releaseAllLeases, releaseClaims } from '../store/queue/release.ts';
 import { closeExpired } from '../store/channel-closing.ts';
+import { queueExpiryNotices } from '../store/expiry-notices.ts';
 import { inTransaction } from '../store/transaction.ts';
 
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
@@ -261,11 +262,31 @@ export class Dispatcher {
     this.events.emit('recorded', batch);
   }
 
+  /** Dialects that warn before a lifetime ends: their notices, once per lifetime. */
+  async #queueExpiryNotices(): Promise<number> {
+    const { db, clock, dialects } = this.#deps;
+    let queued = 0;
+    for (const [name, dialect] of Object.entries(dialects)) {
+      const notice = dialect.expiryNotice;
+      if (!notice) continue;
+      queued += await inTransaction(db, (trx) =>
+        queueExpiryNotices(trx, { dialect: name, ...notice }, clock.now()),
+      );
+    }
+    return queued;
+  }
+
+  /** Closes what expired and queues expiry notices; tests call it to run the sweep now. */
+  sweepExpiries(): Promise<void> {
+    return this.#closeExpired();
+  }
+
   async #closeExpired(): Promise<void> {
     try {
       const { db, clock } = this.#deps;
       const closed = await inTransaction(db, (trx) => closeExpired(trx, clock.now()));
       this.abortChannels(closed);
+      if ((await this.#queueExpiryNotices()) > 0) this.wake();
     } catch (err) {
       this.#deps.logger.error({ err }, 'closing expired channels failed');
     }

@@ -38,7 +38,13 @@ export interface AttemptRecord {
 
 /** How a finished attempt changes the queue. */
 export type Completion =
-  | { readonly kind: 'delivered'; readonly delivery: Delivery; readonly attempt: AttemptRecord }
+  | {
+      readonly kind: 'delivered';
+      readonly delivery: Delivery;
+      readonly attempt: AttemptRecord;
+      /** The channel ends with this delivery (its dialect's farewell), for this reason. */
+      readonly thenClose?: string;
+    }
   | {
       readonly kind: 'retry';
       readonly delivery: Delivery;

@@ -42,6 +42,17 @@ export interface Dialect<I = unknown> {
    * queue a notice of what was lost (Graph's `missed` lifecycle notification), or none.
    */
   readonly giveUp?: (delivery: Delivery) => { readonly notice: NotificationKind | null };
+  /**
+   * A notice queued once, `beforeMs` before a channel's lifetime ends (and again after each
+   * renewal), for channels whose settings `applies` to (Graph's reauthorizationRequired).
+   */
+  readonly expiryNotice?: {
+    readonly beforeMs: number;
+    readonly kind: NotificationKind;
+    readonly applies: (interest: unknown) => boolean;
+  };
+  /** Whether a delivered notification of this kind ends its channel (a farewell). */
+  readonly isFarewell?: (kind: NotificationKind) => boolean;
   /** The dialect's error body, for errors answered before its routes see the request. */
   readonly errorBody: (status: number, message: string) => unknown;
 }
@@ -49,7 +60,7 @@ export interface Dialect<I = unknown> {
 /** What the delivery engine needs of a dialect: how to send, and what counts as received. */
 export type DeliveryDialect = Pick<
   Dialect,
-  'render' | 'isSuccess' | 'timeoutMs' | 'retryWindowMs' | 'giveUp'
+  'render' | 'isSuccess' | 'timeoutMs' | 'retryWindowMs' | 'giveUp' | 'expiryNotice' | 'isFarewell'
 >;
 
 /** Registered dialects by name. */

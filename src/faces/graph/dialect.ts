@@ -27,6 +27,24 @@ function planOf(change: ChangeFact, kind: string): PlannedNotification {
   return plan;
 }
 
+const SUBSCRIPTION_REMOVED: PlannedNotification = {
+  kind: lifecycleKind('subscriptionRemoved'),
+  withChangeTime: false,
+};
+
+/** A subscription is told to reauthorize this long before it expires. */
+const REAUTHORIZE_BEFORE_MS = 15 * 60 * 1000;
+
+/** The calendar a subscription is limited to was deleted (here, or at its source). */
+function subscribedCalendarRemoved(interest: GraphInterest, change: ChangeFact): boolean {
+  return (
+    change.resource === 'calendar' &&
+    change.removed === true &&
+    interest.calendarId !== null &&
+    interest.calendarId === change.calendarId
+  );
+}
+
 /** The path a change is notified under: the event, or a source batch's whole calendar. */
 function pathOf(change: ChangeFact): string {
   const id = change.resourceId;
@@ -46,6 +64,10 @@ export const graphDialect: Dialect<GraphInterest> = {
   name: 'graph',
   firstMessage: null,
   planFor(interest, change) {
+    if (subscribedCalendarRemoved(interest, change)) {
+      // The subscription can hear nothing more: it says goodbye and ends (see isFarewell).
+      return interest.lifecycleUrl === null ? null : SUBSCRIPTION_REMOVED;
+    }
     if (!graphHearsEvent(interest, change)) return null;
     const changeType = changeTypeOf(change);
     if (!interest.changeTypes.includes(changeType)) return null;
@@ -57,6 +79,12 @@ export const graphDialect: Dialect<GraphInterest> = {
   // tells the lifecycle URL (if any) that something was missed; the subscription lives on.
   timeoutMs: 3_000,
   retryWindowMs: 4 * 60 * 60 * 1000,
+  expiryNotice: {
+    beforeMs: REAUTHORIZE_BEFORE_MS,
+    kind: lifecycleKind('reauthorizationRequired'),
+    applies: (interest) => graphInterestOf(interest).lifecycleUrl !== null,
+  },
+  isFarewell: (kind) => kind === SUBSCRIPTION_REMOVED.kind,
   giveUp(delivery) {
     const hasLifecycleUrl = graphInterestOf(delivery.channel.interest).lifecycleUrl !== null;
     const wasLifecycle = parseKind(delivery.kind).type === 'lifecycle';

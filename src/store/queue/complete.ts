@@ -109,6 +109,12 @@ export async function recordCompletions(
         );
       }
     }
+    // A farewell delivered ends its channel (its lease was released above).
+    for (const c of delivered) {
+      if (c.thenClose !== undefined) {
+        await closeChannels(trx, [c.delivery.channel.id], c.thenClose, now);
+      }
+    }
     for (const c of completions) {
       if (c.kind !== 'retry') continue;
       // The head is the channel's oldest queued notification, so it is next again, at its
