@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Completion, Delivery } from '../domain/delivery.ts';
+import type { BatchRule } from '../domain/dialect.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { RequestHandle } from './http-sender.ts';
 import { KeyedSlots } from '../domain/keyed-slots.ts';
@@ -60,8 +61,14 @@ export class Dispatcher {
   /** Background work runs only between start() and stop(); runUntilIdle() works regardless. */
   #running = false;
 
+  /** Dialects that carry several of a channel's notifications per request. */
+  readonly #batching: ReadonlyMap<string, BatchRule>;
+
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
+    this.#batching = new Map(
+      Object.entries(deps.dialects).flatMap(([name, d]) => (d.batch ? [[name, d.batch]] : [])),
+    );
     this.#perOrigin = new KeyedSlots(deps.limits.maxInFlightPerOrigin, deps.limits.leaseMs / 2);
     const { db, clock, limits } = deps;
     this.#outcomes = new OutcomeWriter({
@@ -177,6 +184,7 @@ export class Dispatcher {
         leaseMs: limits.leaseMs,
         excludeOrigins,
         lockRows: this.#deps.lockClaimedRows,
+        ...(this.#batching.size > 0 ? { batching: this.#batching } : {}),
       });
       total += deliveries.length;
       for (const d of deliveries) this.#dispatch(d);

@@ -1,5 +1,12 @@
 import type { NotificationKind } from './notification.ts';
 
+/** A further notification of the same channel sent in the same request (a batch). */
+export interface BatchedNotification {
+  readonly notificationId: number;
+  readonly kind: NotificationKind;
+  readonly changesSince: number | null;
+}
+
 /** A claimed notification with everything needed to render, sign and send it. */
 export interface Delivery {
   readonly notificationId: number;
@@ -27,6 +34,11 @@ export interface Delivery {
   readonly secrets: readonly string[];
   /** The lease the claim took on the channel; outcomes release only this lease. */
   readonly leaseUntil: number;
+  /**
+   * For a dialect that batches: the channel's next queued notifications, oldest first, sent
+   * in the same request after this one and sharing its outcome. Empty otherwise.
+   */
+  readonly batched?: readonly BatchedNotification[];
 }
 
 export interface AttemptRecord {

@@ -51,16 +51,35 @@ export interface Dialect<I = unknown> {
     readonly kind: NotificationKind;
     readonly applies: (interest: unknown) => boolean;
   };
+  /** Whether one request may carry several of a channel's notifications; unset for one. */
+  readonly batch?: BatchRule;
   /** Whether a delivered notification of this kind ends its channel (a farewell). */
   readonly isFarewell?: (kind: NotificationKind) => boolean;
   /** The dialect's error body, for errors answered before its routes see the request. */
   readonly errorBody: (status: number, message: string) => unknown;
 }
 
+/**
+ * A request carries the channel's head and up to `size - 1` of its next queued notifications
+ * (`Delivery.batched`), in order, while each is `sameRequest` as the head (they go to the
+ * same address, say).
+ */
+export interface BatchRule {
+  readonly size: number;
+  readonly sameRequest: (head: NotificationKind, next: NotificationKind) => boolean;
+}
+
 /** What the delivery engine needs of a dialect: how to send, and what counts as received. */
 export type DeliveryDialect = Pick<
   Dialect,
-  'render' | 'isSuccess' | 'timeoutMs' | 'retryWindowMs' | 'giveUp' | 'expiryNotice' | 'isFarewell'
+  | 'render'
+  | 'isSuccess'
+  | 'timeoutMs'
+  | 'retryWindowMs'
+  | 'giveUp'
+  | 'expiryNotice'
+  | 'isFarewell'
+  | 'batch'
 >;
 
 /** Registered dialects by name. */

@@ -32,6 +32,9 @@ const SUBSCRIPTION_REMOVED: PlannedNotification = {
   withChangeTime: false,
 };
 
+/** Items one notification POST carries at most. */
+export const GRAPH_BATCH_SIZE = 100;
+
 /** A subscription is told to reauthorize this long before it expires. */
 const REAUTHORIZE_BEFORE_MS = 15 * 60 * 1000;
 
@@ -78,6 +81,12 @@ export const graphDialect: Dialect<GraphInterest> = {
   // Graph gives a receiver 3 s, retries for up to 4 hours, then drops the notification and
   // tells the lifecycle URL (if any) that something was missed; the subscription lives on.
   timeoutMs: 3_000,
+  // Changes to a subscription's events that wait together go out together; lifecycle events
+  // go to another URL, so never in a request with changes.
+  batch: {
+    size: GRAPH_BATCH_SIZE,
+    sameRequest: (head, next) => parseKind(head).type === parseKind(next).type,
+  },
   retryWindowMs: 4 * 60 * 60 * 1000,
   expiryNotice: {
     beforeMs: REAUTHORIZE_BEFORE_MS,

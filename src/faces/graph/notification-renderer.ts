@@ -47,10 +47,15 @@ export function graphTarget(delivery: Delivery): string | undefined {
   return graphInterestOf(delivery.channel.interest).lifecycleUrl ?? undefined;
 }
 
-/** Graph's notification POST: a JSON `value` array; clientState is the receiver's check. */
+/**
+ * Graph's notification POST: a JSON `value` array, one item per notification the request
+ * carries (the head and what was batched with it); clientState is the receiver's check.
+ */
 export function renderGraphNotification(delivery: Delivery): RenderedRequest {
   const url = graphTarget(delivery);
-  const body = JSON.stringify({ value: [graphItem(delivery)] });
+  const items = [graphItem(delivery)];
+  for (const b of delivery.batched ?? []) items.push(graphItem({ ...delivery, ...b }));
+  const body = JSON.stringify({ value: items });
   return {
     ...(url === undefined ? {} : { url }),
     headers: { 'content-type': 'application/json; charset=utf-8' },

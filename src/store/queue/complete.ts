@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
-import type { AttemptsTable, Db } from '../schema.ts';
+import type { AttemptsTable, Db, Executor } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type { Completion } from '../../domain/delivery.ts';
 import { lockChannels } from '../channel-locks.ts';
@@ -60,6 +60,36 @@ const releaseDelivered = prepared(
       .where('lease_until', '=', leaseUntil),
 );
 
+/** Every notification a request carried: its head and what was batched with it. */
+function sentIds(completions: readonly Completion[]): number[] {
+  return completions.flatMap((c) => [
+    c.delivery.notificationId,
+    ...(c.delivery.batched ?? []).map((b) => b.notificationId),
+  ]);
+}
+
+/**
+ * Notifications batched with a head that was not delivered go back to the queue behind it;
+ * a change queued meanwhile under the same kind merges into each, as into a retried head.
+ */
+async function requeueBatched(trx: Executor, delivery: Completion['delivery']): Promise<void> {
+  for (const b of delivery.batched ?? []) {
+    await trx
+      .deleteFrom('notifications')
+      .where('channel_id', '=', delivery.channel.id)
+      .where('kind', '=', b.kind)
+      .where('state', '=', PENDING)
+      .where('id', '<>', b.notificationId)
+      .execute();
+    await trx
+      .updateTable('notifications')
+      .set({ state: 'pending' })
+      .where('id', '=', b.notificationId)
+      .where(liveState)
+      .execute();
+  }
+}
+
 /**
  * Writes a batch of finished attempts and their effect on the queue in one transaction. A
  * channel that was delivered to is not sent its next notification before `now + quietMs`.
@@ -95,12 +125,7 @@ export async function recordCompletions(
     for (const batch of chunks(delivered)) {
       for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
         // The head first: the release then finds the channel's next notification.
-        await markDelivered(
-          trx,
-          padToPowerOfTwo(leased.map((c) => c.delivery.notificationId)),
-          now,
-          leaseUntil,
-        );
+        await markDelivered(trx, padToPowerOfTwo(sentIds(leased)), now, leaseUntil);
         await releaseDelivered(
           trx,
           padToPowerOfTwo(leased.map((c) => c.delivery.channel.id)),
@@ -147,6 +172,7 @@ export async function recordCompletions(
         .where('id', '=', c.delivery.notificationId)
         .where(liveState)
         .execute();
+      await requeueBatched(trx, c.delivery);
     }
     for (const c of completions) {
       if (c.kind !== 'drop') continue;
@@ -167,6 +193,8 @@ export async function recordCompletions(
         .where('id', '=', c.delivery.notificationId)
         .where(liveState)
         .execute();
+      // What went with it was only tried for part of the window: it stays queued.
+      await requeueBatched(trx, c.delivery);
       if (c.notice !== null) await enqueue(trx, [channelId], c.notice, now);
       await trx
         .updateTable('channels')
