@@ -71,3 +71,41 @@ test('changes waiting together go out in one POST; a failed batch is retried who
     ['pending', 'pending', 'pending'],
   );
 });
+
+test('subscriptions sharing a notification URL share its POSTs', async () => {
+  h = await startHarness({ listen: true });
+  receiver = await Receiver.start();
+  const hook = receiver;
+  hook.reply = graphReply;
+  const account = await createTestAccount(h.service);
+  const graph = graphClientFor(h.url, account.accessToken);
+  const subscribe = (clientState: string, path: string) =>
+    graph.subscriptions.post({
+      changeType: 'created',
+      notificationUrl: `${hook.url}${path}`,
+      resource: 'me/events',
+      expirationDateTime: new Date(Date.now() + 3_600_000),
+      clientState,
+    });
+  const a = await subscribe('a', '/shared');
+  const b = await subscribe('b', '/shared');
+  await subscribe('c', '/own');
+  await graph.me.events.post(event(9));
+  await h.service.dispatcher.runUntilIdle();
+  const shared = hook.requests.filter(
+    (r) => r.path === '/shared' && validationTokenOf(r) === undefined,
+  );
+  assert.equal(shared.length, 1);
+  const items = notificationItems(hook.requests, '/shared');
+  assert.deepEqual(
+    items.map((i) => [i.subscriptionId, i.clientState]).sort(),
+    [
+      [a?.id, 'a'],
+      [b?.id, 'b'],
+    ].sort(),
+  );
+  assert.deepEqual(
+    notificationItems(hook.requests, '/own').map((i) => i.clientState),
+    ['c'],
+  );
+});

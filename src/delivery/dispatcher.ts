@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Completion, Delivery } from '../domain/delivery.ts';
+import { membersOf } from '../domain/delivery.ts';
 import type { BatchRule } from '../domain/dialect.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { RequestHandle } from './http-sender.ts';
@@ -142,7 +143,16 @@ export class Dispatcher {
     const ids = new Set(channelIds);
     this.#inFlight.abortChannels(ids);
     // Their rows were cancelled with the close; the in-memory copies must not go out either.
-    this.#perOrigin.dropWaiting((delivery) => ids.has(delivery.channel.id));
+    // A shared request waiting for a slot is dropped whole; the other channels' heads in it
+    // go back to the queue.
+    const innocent: Delivery[] = [];
+    this.#perOrigin.dropWaiting((delivery) => {
+      const members = membersOf(delivery);
+      if (!members.some((d) => ids.has(d.channel.id))) return false;
+      innocent.push(...members.filter((d) => !ids.has(d.channel.id)));
+      return true;
+    });
+    if (innocent.length > 0) this.#handBack(innocent);
   }
 
   /** Delivers everything due now, waiting for every outcome; for tests and maintenance. */
@@ -187,7 +197,7 @@ export class Dispatcher {
         ...(this.#batching.size > 0 ? { batching: this.#batching } : {}),
       });
       total += deliveries.length;
-      for (const d of deliveries) this.#dispatch(d);
+      for (const d of this.#shareRequests(deliveries)) this.#dispatch(d);
       // After dispatching: a listener that throws must not strand leased rows unsent.
       this.events.emit('claimed', deliveries.length);
       if (deliveries.length < room) {
@@ -202,6 +212,43 @@ export class Dispatcher {
       }
     }
     return total;
+  }
+
+  /**
+   * Deliveries of a dialect that batches across channels, claimed together and going to the
+   * same address, become one request (up to the dialect's size in notifications): the
+   * first carries the others `alongside`. Everything else goes as it came.
+   */
+  #shareRequests(deliveries: readonly Delivery[]): Delivery[] {
+    if (this.#batching.size === 0) return [...deliveries];
+    const out: Delivery[] = [];
+    const open = new Map<string, { lead: Delivery; others: Delivery[]; size: number }>();
+    const close = (key: string) => {
+      const group = open.get(key);
+      if (!group) return;
+      open.delete(key);
+      out.push(group.others.length > 0 ? { ...group.lead, alongside: group.others } : group.lead);
+    };
+    for (const d of deliveries) {
+      const rule = this.#batching.get(d.channel.dialect);
+      const key = rule?.acrossChannels?.(d) ?? null;
+      if (!rule || key === null) {
+        out.push(d);
+        continue;
+      }
+      const groupKey = `${d.channel.dialect}\n${key}`;
+      const count = 1 + (d.batched?.length ?? 0);
+      const group = open.get(groupKey);
+      if (group && group.size + count <= rule.size) {
+        group.others.push(d);
+        group.size += count;
+        continue;
+      }
+      close(groupKey);
+      open.set(groupKey, { lead: d, others: [], size: count });
+    }
+    for (const key of [...open.keys()]) close(key);
+    return out;
   }
 
   #room(): number {
@@ -234,11 +281,11 @@ export class Dispatcher {
     entry.task = attemptDelivery(this.#deps, entry, this.#finished);
   }
 
-  /** An attempt's outcome is in: its slot goes to the next, its outcome to the writer. */
-  readonly #finished = (entry: InFlight, completion: Completion): void => {
+  /** An attempt's outcome is in: its slot goes to the next, its outcomes to the writer. */
+  readonly #finished = (entry: InFlight, completions: readonly Completion[]): void => {
     this.#inFlight.delete(entry);
     this.#release(entry.delivery.channel.origin);
-    this.#outcomes.add(completion, this.#inFlight.size > 0);
+    for (const completion of completions) this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
     // touches channels still leased, and waiting would leave every slot idle a few ms.
     if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
@@ -253,7 +300,7 @@ export class Dispatcher {
 
   /** Claims not sent go back to the queue (only those whose lease this node still holds). */
   #handBack(deliveries: readonly Delivery[]): void {
-    releaseClaims(this.#deps.db, deliveries).catch((err: unknown) =>
+    releaseClaims(this.#deps.db, deliveries.flatMap(membersOf)).catch((err: unknown) =>
       // Not handed back: the leases run out and the channels are claimed again.
       this.#deps.logger.error({ err, count: deliveries.length }, 'handing back claims failed'),
     );

@@ -1,4 +1,5 @@
 import type { Delivery } from '../domain/delivery.ts';
+import { membersOf } from '../domain/delivery.ts';
 import type { RequestHandle } from './http-sender.ts';
 
 /** A delivery on the wire. */
@@ -31,8 +32,11 @@ export class InFlightRequests {
   /** Aborts the requests of these channels. */
   abortChannels(channelIds: ReadonlySet<string>): void {
     for (const entry of this.#byNotification.values()) {
-      if (channelIds.has(entry.delivery.channel.id))
+      // A request shared by several channels is aborted for any of them: it cannot be
+      // taken back for one alone, and the others are retried.
+      if (membersOf(entry.delivery).some((d) => channelIds.has(d.channel.id))) {
         entry.handle.abort(new Error('channel closed'));
+      }
     }
   }
 

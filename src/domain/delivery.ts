@@ -39,6 +39,16 @@ export interface Delivery {
    * in the same request after this one and sharing its outcome. Empty otherwise.
    */
   readonly batched?: readonly BatchedNotification[];
+  /**
+   * For a dialect that batches across channels: other channels' deliveries to the same
+   * address, claimed together and sent in this same request. Each has its own outcome.
+   */
+  readonly alongside?: readonly Delivery[];
+}
+
+/** A delivery and those sent in its request for other channels. */
+export function membersOf(delivery: Delivery): Delivery[] {
+  return delivery.alongside ? [delivery, ...delivery.alongside] : [delivery];
 }
 
 export interface AttemptRecord {

@@ -67,6 +67,12 @@ export interface Dialect<I = unknown> {
 export interface BatchRule {
   readonly size: number;
   readonly sameRequest: (head: NotificationKind, next: NotificationKind) => boolean;
+  /**
+   * Deliveries of several channels claimed together share one request (up to `size`
+   * notifications in all) when this gives them the same key (their address, say); null
+   * sends a delivery alone. Unset: each channel's request is its own.
+   */
+  readonly acrossChannels?: (delivery: Delivery) => string | null;
 }
 
 /** What the delivery engine needs of a dialect: how to send, and what counts as received. */

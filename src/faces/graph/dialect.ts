@@ -86,6 +86,9 @@ export const graphDialect: Dialect<GraphInterest> = {
   batch: {
     size: GRAPH_BATCH_SIZE,
     sameRequest: (head, next) => parseKind(head).type === parseKind(next).type,
+    // Subscriptions that share a notification URL share its POSTs, as on Graph.
+    acrossChannels: (delivery) =>
+      parseKind(delivery.kind).type === 'change' ? delivery.channel.callbackUrl : null,
   },
   retryWindowMs: 4 * 60 * 60 * 1000,
   expiryNotice: {

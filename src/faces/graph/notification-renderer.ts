@@ -1,4 +1,5 @@
 import type { Delivery, RenderedRequest } from '../../domain/delivery.ts';
+import { membersOf } from '../../domain/delivery.ts';
 import { graphInterestOf } from './interest.ts';
 import { eventIdOf, parseKind } from './notification-kinds.ts';
 import { graphInstant } from './graph-time.ts';
@@ -49,12 +50,16 @@ export function graphTarget(delivery: Delivery): string | undefined {
 
 /**
  * Graph's notification POST: a JSON `value` array, one item per notification the request
- * carries (the head and what was batched with it); clientState is the receiver's check.
+ * carries (each head, what was batched with it, and the heads of other subscriptions to the
+ * same URL sent alongside); each item's clientState is the receiver's check.
  */
 export function renderGraphNotification(delivery: Delivery): RenderedRequest {
   const url = graphTarget(delivery);
-  const items = [graphItem(delivery)];
-  for (const b of delivery.batched ?? []) items.push(graphItem({ ...delivery, ...b }));
+  const items: Record<string, unknown>[] = [];
+  for (const head of membersOf(delivery)) {
+    items.push(graphItem(head));
+    for (const b of head.batched ?? []) items.push(graphItem({ ...head, ...b }));
+  }
   const body = JSON.stringify({ value: items });
   return {
     ...(url === undefined ? {} : { url }),
