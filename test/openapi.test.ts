@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createCronofyFace } from '../src/faces/cronofy/app.ts';
 import { createGoogleFace } from '../src/faces/google/app.ts';
+import { createGraphFace } from '../src/faces/graph/app.ts';
 import { createLogger } from '../src/log.ts';
 import type { CoreResources } from '../src/core/resources.ts';
 
@@ -25,6 +26,13 @@ function servedRoutes(): string[] {
   const faces = [
     ['/v1', createCronofyFace(res, { logger })],
     ['/calendar/v3', createGoogleFace(res, { logger })],
+    [
+      '/v1.0',
+      createGraphFace(res, {
+        logger,
+        handshake: { request: () => Promise.reject(new Error('not used to list routes')) },
+      }),
+    ],
   ] as const;
   const out = new Set<string>();
   for (const [prefix, app] of faces) {
