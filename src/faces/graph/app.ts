@@ -40,7 +40,8 @@ export function createGraphFace(res: CoreResources, options: GraphFaceOptions) {
   const user = userRoutes(res);
   app.route('/me', user);
   app.use('/users/:userId/*', async function ownAccountOnly(c, next) {
-    await requireSelf(res, c.get('principal'), decodeURIComponent(c.req.param('userId')));
+    // Hono has decoded the segment already.
+    await requireSelf(res, c.get('principal'), c.req.param('userId'));
     await next();
   });
   app.route('/users/:userId', user);

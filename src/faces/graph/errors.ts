@@ -88,7 +88,7 @@ function fromCore(error: CoreError): GraphError {
       if (error.detail === 'callback_refused') {
         return GraphError.invalid(`${error.field ?? 'notificationUrl'} ${error.message}.`);
       }
-      return new GraphError(400, 'ErrorInvalidRequest', error.message);
+      return GraphError.invalid(error.message);
   }
 }
 

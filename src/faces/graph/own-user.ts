@@ -18,3 +18,12 @@ export async function requireSelf(
     'Access is denied. Check credentials and try again.',
   );
 }
+
+/** A path segment decoded once; a malformed escape is a bad request, not a crash. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw GraphError.invalid(`Invalid path segment '${segment}'.`);
+  }
+}

@@ -3,7 +3,7 @@ import type { Principal } from '../../core/accounts.ts';
 import { ownedCalendar } from '../../core/calendars.ts';
 import { GraphError } from './errors.ts';
 import { primaryCalendarId } from './calendar-ref.ts';
-import { requireSelf } from './own-user.ts';
+import { decodeSegment, requireSelf } from './own-user.ts';
 
 /** The events a subscription's `resource` names: one calendar's, or all the account's. */
 export interface SubscribedEvents {
@@ -28,7 +28,7 @@ export async function subscribedEvents(
   let rest: string[];
   if (lower[0] === 'me') rest = lower.slice(1);
   else if (lower[0] === 'users' && parts[1]) {
-    await requireSelf(res, principal, decodeURIComponent(parts[1]));
+    await requireSelf(res, principal, decodeSegment(parts[1]));
     rest = lower.slice(2);
   } else throw unsupported();
   const offset = parts.length - rest.length;
@@ -37,7 +37,7 @@ export async function subscribedEvents(
     return { calendarId: await primaryCalendarId(res, principal.accountId) };
   }
   if (rest.length === 3 && rest[0] === 'calendars' && rest[2] === 'events') {
-    const calendarId = decodeURIComponent(parts[offset + 1] ?? '');
+    const calendarId = decodeSegment(parts[offset + 1] ?? '');
     await ownedCalendar(res.db, principal.accountId, calendarId);
     return { calendarId };
   }
