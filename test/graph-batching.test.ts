@@ -109,3 +109,41 @@ test('subscriptions sharing a notification URL share its POSTs', async () => {
     ['c'],
   );
 });
+
+test('changing an occurrence is updated, deleting one is deleted, under the occurrence id', async () => {
+  h = await startHarness({ listen: true });
+  receiver = await Receiver.start();
+  const hook = receiver;
+  hook.reply = graphReply;
+  const account = await createTestAccount(h.service);
+  const graph = graphClientFor(h.url, account.accessToken);
+  await graph.subscriptions.post({
+    changeType: 'created,updated,deleted',
+    notificationUrl: `${hook.url}/occ`,
+    resource: 'me/events',
+    expirationDateTime: new Date(Date.now() + 3_600_000),
+  });
+  const series = await graph.me.events.post({
+    ...event(1),
+    recurrence: {
+      pattern: { type: 'daily', interval: 1 },
+      range: { type: 'numbered', numberOfOccurrences: 3 },
+    },
+  });
+  const page = await graph.me.calendarView.delta.get({
+    queryParameters: { startDateTime: '2026-12-01T00:00:00Z', endDateTime: '2026-12-05T00:00:00Z' },
+  });
+  const [first, second] = (page?.value ?? []).filter((e) => e.seriesMasterId === series?.id);
+  await graph.me.events.byEventId(first!.id!).patch({ subject: 'Moved' });
+  await graph.me.events.byEventId(second!.id!).delete();
+  await h.service.dispatcher.runUntilIdle();
+  const items = notificationItems(hook.requests, '/occ');
+  assert.deepEqual(
+    items.map((i) => [i.changeType, (i.resourceData as { id: string }).id]),
+    [
+      ['created', series?.id],
+      ['updated', first?.id],
+      ['deleted', second?.id],
+    ],
+  );
+});
