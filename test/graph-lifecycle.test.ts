@@ -4,6 +4,7 @@ import type { Harness } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
+import { engines } from './support/postgres.ts';
 import { graphClientFor, graphReply, notificationItems } from './support/graph.ts';
 
 const HOUR = 3_600_000;
@@ -15,94 +16,98 @@ afterEach(async () => {
   await receiver?.close();
 });
 
-test('a notification failing for 4 hours is dropped and a missed lifecycle event sent', async () => {
-  const clock = new ManualClock(Date.UTC(2026, 11, 1));
-  h = await startHarness({ listen: true, clock, random: () => 0.5 });
-  receiver = await Receiver.start();
-  const hook = receiver;
-  // The notification URL passes the handshake, then fails every notification.
-  hook.reply = (r) =>
-    r.path.startsWith('/hook') && !r.path.includes('validationToken')
-      ? { status: 500 }
-      : graphReply(r);
-  const account = await createTestAccount(h.service);
-  const graph = graphClientFor(h.url, account.accessToken);
-  const sub = await graph.subscriptions.post({
-    changeType: 'created',
-    notificationUrl: `${hook.url}/hook`,
-    lifecycleNotificationUrl: `${hook.url}/life`,
-    resource: 'me/events',
-    expirationDateTime: new Date(clock.now() + 72 * HOUR),
-    clientState: 'state-1',
-  });
-  await graph.me.events.post({
-    subject: 'Lost',
-    start: { dateTime: '2026-12-10T09:00:00', timeZone: 'UTC' },
-    end: { dateTime: '2026-12-10T10:00:00', timeZone: 'UTC' },
-  });
-  const start = clock.now();
-  await h.service.dispatcher.runUntilIdle();
-  while (clock.now() - start < 5 * HOUR) {
+for (const engine of engines) {
+  test(`a notification failing for 4 hours is dropped and a missed lifecycle event sent, on ${engine}`, async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1));
+    h = await startHarness({ listen: true, clock, random: () => 0.5, engine });
+    receiver = await Receiver.start();
+    const hook = receiver;
+    // The notification URL passes the handshake, then fails every notification.
+    hook.reply = (r) =>
+      r.path.startsWith('/hook') && !r.path.includes('validationToken')
+        ? { status: 500 }
+        : graphReply(r);
+    const account = await createTestAccount(h.service);
+    const graph = graphClientFor(h.url, account.accessToken);
+    const sub = await graph.subscriptions.post({
+      changeType: 'created',
+      notificationUrl: `${hook.url}/hook`,
+      lifecycleNotificationUrl: `${hook.url}/life`,
+      resource: 'me/events',
+      expirationDateTime: new Date(clock.now() + 72 * HOUR),
+      clientState: 'state-1',
+    });
+    await graph.me.events.post({
+      subject: 'Lost',
+      start: { dateTime: '2026-12-10T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-12-10T10:00:00', timeZone: 'UTC' },
+    });
+    const start = clock.now();
+    await h.service.dispatcher.runUntilIdle();
+    while (clock.now() - start < 5 * HOUR) {
+      clock.advance(60_000);
+      await h.service.dispatcher.runUntilIdle();
+    }
+    const failed = hook.requests.filter((r) => r.path === '/hook').length;
+    assert.ok(failed >= 5, `retried ${failed} times`);
+    const lifecycle = notificationItems(hook.requests, '/life');
+    assert.deepEqual(
+      lifecycle.map((i) => [i.lifecycleEvent, i.subscriptionId, i.clientState]),
+      [['missed', sub?.id, 'state-1']],
+    );
+    assert.equal(lifecycle[0]?.changeType, undefined);
+    // Graph keeps the subscription: it is not closed, and hears later changes.
+    const still = await graph.subscriptions.bySubscriptionId(sub!.id!).get();
+    assert.equal(still?.id, sub?.id);
+    hook.reply = graphReply;
+    await graph.me.events.post({
+      subject: 'Heard',
+      start: { dateTime: '2026-12-11T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-12-11T10:00:00', timeZone: 'UTC' },
+    });
     clock.advance(60_000);
     await h.service.dispatcher.runUntilIdle();
-  }
-  const failed = hook.requests.filter((r) => r.path === '/hook').length;
-  assert.ok(failed >= 5, `retried ${failed} times`);
-  const lifecycle = notificationItems(hook.requests, '/life');
-  assert.deepEqual(
-    lifecycle.map((i) => [i.lifecycleEvent, i.subscriptionId, i.clientState]),
-    [['missed', sub?.id, 'state-1']],
-  );
-  assert.equal(lifecycle[0]?.changeType, undefined);
-  // Graph keeps the subscription: it is not closed, and hears later changes.
-  const still = await graph.subscriptions.bySubscriptionId(sub!.id!).get();
-  assert.equal(still?.id, sub?.id);
-  hook.reply = graphReply;
-  await graph.me.events.post({
-    subject: 'Heard',
-    start: { dateTime: '2026-12-11T09:00:00', timeZone: 'UTC' },
-    end: { dateTime: '2026-12-11T10:00:00', timeZone: 'UTC' },
+    const last = hook.requests.filter((r) => r.path === '/hook').at(-1);
+    assert.ok(last?.body.includes('"created"'));
   });
-  clock.advance(60_000);
-  await h.service.dispatcher.runUntilIdle();
-  const last = hook.requests.filter((r) => r.path === '/hook').at(-1);
-  assert.ok(last?.body.includes('"created"'));
-});
+}
 
-test('reauthorizationRequired 15 minutes before expiry, again after a renewal', async () => {
-  const clock = new ManualClock(Date.UTC(2026, 11, 1));
-  h = await startHarness({ listen: true, clock });
-  receiver = await Receiver.start();
-  const hook = receiver;
-  hook.reply = graphReply;
-  const account = await createTestAccount(h.service);
-  const graph = graphClientFor(h.url, account.accessToken);
-  const sub = await graph.subscriptions.post({
-    changeType: 'updated',
-    notificationUrl: `${hook.url}/hook`,
-    lifecycleNotificationUrl: `${hook.url}/life`,
-    resource: 'me/events',
-    expirationDateTime: new Date(clock.now() + HOUR),
+for (const engine of engines) {
+  test(`reauthorizationRequired 15 minutes before expiry, again after a renewal, on ${engine}`, async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1));
+    h = await startHarness({ listen: true, clock, engine });
+    receiver = await Receiver.start();
+    const hook = receiver;
+    hook.reply = graphReply;
+    const account = await createTestAccount(h.service);
+    const graph = graphClientFor(h.url, account.accessToken);
+    const sub = await graph.subscriptions.post({
+      changeType: 'updated',
+      notificationUrl: `${hook.url}/hook`,
+      lifecycleNotificationUrl: `${hook.url}/life`,
+      resource: 'me/events',
+      expirationDateTime: new Date(clock.now() + HOUR),
+    });
+    const told = () => notificationItems(hook.requests, '/life').map((i) => i.lifecycleEvent);
+    const sweep = async () => {
+      await h!.service.dispatcher.sweepExpiries();
+      await h!.service.dispatcher.runUntilIdle();
+    };
+    clock.advance(44 * 60_000);
+    await sweep();
+    assert.deepEqual(told(), []);
+    clock.advance(2 * 60_000);
+    await sweep();
+    await sweep();
+    assert.deepEqual(told(), ['reauthorizationRequired']);
+    await graph.subscriptions.bySubscriptionId(sub!.id!).patch({
+      expirationDateTime: new Date(clock.now() + 2 * HOUR),
+    });
+    clock.advance(HOUR + 50 * 60_000);
+    await sweep();
+    assert.deepEqual(told(), ['reauthorizationRequired', 'reauthorizationRequired']);
   });
-  const told = () => notificationItems(hook.requests, '/life').map((i) => i.lifecycleEvent);
-  const sweep = async () => {
-    await h!.service.dispatcher.sweepExpiries();
-    await h!.service.dispatcher.runUntilIdle();
-  };
-  clock.advance(44 * 60_000);
-  await sweep();
-  assert.deepEqual(told(), []);
-  clock.advance(2 * 60_000);
-  await sweep();
-  await sweep();
-  assert.deepEqual(told(), ['reauthorizationRequired']);
-  await graph.subscriptions.bySubscriptionId(sub!.id!).patch({
-    expirationDateTime: new Date(clock.now() + 2 * HOUR),
-  });
-  clock.advance(HOUR + 50 * 60_000);
-  await sweep();
-  assert.deepEqual(told(), ['reauthorizationRequired', 'reauthorizationRequired']);
-});
+}
 
 test('deleting the subscribed calendar sends subscriptionRemoved and ends the subscription', async () => {
   h = await startHarness({ listen: true, start: true });
