@@ -38,8 +38,12 @@ export function classifyOutcome(
   };
   const dialect = rules.dialects[delivery.channel.dialect];
   if (status !== undefined && dialect?.isSuccess(status)) {
-    if (dialect.isFarewell?.(delivery.kind)) {
-      return { kind: 'delivered', delivery, attempt, thenClose: `farewell ${delivery.kind} sent` };
+    // A farewell ends the channel, whether it went as the head or batched behind it.
+    const farewell = [delivery.kind, ...(delivery.batched ?? []).map((b) => b.kind)].find((kind) =>
+      dialect.isFarewell?.(kind),
+    );
+    if (farewell !== undefined) {
+      return { kind: 'delivered', delivery, attempt, thenClose: `farewell ${farewell} sent` };
     }
     return { kind: 'delivered', delivery, attempt };
   }
