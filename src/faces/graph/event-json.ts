@@ -57,9 +57,8 @@ export function graphEventJson(row: EventRow, type: GraphEventType, ctx: EventJs
     type === 'seriesMaster' && row.recurrence_json
       ? patternOf(
           JSON.parse(row.recurrence_json) as string[],
-          'date' in start
-            ? start.date
-            : dateTimeIn(Number(row.start_at), ctx.zone).dateTime.slice(0, 10),
+          // The range starts on the series' first day as its own clock reads it.
+          'date' in start ? start.date : start.dateTime.slice(0, 10),
           zoneOf(start),
         )
       : null;
