@@ -154,6 +154,13 @@ describe('Graph subscriptions through @microsoft/msgraph-sdk', () => {
     assert.equal(rawList.value.find((s) => s.id === id)?.clientState, null);
     assert.equal(listed.resource, sub?.resource);
     await graph.subscriptions.bySubscriptionId(id).reauthorize.post();
+    // Paged: one a page here, the next page through the absolute nextLink.
+    const first = await graph.subscriptions.get({ queryParameters: { top: 1 } });
+    assert.equal(first?.value?.length, 1);
+    assert.ok(first?.odataNextLink?.startsWith(`${h.url}/v1.0/subscriptions?`));
+    const second = await graph.subscriptions.withUrl(first!.odataNextLink!).get();
+    assert.ok((second?.value?.length ?? 0) >= 1);
+    assert.notEqual(second?.value?.[0]?.id, first?.value?.[0]?.id);
 
     await graph.subscriptions.bySubscriptionId(id).delete();
     const gone = await failure(graph.subscriptions.bySubscriptionId(id).get());

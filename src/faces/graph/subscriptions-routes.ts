@@ -8,6 +8,12 @@ import { graphDialect } from './dialect.ts';
 import { parseBody, subscriptionBodySchema, subscriptionPatchSchema } from './schemas.ts';
 import { subscriptionJson } from './subscription-json.ts';
 import { changeSubscription, createSubscription, ownSubscription } from './subscriptions.ts';
+import { GraphError } from './errors.ts';
+import { linkTo, odataParam, pageSize } from './odata-params.ts';
+
+const LIST = 'graph-subscriptions';
+/** Subscriptions a list page holds at most. */
+const LIST_PAGE = 100;
 
 /** `/subscriptions`: create (after the handshake), list, read, renew, delete, reauthorize. */
 export function subscriptionsRoutes(res: CoreResources, http: HandshakeHttp) {
@@ -27,13 +33,34 @@ export function subscriptionsRoutes(res: CoreResources, http: HandshakeHttp) {
   });
 
   app.get('/', async (c) => {
-    const channels = await listChannels(res, {
-      ...c.get('principal'),
-      dialect: graphDialect.name,
-    });
+    const principal = c.get('principal');
+    const channels = await listChannels(res, { ...principal, dialect: graphDialect.name });
+    // Pages of live subscriptions in creation order; a page token holds where to go on.
+    const token = odataParam(c, '$skiptoken');
+    let from = 0;
+    if (token !== undefined) {
+      const state = res.tokens.open<{ a: string; from: number }>(LIST, token);
+      if (state?.a !== principal.accountId) {
+        throw GraphError.invalid('The $skiptoken is not valid.');
+      }
+      from = state.from;
+    }
+    const size = pageSize(c, LIST_PAGE, LIST_PAGE);
+    const page = channels.slice(from, from + size);
+    const more = from + size < channels.length;
     return c.json({
       '@odata.context': context(''),
-      value: channels.map((ch) => subscriptionJson(ch, { clientState: false })),
+      ...(more
+        ? {
+            '@odata.nextLink': linkTo(
+              res,
+              c,
+              '$skiptoken',
+              res.tokens.seal(LIST, { a: principal.accountId, from: from + size }),
+            ),
+          }
+        : {}),
+      value: page.map((ch) => subscriptionJson(ch, { clientState: false })),
     });
   });
 
