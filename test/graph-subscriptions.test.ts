@@ -158,7 +158,7 @@ describe('Graph subscriptions through @microsoft/msgraph-sdk', () => {
     const first = await graph.subscriptions.get({ queryParameters: { top: 1 } });
     assert.equal(first?.value?.length, 1);
     assert.ok(first?.odataNextLink?.startsWith(`${h.url}/v1.0/subscriptions?`));
-    const second = await graph.subscriptions.withUrl(first!.odataNextLink!).get();
+    const second = await graph.subscriptions.withUrl(first.odataNextLink!).get();
     assert.ok((second?.value?.length ?? 0) >= 1);
     assert.notEqual(second?.value?.[0]?.id, first?.value?.[0]?.id);
 
