@@ -5,6 +5,9 @@ import { createTestAccount, startHarness } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { engines } from './support/postgres.ts';
+import { FakeCaldav } from './support/fake-caldav.ts';
+import { eventIcs } from './support/ical-stand-in.ts';
+import { callApi, settleSources } from './support/api.ts';
 import { graphClientFor, graphReply, notificationItems } from './support/graph.ts';
 
 const HOUR = 3_600_000;
@@ -151,4 +154,63 @@ test('deleting the subscribed calendar sends subscriptionRemoved and ends the su
       (err: { responseStatusCode: number }) => err.responseStatusCode,
     );
   assert.equal(gone, 404);
+});
+
+test('a source whose server refuses its credentials removes the subscriptions to its calendar', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 11, 6, 9));
+  h = await startHarness({ listen: true, clock });
+  receiver = await Receiver.start();
+  const hook = receiver;
+  hook.reply = graphReply;
+  const fake = await FakeCaldav.start('sync');
+  try {
+    fake.put('one.ics', eventIcs('one@test', 'One'));
+    const account = await createTestAccount(h.service);
+    const call = (method: string, path: string, body?: unknown) =>
+      callApi<{ source?: { source_id: string; calendar_ids: string[] } }>(
+        h!.service,
+        account.accessToken,
+        method,
+        path,
+        body,
+      );
+    const made = await call('POST', '/v1/sources', {
+      provider: 'caldav',
+      url: fake.homeUrl,
+      username: 'ada',
+      password: 'secret',
+    });
+    assert.equal(made.status, 201);
+    await settleSources(h.service, clock);
+    const calendarId = made.json.source!.calendar_ids[0]!;
+    const graph = graphClientFor(h.url, account.accessToken);
+    const scoped = await graph.subscriptions.post({
+      changeType: 'updated',
+      notificationUrl: `${hook.url}/hook`,
+      lifecycleNotificationUrl: `${hook.url}/life`,
+      resource: `me/calendars/${calendarId}/events`,
+      expirationDateTime: new Date(clock.now() + HOUR),
+    });
+    const wide = await graph.subscriptions.post({
+      changeType: 'updated',
+      notificationUrl: `${hook.url}/hook`,
+      lifecycleNotificationUrl: `${hook.url}/life`,
+      resource: 'me/events',
+      expirationDateTime: new Date(clock.now() + HOUR),
+    });
+    fake.onRequest = () => ({ status: 401, headers: { 'www-authenticate': 'Basic' } });
+    assert.equal(
+      (await call('POST', `/v1/sources/${made.json.source!.source_id}/poll`)).status,
+      202,
+    );
+    await settleSources(h.service, clock);
+    assert.deepEqual(
+      notificationItems(hook.requests, '/life').map((i) => [i.lifecycleEvent, i.subscriptionId]),
+      [['subscriptionRemoved', scoped?.id]],
+    );
+    const ids = (await graph.subscriptions.get())?.value?.map((s) => s.id);
+    assert.deepEqual(ids, [wide?.id]);
+  } finally {
+    await fake.close();
+  }
 });

@@ -38,12 +38,23 @@ export const GRAPH_BATCH_SIZE = 100;
 /** A subscription is told to reauthorize this long before it expires. */
 const REAUTHORIZE_BEFORE_MS = 15 * 60 * 1000;
 
-/** The calendar a subscription is limited to was deleted (here, or at its source). */
+/**
+ * The calendar a subscription is limited to was deleted (here, or at its source), or the
+ * source it mirrors was disconnected (its server refused the credentials).
+ */
 function subscribedCalendarRemoved(interest: GraphInterest, change: ChangeFact): boolean {
+  if (interest.calendarId === null) return false;
+  if (change.resource === 'profile') {
+    return (
+      change.profileEvent === 'disconnected' &&
+      interest.profileId !== undefined &&
+      interest.profileId !== null &&
+      interest.profileId === change.resourceId
+    );
+  }
   return (
     change.resource === 'calendar' &&
     change.removed === true &&
-    interest.calendarId !== null &&
     interest.calendarId === change.calendarId
   );
 }

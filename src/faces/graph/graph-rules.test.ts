@@ -59,6 +59,17 @@ test('a deleted calendar removes the subscriptions limited to it, with a lifecyc
   assert.equal(graphDialect.planFor(scoped, removed)?.kind, 'lifecycle subscriptionRemoved');
   assert.equal(graphDialect.planFor({ ...scoped, lifecycleUrl: null }, removed), null);
   assert.equal(graphDialect.planFor(interest({ lifecycleUrl: 'https://x/life' }), removed), null);
+  const disconnected = change({
+    resource: 'profile',
+    calendarId: null,
+    resourceId: 'pro_1',
+    profileEvent: 'disconnected',
+  });
+  assert.equal(
+    graphDialect.planFor({ ...scoped, profileId: 'pro_1' }, disconnected)?.kind,
+    'lifecycle subscriptionRemoved',
+  );
+  assert.equal(graphDialect.planFor({ ...scoped, profileId: 'pro_2' }, disconnected), null);
   assert.ok(graphDialect.isFarewell?.('lifecycle subscriptionRemoved'));
   assert.ok(!graphDialect.isFarewell?.('lifecycle missed'));
 });

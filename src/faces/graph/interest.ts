@@ -12,6 +12,11 @@ export interface GraphInterest {
   readonly accountId: string;
   /** Only this calendar's events; null for every calendar of the account. */
   readonly calendarId: string | null;
+  /**
+   * The profile (a source, or the account's own) that calendar belongs to: if that source is
+   * disconnected, the subscription can hear nothing more. Null for an account-wide one.
+   */
+  readonly profileId?: string | null;
   readonly changeTypes: readonly GraphChangeType[];
   /** Where lifecycle notifications go (validated like the notification URL); null for none. */
   readonly lifecycleUrl: string | null;

@@ -8,6 +8,8 @@ import { decodeSegment, requireSelf } from './own-user.ts';
 /** The events a subscription's `resource` names: one calendar's, or all the account's. */
 export interface SubscribedEvents {
   readonly calendarId: string | null;
+  /** The profile the one calendar belongs to. */
+  readonly profileId: string | null;
 }
 
 /**
@@ -32,14 +34,16 @@ export async function subscribedEvents(
     rest = lower.slice(2);
   } else throw unsupported();
   const offset = parts.length - rest.length;
-  if (rest.length === 1 && rest[0] === 'events') return { calendarId: null };
+  if (rest.length === 1 && rest[0] === 'events') return { calendarId: null, profileId: null };
+  const one = async (calendarId: string) => {
+    const calendar = await ownedCalendar(res.db, principal.accountId, calendarId);
+    return { calendarId, profileId: calendar.profile_id };
+  };
   if (rest.length === 2 && rest[0] === 'calendar' && rest[1] === 'events') {
-    return { calendarId: await primaryCalendarId(res, principal.accountId) };
+    return one(await primaryCalendarId(res, principal.accountId));
   }
   if (rest.length === 3 && rest[0] === 'calendars' && rest[2] === 'events') {
-    const calendarId = decodeSegment(parts[offset + 1] ?? '');
-    await ownedCalendar(res.db, principal.accountId, calendarId);
-    return { calendarId };
+    return one(decodeSegment(parts[offset + 1] ?? ''));
   }
   throw unsupported();
 }

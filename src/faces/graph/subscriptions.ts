@@ -55,7 +55,7 @@ export async function createSubscription(
   }
   const now = res.clock.now();
   const expiresAt = subscriptionExpiry(body.expirationDateTime, now);
-  const { calendarId } = await subscribedEvents(res, principal, body.resource);
+  const { calendarId, profileId } = await subscribedEvents(res, principal, body.resource);
   const lifecycleUrl = body.lifecycleNotificationUrl ?? null;
   await checkAddress(res, body.notificationUrl, 'notificationUrl');
   if (lifecycleUrl !== null) await checkAddress(res, lifecycleUrl, 'lifecycleNotificationUrl');
@@ -68,6 +68,7 @@ export async function createSubscription(
     resource: body.resource,
     accountId: principal.accountId,
     calendarId,
+    profileId,
     changeTypes,
     lifecycleUrl,
     tlsVersion: body.latestSupportedTlsVersion ?? 'v1_2',
