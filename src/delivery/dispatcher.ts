@@ -15,6 +15,7 @@ import { recordCompletions } from '../store/queue/complete.ts';
 import { releaseAllLeases, releaseClaims } from '../store/queue/release.ts';
 import { closeExpired } from '../store/channel-closing.ts';
 import { queueExpiryNotices } from '../store/expiry-notices.ts';
+import { shareRequests } from './shared-requests.ts';
 import { inTransaction } from '../store/transaction.ts';
 
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
@@ -197,7 +198,7 @@ export class Dispatcher {
         ...(this.#batching.size > 0 ? { batching: this.#batching } : {}),
       });
       total += deliveries.length;
-      for (const d of this.#shareRequests(deliveries)) this.#dispatch(d);
+      for (const d of shareRequests(deliveries, this.#batching)) this.#dispatch(d);
       // After dispatching: a listener that throws must not strand leased rows unsent.
       this.events.emit('claimed', deliveries.length);
       if (deliveries.length < room) {
@@ -212,43 +213,6 @@ export class Dispatcher {
       }
     }
     return total;
-  }
-
-  /**
-   * Deliveries of a dialect that batches across channels, claimed together and going to the
-   * same address, become one request (up to the dialect's size in notifications): the
-   * first carries the others `alongside`. Everything else goes as it came.
-   */
-  #shareRequests(deliveries: readonly Delivery[]): Delivery[] {
-    if (this.#batching.size === 0) return [...deliveries];
-    const out: Delivery[] = [];
-    const open = new Map<string, { lead: Delivery; others: Delivery[]; size: number }>();
-    const close = (key: string) => {
-      const group = open.get(key);
-      if (!group) return;
-      open.delete(key);
-      out.push(group.others.length > 0 ? { ...group.lead, alongside: group.others } : group.lead);
-    };
-    for (const d of deliveries) {
-      const rule = this.#batching.get(d.channel.dialect);
-      const key = rule?.acrossChannels?.(d) ?? null;
-      if (!rule || key === null) {
-        out.push(d);
-        continue;
-      }
-      const groupKey = `${d.channel.dialect}\n${key}`;
-      const count = 1 + (d.batched?.length ?? 0);
-      const group = open.get(groupKey);
-      if (group && group.size + count <= rule.size) {
-        group.others.push(d);
-        group.size += count;
-        continue;
-      }
-      close(groupKey);
-      open.set(groupKey, { lead: d, others: [], size: count });
-    }
-    for (const key of [...open.keys()]) close(key);
-    return out;
   }
 
   #room(): number {
