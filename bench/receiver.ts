@@ -1,6 +1,7 @@
 /**
  * The webhook receiver, run in its own process (forked with IPC). Two ports: `ok` answers
- * every POST at once (paths `/slow/...` answer after 1 s and keep their bodies), `hang`
+ * every POST at once (paths `/slow/...` answer after 1 s and keep their bodies; paths
+ * `/items/...` count the items of a Graph notification's `value`, not requests), `hang`
  * accepts connections and never answers. It records the arrival time of each request, and a
  * baseline request's `x-sent-at` header gives its one-way latency directly.
  */
@@ -73,12 +74,12 @@ function send(msg: ReceiverMessage): void {
   process.send?.(msg);
 }
 
-function record(req: IncomingMessage, at: number, body: string | undefined): void {
+function record(req: IncomingMessage, at: number, body: string | undefined, items = 1): void {
   const path = req.url ?? '';
   const prefix = prefixOf(path);
   const b = bucket(prefix);
   if (b.count === 0) b.first = at;
-  b.count++;
+  b.count += items;
   b.last = at;
   const sentAt = req.headers['x-sent-at'];
   if (typeof sentAt === 'string') b.latencies.push(at - Number(sentAt));
@@ -98,6 +99,16 @@ const ok = createServer((req, res) => {
     req.on('end', () => {
       record(req, wallNow(), Buffer.concat(chunks).toString('utf8'));
       setTimeout(() => res.writeHead(200).end(), 1000);
+    });
+    return;
+  }
+  if (req.url?.startsWith('/items/')) {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { value: unknown[] };
+      record(req, wallNow(), undefined, body.value.length);
+      res.writeHead(202, { 'content-length': '0' }).end();
     });
     return;
   }

@@ -106,6 +106,14 @@ console.log(
   `calpush bench (${quick ? 'quick, 1/10 size' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
     `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 );
+/** Scenario 1's Graph half: its notifications per second against the Cronofy half's. */
+function reportGraphShare({ cronofy, graph }: { cronofy: number; graph: number }): void {
+  const target = '≥ 1.0 × Cronofy half';
+  ctx.report(
+    figure('1 throughput', 'Graph notifications/s', '/s', graph, cronofy, target, graph >= cronofy),
+  );
+}
+
 async function runScenarios(): Promise<void> {
   let scenario1: number | null = null;
   let rawLimit: number | null = null;
@@ -148,6 +156,16 @@ async function runScenarios(): Promise<void> {
         `baseline is scenario 1's rate; raw limit ${fmt(r.baseline)}/s, ratio ${fmt(r.rate / r.baseline, 2)}`,
       ),
     );
+  }
+  if (want(1)) {
+    console.log('1 throughput with Graph: half the channels Graph subscriptions on one URL');
+    const r = await throughput(ctx, {
+      hangShare: 0,
+      tag: 'thx',
+      graphShare: 0.5,
+      baseline: rawLimit ?? 0,
+    });
+    if (r.byDialect) reportGraphShare(r.byDialect);
   }
   if (want(2)) {
     console.log(

@@ -8,6 +8,7 @@ import type { Store } from '../src/store/store.ts';
 import type { CoreResources } from '../src/core/resources.ts';
 import type { ChannelsTable } from '../src/store/schema.ts';
 import type { CronofyInterest } from '../src/faces/cronofy/interest.ts';
+import type { GraphInterest } from '../src/faces/graph/interest.ts';
 import { openStore } from '../src/store/store.ts';
 import { separateWrites } from '../src/store/write-batcher.ts';
 import type { Write } from '../src/store/write-batcher.ts';
@@ -173,6 +174,52 @@ export async function insertChannels(
           callbackUrl: s.callbackUrl,
           interest,
           requestKey: JSON.stringify([s.callbackUrl, s.calendarIds ?? null, false]),
+          now,
+        });
+      });
+      await trx.insertInto('channels').values(rows).execute();
+    }
+  });
+  return ids;
+}
+
+/**
+ * Graph subscriptions to every event of their accounts, inserted as the Graph face stores
+ * them (the validation handshake is the face's, before a row exists; it is not measured).
+ */
+export async function insertGraphSubscriptions(
+  b: BenchStore,
+  specs: readonly ChannelSpec[],
+  tag: string,
+): Promise<string[]> {
+  const now = Date.now();
+  const ids: string[] = [];
+  await b.store.db.transaction().execute(async (trx) => {
+    let n = 0;
+    for (const batch of chunks(specs, 1000)) {
+      const rows: ChannelsTable[] = batch.map((s) => {
+        const id = `sub_${tag}${n++}`;
+        ids.push(id);
+        const interest: GraphInterest = {
+          dialect: 'graph',
+          resource: 'me/events',
+          accountId: s.accountId,
+          calendarId: null,
+          changeTypes: ['created', 'updated', 'deleted'],
+          lifecycleUrl: null,
+          tlsVersion: 'v1_2',
+        };
+        return activeChannelRow({
+          id,
+          clientId: b.clientId,
+          accountId: s.accountId,
+          dialect: 'graph',
+          publicId: id,
+          callbackUrl: s.callbackUrl,
+          interest,
+          // Sealed as the face seals a subscription's clientState.
+          sealedToken: b.core.secrets.seal('bench-client-state'),
+          expiresAt: now + 3 * 86_400_000,
           now,
         });
       });

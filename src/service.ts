@@ -22,6 +22,7 @@ import type { Dialect, Dialects } from './domain/dialect.ts';
 import type { DeliveryDialects } from './delivery/notification-request.ts';
 import { cronofyDialect } from './faces/cronofy/dialect.ts';
 import { googleDialect } from './faces/google/dialect.ts';
+import { graphDialect } from './faces/graph/dialect.ts';
 import { createCronofyFace } from './faces/cronofy/app.ts';
 import { createCronofyOAuth, oauthErrorBody } from './faces/cronofy/oauth-app.ts';
 import { createGoogleFace } from './faces/google/app.ts';
@@ -33,7 +34,9 @@ import { createOutboundHttp } from './net/outbound-http.ts';
 import { createSecretBox } from './core/secret-box.ts';
 import { loadSecretKeys } from './core/secret-keys.ts';
 import { DeliverySecrets } from './delivery/delivery-secrets.ts';
-import { addressGuard } from './net/safe-lookup.ts';
+import { NO_EXCEPTIONS, addressGuard } from './net/safe-lookup.ts';
+import { createGraphFace } from './faces/graph/app.ts';
+import { HANDSHAKE_TIMEOUT_MS } from './faces/graph/handshake.ts';
 import { isPublicAddress } from './domain/address-policy.ts';
 import { isIP } from 'node:net';
 import { SourceScheduler } from './sources/scheduler.ts';
@@ -68,7 +71,7 @@ export interface Service {
 }
 
 /** Every wire dialect calpush speaks: each face's own module, registered here alone. */
-export const registeredDialects: readonly Dialect[] = [cronofyDialect, googleDialect];
+export const registeredDialects: readonly Dialect[] = [cronofyDialect, googleDialect, graphDialect];
 
 /** The dialects by name, as the core looks them up. */
 export function dialectsByName(): Dialects {
@@ -167,6 +170,16 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     connectionsPerOrigin: config.sources.perHost,
     headers: { 'user-agent': 'calpush' },
   });
+  // Graph's validation handshake reaches receivers under the same address rules as delivery:
+  // public addresses only outside dev mode, checked at connect time.
+  const handshake = createOutboundHttp({
+    dev: config.dev,
+    exceptions: NO_EXCEPTIONS,
+    timeoutMs: HANDSHAKE_TIMEOUT_MS,
+    maxBodyBytes: 64 * 1024,
+    connectionsPerOrigin: 4,
+    headers: { 'user-agent': 'calpush' },
+  });
   // The scheduler is built on the core it polls through; the core only signals it.
   const sourcesDue = new EventEmitter<{ due: [] }>();
   const core: CoreResources = {
@@ -231,6 +244,11 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       app: createGoogleFace(core, { rateLimit, logger }),
       errorBody: googleDialect.errorBody,
     },
+    {
+      prefix: '/v1.0',
+      app: createGraphFace(core, { rateLimit, logger, handshake }),
+      errorBody: graphDialect.errorBody,
+    },
   ];
   const app = createRootApp({
     bodyLimitBytes: config.http.bodyLimitBytes,
@@ -270,6 +288,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       if (started) await dispatcher.stop();
       await sender.close();
       await outbound.close();
+      await handshake.close();
       await store.close();
     },
   };

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { createCronofyFace } from '../src/faces/cronofy/app.ts';
 import { createGoogleFace } from '../src/faces/google/app.ts';
 import { createCronofyOAuth } from '../src/faces/cronofy/oauth-app.ts';
+import { createGraphFace } from '../src/faces/graph/app.ts';
 import { createLogger } from '../src/log.ts';
 import type { CoreResources } from '../src/core/resources.ts';
 
@@ -27,6 +28,13 @@ function servedRoutes(): string[] {
     ['/v1', createCronofyFace(res, { logger })],
     ['/oauth', createCronofyOAuth(res, { logger })],
     ['/calendar/v3', createGoogleFace(res, { logger })],
+    [
+      '/v1.0',
+      createGraphFace(res, {
+        logger,
+        handshake: { request: () => Promise.reject(new Error('not used to list routes')) },
+      }),
+    ],
   ] as const;
   const out = new Set<string>();
   for (const [prefix, app] of faces) {

@@ -138,8 +138,9 @@ export async function openChannel(
   const rules = { dev: res.dev, ...request.callback };
   const url = checkCallbackUrl(request.callbackUrl, rules);
   await checkCallbackHost(url, rules, res.resolveHost ?? systemResolveHost);
-  const firstMessage = res.dialects.get(request.dialect)?.firstMessage;
-  if (firstMessage === undefined) throw new Error(`no dialect ${request.dialect} is registered`);
+  const dialect = res.dialects.get(request.dialect);
+  if (!dialect) throw new Error(`no dialect ${request.dialect} is registered`);
+  const { firstMessage } = dialect;
   const now = request.now ?? res.clock.now();
   const opened = await res.write(async (trx) => {
     if (request.requestKey !== undefined) {
@@ -172,10 +173,10 @@ export async function openChannel(
     });
     await trx.insertInto('channels').values(row).execute();
     // A channel created in this transaction has nothing on the wire.
-    await enqueue(trx, [id], firstMessage, now, null, []);
+    if (firstMessage !== null) await enqueue(trx, [id], firstMessage, now, null, []);
     return { channel: toChannelView(row, res.secrets), created: true };
   });
-  if (opened.created) res.notifyQueued();
+  if (opened.created && firstMessage !== null) res.notifyQueued();
   return opened.channel;
 }
 
@@ -274,6 +275,55 @@ export async function findChannel(
   if (where.publicId !== undefined) query = query.where('public_id', '=', where.publicId);
   const row = await query.executeTakeFirst();
   return row ? toChannelView(row, res.secrets) : undefined;
+}
+
+/** What a dialect may change on a live channel: its lifetime, where it is delivered. */
+export interface ChannelChange {
+  readonly expiresAt?: number;
+  /** A new callback URL, checked as `openChannel` checks one. */
+  readonly callback?: {
+    readonly url: string;
+    readonly requireHttps: boolean;
+    readonly field: string;
+  };
+}
+
+/**
+ * Renews a live channel or points it elsewhere (Graph's PATCH of a subscription). What is
+ * queued stays queued and goes to the new URL; a request already on the wire finishes.
+ * Returns undefined when no live channel has this id.
+ */
+export async function changeChannel(
+  res: CoreResources,
+  channelId: string,
+  change: ChannelChange,
+): Promise<ChannelView | undefined> {
+  const set: { expires_at?: number; callback_url?: string; origin?: string } = {};
+  if (change.callback) {
+    const rules = { dev: res.dev, ...change.callback };
+    const url = checkCallbackUrl(change.callback.url, rules);
+    await checkCallbackHost(url, rules, res.resolveHost ?? systemResolveHost);
+    set.callback_url = change.callback.url;
+    set.origin = originOf(url);
+  }
+  if (change.expiresAt !== undefined) set.expires_at = change.expiresAt;
+  return res.write(async (trx) => {
+    if (Object.keys(set).length > 0) {
+      await trx
+        .updateTable('channels')
+        .set(set)
+        .where('id', '=', channelId)
+        .where('state', '=', ACTIVE)
+        .execute();
+    }
+    const row = await trx
+      .selectFrom('channels')
+      .selectAll()
+      .where('id', '=', channelId)
+      .where('state', '=', ACTIVE)
+      .executeTakeFirst();
+    return row ? toChannelView(row, res.secrets) : undefined;
+  });
 }
 
 /**

@@ -157,6 +157,10 @@ async function insertEventRow(
       calendarId: target.calendarId,
       resourceId: identity.uid,
       managed: identity.managed,
+      // An exception's row is new, but the occurrence it replaces was already there to read.
+      created: identity.exceptionOf === undefined,
+      // A cancelled occurrence is stored as a new row: for its readers the occurrence is gone.
+      removed: fields.status === 'cancelled',
     },
     now,
   );

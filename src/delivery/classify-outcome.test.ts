@@ -118,3 +118,68 @@ test('410 Gone closes the channel at once, on the first failure, with the reason
     reason: 'the receiver answered 410 Gone',
   });
 });
+
+test('a dialect may retry for less long, then drop the notification and queue a notice', () => {
+  const { rules: r } = rules(T0 + 5 * HOUR);
+  const giving = {
+    ...r,
+    dialects: {
+      ...r.dialects,
+      brief: {
+        render: () => ({ headers: {}, body: undefined }),
+        isSuccess: (s: number) => s < 300,
+        retryWindowMs: 4 * HOUR,
+        giveUp: () => ({ notice: 'missed' }),
+      },
+    },
+  };
+  const within = classifyOutcome(
+    { ...giving, clock: { now: () => T0 + 3 * HOUR } },
+    delivery('brief', 3, T0),
+    { status: 500 },
+    T0 + 3 * HOUR,
+    1,
+  );
+  assert.equal(within.kind, 'retry');
+  const past = classifyOutcome(giving, delivery('brief', 9, T0), { status: 500 }, T0 + 5 * HOUR, 1);
+  assert.equal(past.kind, 'drop');
+  assert.equal(past.kind === 'drop' ? past.notice : undefined, 'missed');
+  // A dialect without giveUp closes as before, at its own shorter window.
+  const closing = { ...giving.dialects.brief, giveUp: undefined };
+  const closed = classifyOutcome(
+    { ...giving, dialects: { brief: closing } },
+    delivery('brief', 9, T0),
+    { status: 500 },
+    T0 + 5 * HOUR,
+    1,
+  );
+  assert.equal(closed.kind, 'close');
+});
+
+test('a farewell delivered, as the head or batched behind it, closes the channel', () => {
+  const { rules: r } = rules(T0);
+  const farewell = {
+    ...r,
+    dialects: {
+      bye: {
+        render: () => ({ headers: {}, body: undefined }),
+        isSuccess: (s: number) => s < 300,
+        isFarewell: (kind: string) => kind === 'goodbye',
+      },
+    },
+  };
+  const head = { ...delivery('bye'), kind: 'goodbye' };
+  const asHead = classifyOutcome(farewell, head, { status: 202 }, T0, 1);
+  assert.equal(asHead.kind === 'delivered' ? asHead.thenClose : undefined, 'farewell goodbye sent');
+  const behind = {
+    ...delivery('bye'),
+    batched: [{ notificationId: 8, kind: 'goodbye', changesSince: null }],
+  };
+  const asBatched = classifyOutcome(farewell, behind, { status: 202 }, T0, 1);
+  assert.equal(
+    asBatched.kind === 'delivered' ? asBatched.thenClose : undefined,
+    'farewell goodbye sent',
+  );
+  const plain = classifyOutcome(farewell, delivery('bye'), { status: 202 }, T0, 1);
+  assert.equal(plain.kind === 'delivered' ? plain.thenClose : 'x', undefined);
+});

@@ -18,8 +18,9 @@ export interface OutcomeRules {
 
 /**
  * How an attempt changes the queue: delivered when the channel's dialect counts the status as
- * received; closed at once on 410 Gone; otherwise a retry with backoff, or a close once the
- * streak of failures has lasted the policy's window. `at` is when the attempt started (a new streak starts there) and
+ * received; closed at once on 410 Gone; otherwise a retry with backoff, or, once the streak
+ * of failures has lasted the policy's window (or the dialect's shorter one), a close, or a
+ * drop of this notification alone for a dialect that gives up that way. `at` is when the attempt started (a new streak starts there) and
  * `latencyMs` how long it took; both are recorded with it.
  */
 export function classifyOutcome(
@@ -35,7 +36,15 @@ export function classifyOutcome(
     error: error ?? (status === undefined ? 'no response' : null),
     latencyMs,
   };
-  if (status !== undefined && rules.dialects[delivery.channel.dialect]?.isSuccess(status)) {
+  const dialect = rules.dialects[delivery.channel.dialect];
+  if (status !== undefined && dialect?.isSuccess(status)) {
+    // A farewell ends the channel, whether it went as the head or batched behind it.
+    const farewell = [delivery.kind, ...(delivery.batched ?? []).map((b) => b.kind)].find((kind) =>
+      dialect.isFarewell?.(kind),
+    );
+    if (farewell !== undefined) {
+      return { kind: 'delivered', delivery, attempt, thenClose: `farewell ${farewell} sent` };
+    }
     return { kind: 'delivered', delivery, attempt };
   }
   if (status === 410) {
@@ -44,7 +53,11 @@ export function classifyOutcome(
   }
   const now = rules.clock.now();
   const failingSince = delivery.channel.failingSince ?? at;
-  const decision = decideAfterFailure(rules.policy, {
+  const policy =
+    dialect?.retryWindowMs === undefined
+      ? rules.policy
+      : { ...rules.policy, windowMs: Math.min(rules.policy.windowMs, dialect.retryWindowMs) };
+  const decision = decideAfterFailure(policy, {
     now,
     failingSince,
     attempts: delivery.attempts + 1,
@@ -52,6 +65,8 @@ export function classifyOutcome(
     random: rules.random(),
   });
   if (decision.kind === 'close') {
+    const given = dialect?.giveUp?.(delivery);
+    if (given) return { kind: 'drop', delivery, attempt, notice: given.notice };
     return { kind: 'close', delivery, attempt, reason: decision.reason };
   }
   return { kind: 'retry', delivery, attempt, retryAt: decision.at, failingSince };

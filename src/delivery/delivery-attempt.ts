@@ -1,4 +1,5 @@
 import type { Completion } from '../domain/delivery.ts';
+import { membersOf } from '../domain/delivery.ts';
 import type { Logger } from '../log.ts';
 import type { HttpSender, SendResult } from './http-sender.ts';
 import type { InFlight } from './in-flight-requests.ts';
@@ -16,20 +17,21 @@ export interface AttemptDeps extends OutcomeRules {
 
 /**
  * Sends one head (render, send) and hands its outcome to `finished`, on a later turn than
- * the call at the earliest; never rejects.
+ * the call at the earliest; never rejects. A request shared by several channels' heads has
+ * one outcome per head.
  */
 export async function attemptDelivery(
   deps: AttemptDeps,
   entry: InFlight,
-  finished: (entry: InFlight, completion: Completion) => void,
+  finished: (entry: InFlight, completions: readonly Completion[]) => void,
 ): Promise<void> {
   const { delivery } = entry;
   const { clock, dialects, sender, logger, secrets } = deps;
   const at = clock.now();
   let result: SendResult;
   try {
-    const { headers, body } = requestFor(dialects, secrets, delivery);
-    result = await sender.send(delivery.channel.callbackUrl, headers, body, entry.handle);
+    const { url, headers, body } = requestFor(dialects, secrets, delivery);
+    result = await sender.send(url ?? delivery.channel.callbackUrl, headers, body, entry.handle);
   } catch (err) {
     result = { error: err instanceof Error ? err.message : String(err) };
     logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
@@ -39,9 +41,12 @@ export async function attemptDelivery(
     await Promise.resolve();
   }
   const latencyMs = performance.now() - entry.startedAt;
-  const completion = classifyOutcome(deps, delivery, result, at, latencyMs);
-  if (completion.kind === 'close') {
-    logger.warn({ channel: delivery.channel.id, reason: completion.reason }, 'channel closed');
-  }
-  finished(entry, completion);
+  const completions = membersOf(delivery).map((d) => {
+    const completion = classifyOutcome(deps, d, result, at, latencyMs);
+    if (completion.kind === 'close') {
+      logger.warn({ channel: d.channel.id, reason: completion.reason }, 'channel closed');
+    }
+    return completion;
+  });
+  finished(entry, completions);
 }

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Completion, Delivery } from '../domain/delivery.ts';
+import { membersOf } from '../domain/delivery.ts';
+import type { BatchRule } from '../domain/dialect.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
 import { RequestHandle } from './http-sender.ts';
 import { KeyedSlots } from '../domain/keyed-slots.ts';
@@ -12,6 +14,8 @@ import { claimDue, nextDueAt } from '../store/queue/claim.ts';
 import { recordCompletions } from '../store/queue/complete.ts';
 import { releaseAllLeases, releaseClaims } from '../store/queue/release.ts';
 import { closeExpired } from '../store/channel-closing.ts';
+import { queueExpiryNotices } from '../store/expiry-notices.ts';
+import { shareRequests } from './shared-requests.ts';
 import { inTransaction } from '../store/transaction.ts';
 
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
@@ -59,8 +63,14 @@ export class Dispatcher {
   /** Background work runs only between start() and stop(); runUntilIdle() works regardless. */
   #running = false;
 
+  /** Dialects that carry several of a channel's notifications per request. */
+  readonly #batching: ReadonlyMap<string, BatchRule>;
+
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
+    this.#batching = new Map(
+      Object.entries(deps.dialects).flatMap(([name, d]) => (d.batch ? [[name, d.batch]] : [])),
+    );
     this.#perOrigin = new KeyedSlots(deps.limits.maxInFlightPerOrigin, deps.limits.leaseMs / 2);
     const { db, clock, limits } = deps;
     this.#outcomes = new OutcomeWriter({
@@ -134,7 +144,16 @@ export class Dispatcher {
     const ids = new Set(channelIds);
     this.#inFlight.abortChannels(ids);
     // Their rows were cancelled with the close; the in-memory copies must not go out either.
-    this.#perOrigin.dropWaiting((delivery) => ids.has(delivery.channel.id));
+    // A shared request waiting for a slot is dropped whole; the other channels' heads in it
+    // go back to the queue.
+    const innocent: Delivery[] = [];
+    this.#perOrigin.dropWaiting((delivery) => {
+      const members = membersOf(delivery);
+      if (!members.some((d) => ids.has(d.channel.id))) return false;
+      innocent.push(...members.filter((d) => !ids.has(d.channel.id)));
+      return true;
+    });
+    if (innocent.length > 0) this.#handBack(innocent);
   }
 
   /** Delivers everything due now, waiting for every outcome; for tests and maintenance. */
@@ -176,9 +195,10 @@ export class Dispatcher {
         leaseMs: limits.leaseMs,
         excludeOrigins,
         lockRows: this.#deps.lockClaimedRows,
+        ...(this.#batching.size > 0 ? { batching: this.#batching } : {}),
       });
       total += deliveries.length;
-      for (const d of deliveries) this.#dispatch(d);
+      for (const d of shareRequests(deliveries, this.#batching)) this.#dispatch(d);
       // After dispatching: a listener that throws must not strand leased rows unsent.
       this.events.emit('claimed', deliveries.length);
       if (deliveries.length < room) {
@@ -219,16 +239,17 @@ export class Dispatcher {
       delivery,
       handle: new RequestHandle(),
       startedAt: performance.now(),
+      timeoutMs: this.#deps.dialects[delivery.channel.dialect]?.timeoutMs,
     };
     this.#inFlight.add(entry);
     entry.task = attemptDelivery(this.#deps, entry, this.#finished);
   }
 
-  /** An attempt's outcome is in: its slot goes to the next, its outcome to the writer. */
-  readonly #finished = (entry: InFlight, completion: Completion): void => {
+  /** An attempt's outcome is in: its slot goes to the next, its outcomes to the writer. */
+  readonly #finished = (entry: InFlight, completions: readonly Completion[]): void => {
     this.#inFlight.delete(entry);
     this.#release(entry.delivery.channel.origin);
-    this.#outcomes.add(completion, this.#inFlight.size > 0);
+    for (const completion of completions) this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
     // touches channels still leased, and waiting would leave every slot idle a few ms.
     if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
@@ -243,7 +264,7 @@ export class Dispatcher {
 
   /** Claims not sent go back to the queue (only those whose lease this node still holds). */
   #handBack(deliveries: readonly Delivery[]): void {
-    releaseClaims(this.#deps.db, deliveries).catch((err: unknown) =>
+    releaseClaims(this.#deps.db, deliveries.flatMap(membersOf)).catch((err: unknown) =>
       // Not handed back: the leases run out and the channels are claimed again.
       this.#deps.logger.error({ err, count: deliveries.length }, 'handing back claims failed'),
     );
@@ -260,11 +281,31 @@ export class Dispatcher {
     this.events.emit('recorded', batch);
   }
 
+  /** Dialects that warn before a lifetime ends: their notices, once per lifetime. */
+  async #queueExpiryNotices(): Promise<number> {
+    const { db, clock, dialects } = this.#deps;
+    let queued = 0;
+    for (const [name, dialect] of Object.entries(dialects)) {
+      const notice = dialect.expiryNotice;
+      if (!notice) continue;
+      queued += await inTransaction(db, (trx) =>
+        queueExpiryNotices(trx, { dialect: name, ...notice }, clock.now()),
+      );
+    }
+    return queued;
+  }
+
+  /** Closes what expired and queues expiry notices; tests call it to run the sweep now. */
+  sweepExpiries(): Promise<void> {
+    return this.#closeExpired();
+  }
+
   async #closeExpired(): Promise<void> {
     try {
       const { db, clock } = this.#deps;
       const closed = await inTransaction(db, (trx) => closeExpired(trx, clock.now()));
       this.abortChannels(closed);
+      if ((await this.#queueExpiryNotices()) > 0) this.wake();
     } catch (err) {
       this.#deps.logger.error({ err }, 'closing expired channels failed');
     }

@@ -1,4 +1,5 @@
 import type { Delivery } from '../domain/delivery.ts';
+import { membersOf } from '../domain/delivery.ts';
 import type { RequestHandle } from './http-sender.ts';
 
 /** A delivery on the wire. */
@@ -6,6 +7,8 @@ export interface InFlight {
   readonly delivery: Delivery;
   readonly handle: RequestHandle;
   readonly startedAt: number;
+  /** Its dialect's own limit, when shorter than the engine's. */
+  readonly timeoutMs?: number | undefined;
   /** Settles once the outcome is among the results. */
   task?: Promise<void>;
 }
@@ -29,17 +32,23 @@ export class InFlightRequests {
   /** Aborts the requests of these channels. */
   abortChannels(channelIds: ReadonlySet<string>): void {
     for (const entry of this.#byNotification.values()) {
-      if (channelIds.has(entry.delivery.channel.id))
+      // A request shared by several channels is aborted for any of them: it cannot be
+      // taken back for one alone, and the others are retried.
+      if (membersOf(entry.delivery).some((d) => channelIds.has(d.channel.id))) {
         entry.handle.abort(new Error('channel closed'));
+      }
     }
   }
 
-  /** Aborts the requests that started (performance.now()) more than `timeoutMs` before `now`. */
+  /**
+   * Aborts the requests that started (performance.now()) more than `timeoutMs` (or their
+   * dialect's shorter limit) before `now`.
+   */
   abortOverdue(now: number, timeoutMs: number): void {
-    const limit = now - timeoutMs;
     for (const entry of this.#byNotification.values()) {
-      if (entry.startedAt < limit) {
-        entry.handle.abort(new Error(`timed out after ${timeoutMs} ms`));
+      const limit = entry.timeoutMs ?? timeoutMs;
+      if (entry.startedAt < now - limit) {
+        entry.handle.abort(new Error(`timed out after ${limit} ms`));
       }
     }
   }

@@ -21,7 +21,7 @@ export function requestFor(
   delivery: Delivery,
 ): RenderedRequest {
   const dialect = dialectOf(dialects, delivery);
-  const rendered = dialect.render(delivery, secrets.of(delivery));
+  const rendered = dialect.render(delivery, secrets.of(delivery), (member) => secrets.of(member));
   // A rendering is made for this request alone: its headers take the common ones in place
   // rather than being copied into a new object for every notification.
   rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${delivery.notificationId}`;

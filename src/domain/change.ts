@@ -6,6 +6,13 @@ export interface ChangeFact {
   readonly managed: boolean;
   /** True when the resource itself is gone, not just changed: a deleted calendar or event. */
   readonly removed?: boolean;
+  /** True when the resource did not exist before this change: a new event, say. */
+  readonly created?: boolean;
+  /**
+   * What changed: an event's id, a calendar's id. A source's batch of event changes is
+   * recorded under its calendar's id (one entry for the batch, not one per event).
+   */
+  readonly resourceId?: string;
   /** For a profile (a source): what happened to it. */
   readonly profileEvent?: ProfileEvent;
   /** For the account itself: what happened to it. */

@@ -1,6 +1,13 @@
 import type { NotificationKind } from './notification.ts';
 import type { OpenedSecrets } from './secrets.ts';
 
+/** A further notification of the same channel sent in the same request (a batch). */
+export interface BatchedNotification {
+  readonly notificationId: number;
+  readonly kind: NotificationKind;
+  readonly changesSince: number | null;
+}
+
 /** A claimed notification with everything needed to render, sign and send it. */
 export interface Delivery {
   readonly notificationId: number;
@@ -28,6 +35,21 @@ export interface Delivery {
   readonly sealedSecrets: readonly string[];
   /** The lease the claim took on the channel; outcomes release only this lease. */
   readonly leaseUntil: number;
+  /**
+   * For a dialect that batches: the channel's next queued notifications, oldest first, sent
+   * in the same request after this one and sharing its outcome. Empty otherwise.
+   */
+  readonly batched?: readonly BatchedNotification[];
+  /**
+   * For a dialect that batches across channels: other channels' deliveries to the same
+   * address, claimed together and sent in this same request. Each has its own outcome.
+   */
+  readonly alongside?: readonly Delivery[];
+}
+
+/** A delivery and those sent in its request for other channels. */
+export function membersOf(delivery: Delivery): Delivery[] {
+  return delivery.alongside ? [delivery, ...delivery.alongside] : [delivery];
 }
 
 export interface AttemptRecord {
@@ -39,7 +61,13 @@ export interface AttemptRecord {
 
 /** How a finished attempt changes the queue. */
 export type Completion =
-  | { readonly kind: 'delivered'; readonly delivery: Delivery; readonly attempt: AttemptRecord }
+  | {
+      readonly kind: 'delivered';
+      readonly delivery: Delivery;
+      readonly attempt: AttemptRecord;
+      /** The channel ends with this delivery (its dialect's farewell), for this reason. */
+      readonly thenClose?: string;
+    }
   | {
       readonly kind: 'retry';
       readonly delivery: Delivery;
@@ -52,10 +80,23 @@ export type Completion =
       readonly delivery: Delivery;
       readonly attempt: AttemptRecord;
       readonly reason: string;
+    }
+  | {
+      /** Given up on this notification alone: the channel lives on, `notice` is queued. */
+      readonly kind: 'drop';
+      readonly delivery: Delivery;
+      readonly attempt: AttemptRecord;
+      readonly notice: NotificationKind | null;
     };
 
 /** The request a dialect makes of a notification. */
 export interface RenderedRequest {
+  /**
+   * Where it goes when not to the channel's callback URL: a dialect with a second address
+   * for some of its messages (Graph's lifecycle notifications). Concurrency is still counted
+   * against the callback URL's origin.
+   */
+  readonly url?: string;
   readonly headers: Record<string, string>;
   /** Exact bytes to send and sign; undefined for an empty body. */
   readonly body: string | undefined;
@@ -65,4 +106,12 @@ export interface RenderedRequest {
  * Renders with the delivery's secrets opened. Returns new headers on every call: the
  * dispatcher adds its own to them in place.
  */
-export type Renderer = (delivery: Delivery, secrets: OpenedSecrets) => RenderedRequest;
+/**
+ * Renders a delivery with its opened secrets; `secretsOf` opens those of each other delivery
+ * the request carries (heads of other channels sent alongside, see `membersOf`).
+ */
+export type Renderer = (
+  delivery: Delivery,
+  secrets: OpenedSecrets,
+  secretsOf: (member: Delivery) => OpenedSecrets,
+) => RenderedRequest;

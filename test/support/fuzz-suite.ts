@@ -245,6 +245,16 @@ export function fuzzSuite(engine: TestEngine, runs: number): void {
         return 'not JSON';
       }
       if (!isRecord(body)) return 'not an object';
+      if (face === 'graph') {
+        // Graph's envelope: {error: {code, message, innerError}}, the code a string.
+        const error = body.error;
+        return isRecord(error) &&
+          typeof error.code === 'string' &&
+          typeof error.message === 'string' &&
+          isRecord(error.innerError)
+          ? undefined
+          : 'no Graph error {code, message, innerError}';
+      }
       if (face === 'oauth') {
         // OAuth's own (RFC 6749 §5.2): {error, error_description?}.
         return typeof body.error === 'string' ? undefined : 'no OAuth error code';

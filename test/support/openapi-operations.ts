@@ -27,7 +27,7 @@ interface Parameter {
   readonly schema?: Schema;
 }
 
-export type Face = 'cronofy' | 'google' | 'oauth' | 'root';
+export type Face = 'cronofy' | 'google' | 'graph' | 'oauth' | 'root';
 
 /** One documented route: what the fuzzer calls, and what it may send with it. */
 export interface Operation {
@@ -65,6 +65,7 @@ export function faceOf(path: string): Face {
   if (path === '/v1' || path.startsWith('/v1/')) return 'cronofy';
   if (path === '/calendar/v3' || path.startsWith('/calendar/v3/')) return 'google';
   if (path === '/oauth' || path.startsWith('/oauth/')) return 'oauth';
+  if (path === '/v1.0' || path.startsWith('/v1.0/')) return 'graph';
   return 'root';
 }
 

@@ -11,7 +11,8 @@ export interface ReceivedRequest {
 }
 
 /** What the receiver answers; a function may vary it per request. `hang` never answers. */
-export type Reply = { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
+export type Reply =
+  { status: number; headers?: Record<string, string>; delayMs?: number; body?: string } | 'hang';
 
 /**
  * A real HTTP webhook receiver on loopback that records what it gets. Tests wait on it with
@@ -52,7 +53,7 @@ export class Receiver {
         }
         const answer = () => {
           res.writeHead(reply.status, reply.headers);
-          res.end();
+          res.end(reply.body);
         };
         // A slow endpoint, not a sleep in a test: the server answers late.
         if (reply.delayMs) setTimeout(answer, reply.delayMs);

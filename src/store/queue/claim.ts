@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import type { Db, Executor } from '../schema.ts';
 import { prepared } from '../prepared.ts';
-import type { Delivery } from '../../domain/delivery.ts';
+import type { BatchedNotification, Delivery } from '../../domain/delivery.ts';
+import type { BatchRule } from '../../domain/dialect.ts';
 import { sendingIds } from '../channel-locks.ts';
-import { liveState, liveStateOf } from '../live-notifications.ts';
+import { PENDING, liveState, liveStateOf } from '../live-notifications.ts';
 import { inTransaction } from '../transaction.ts';
 import { boundLimit } from '../bound-limit.ts';
 import { ACTIVE } from '../channel-states.ts';
@@ -24,6 +25,8 @@ export interface ClaimOptions {
   readonly excludeOrigins: readonly string[];
   /** PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent nodes claim disjoint channels. */
   readonly lockRows?: boolean;
+  /** Dialects that send several of a channel's notifications per request, by name. */
+  readonly batching?: ReadonlyMap<string, BatchRule>;
 }
 
 /** What a delivery needs of its channel. */
@@ -152,8 +155,77 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         leaseUntil,
       });
     }
+    const batched = opts.batching ? await withBatches(trx, deliveries, opts.batching) : deliveries;
     // RETURNING has no order: send the oldest notifications first.
-    return deliveries.sort((a, b) => a.notificationId - b.notificationId);
+    return batched.sort((a, b) => a.notificationId - b.notificationId);
+  });
+}
+
+const pendingOf = prepared((db, channelIds: string[], limit: number) =>
+  db
+    .selectFrom('notifications')
+    .select(['id', 'channel_id', 'kind', 'changes_since'])
+    .where('channel_id', 'in', channelIds)
+    .where(liveState)
+    .where('state', '=', PENDING)
+    .orderBy('channel_id')
+    .orderBy('id')
+    .limit(boundLimit(limit)),
+);
+
+const setAside = prepared((db, ids: number[]) =>
+  db.updateTable('notifications').set({ state: 'sending' }).where('id', 'in', ids).where(liveState),
+);
+
+/**
+ * Adds to each delivery of a batching dialect the channel's next queued notifications. They
+ * go on the wire with the head, so, like a head, they leave the coalescing index (`sending`):
+ * a change meanwhile gets a row of its own rather than merging into one already sent.
+ */
+async function withBatches(
+  trx: Executor,
+  deliveries: Delivery[],
+  rules: ReadonlyMap<string, BatchRule>,
+): Promise<Delivery[]> {
+  const sizeOf = (d: Delivery) => rules.get(d.channel.dialect)?.size ?? 1;
+  const batching = deliveries.filter((d) => sizeOf(d) > 1);
+  if (batching.length === 0) return deliveries;
+  const heads = new Set(batching.map((d) => d.notificationId));
+  const headOf = new Map(batching.map((d) => [d.channel.id, d]));
+  const extra = new Map<string, BatchedNotification[]>();
+  for (const group of chunks(batching)) {
+    const limit = group.reduce((n, d) => n + sizeOf(d), 0);
+    const { rows } = await pendingOf(trx, padToPowerOfTwo(group.map((d) => d.channel.id)), limit);
+    const room = new Map(group.map((d) => [d.channel.id, sizeOf(d) - 1]));
+    for (const row of rows) {
+      const left = room.get(row.channel_id) ?? 0;
+      if (left <= 0 || heads.has(Number(row.id))) continue;
+      const head = headOf.get(row.channel_id);
+      const rule = head && rules.get(head.channel.dialect);
+      // Stop at the first that cannot share the request: the rest keep their order behind it.
+      if (
+        !head ||
+        !rule?.sameRequest(head.kind, row.kind) ||
+        Number(row.id) < head.notificationId
+      ) {
+        room.set(row.channel_id, 0);
+        continue;
+      }
+      room.set(row.channel_id, left - 1);
+      const list = extra.get(row.channel_id) ?? [];
+      list.push({
+        notificationId: Number(row.id),
+        kind: row.kind,
+        changesSince: row.changes_since === null ? null : Number(row.changes_since),
+      });
+      extra.set(row.channel_id, list);
+    }
+  }
+  const taken = [...extra.values()].flat().map((b) => b.notificationId);
+  for (const ids of chunks(taken)) await setAside(trx, padToPowerOfTwo(ids));
+  return deliveries.map((d) => {
+    const batched = extra.get(d.channel.id);
+    return batched ? { ...d, batched } : d;
   });
 }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
-import type { AttemptsTable, Db } from '../schema.ts';
+import type { AttemptsTable, Db, Executor } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type { Completion } from '../../domain/delivery.ts';
 import { lockChannels } from '../channel-locks.ts';
@@ -9,7 +9,8 @@ import { inTransaction } from '../transaction.ts';
 import { closeChannels } from '../channel-closing.ts';
 import { ACTIVE } from '../channel-states.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from '../list-lengths.ts';
-import { byLease, headDueNotBefore, stillHeld } from './heads-and-leases.ts';
+import { byLease, headDueAt, headDueNotBefore, stillHeld } from './heads-and-leases.ts';
+import { enqueue } from '../outbox.ts';
 
 const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
   db.insertInto('attempts').values(rows),
@@ -59,6 +60,36 @@ const releaseDelivered = prepared(
       .where('lease_until', '=', leaseUntil),
 );
 
+/** Every notification a request carried: its head and what was batched with it. */
+function sentIds(completions: readonly Completion[]): number[] {
+  return completions.flatMap((c) => [
+    c.delivery.notificationId,
+    ...(c.delivery.batched ?? []).map((b) => b.notificationId),
+  ]);
+}
+
+/**
+ * Notifications batched with a head that was not delivered go back to the queue behind it;
+ * a change queued meanwhile under the same kind merges into each, as into a retried head.
+ */
+async function requeueBatched(trx: Executor, delivery: Completion['delivery']): Promise<void> {
+  for (const b of delivery.batched ?? []) {
+    await trx
+      .deleteFrom('notifications')
+      .where('channel_id', '=', delivery.channel.id)
+      .where('kind', '=', b.kind)
+      .where('state', '=', PENDING)
+      .where('id', '<>', b.notificationId)
+      .execute();
+    await trx
+      .updateTable('notifications')
+      .set({ state: 'pending' })
+      .where('id', '=', b.notificationId)
+      .where(liveState)
+      .execute();
+  }
+}
+
 /**
  * Writes a batch of finished attempts and their effect on the queue in one transaction. A
  * channel that was delivered to is not sent its next notification before `now + quietMs`.
@@ -94,18 +125,19 @@ export async function recordCompletions(
     for (const batch of chunks(delivered)) {
       for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
         // The head first: the release then finds the channel's next notification.
-        await markDelivered(
-          trx,
-          padToPowerOfTwo(leased.map((c) => c.delivery.notificationId)),
-          now,
-          leaseUntil,
-        );
+        await markDelivered(trx, padToPowerOfTwo(sentIds(leased)), now, leaseUntil);
         await releaseDelivered(
           trx,
           padToPowerOfTwo(leased.map((c) => c.delivery.channel.id)),
           leaseUntil,
           now + quietMs,
         );
+      }
+    }
+    // A farewell delivered ends its channel (its lease was released above).
+    for (const c of delivered) {
+      if (c.thenClose !== undefined) {
+        await closeChannels(trx, [c.delivery.channel.id], c.thenClose, now);
       }
     }
     for (const c of completions) {
@@ -139,6 +171,35 @@ export async function recordCompletions(
         .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
         .where('id', '=', c.delivery.notificationId)
         .where(liveState)
+        .execute();
+      await requeueBatched(trx, c.delivery);
+    }
+    for (const c of completions) {
+      if (c.kind !== 'drop') continue;
+      // Given up on the head alone: the channel starts afresh with whatever comes next, and
+      // hears `notice` (a dialect's word for what it missed).
+      const channelId = c.delivery.channel.id;
+      const released = await trx
+        .updateTable('channels')
+        .set({ lease_until: null, sending_id: null, failing_since: null })
+        .where('id', '=', channelId)
+        .where('state', '=', ACTIVE)
+        .where('lease_until', '=', c.delivery.leaseUntil)
+        .executeTakeFirst();
+      if (Number(released.numUpdatedRows) === 0) continue;
+      await trx
+        .updateTable('notifications')
+        .set({ state: 'cancelled', attempts: sql`attempts + 1` })
+        .where('id', '=', c.delivery.notificationId)
+        .where(liveState)
+        .execute();
+      // What went with it was only tried for part of the window: it stays queued.
+      await requeueBatched(trx, c.delivery);
+      if (c.notice !== null) await enqueue(trx, [channelId], c.notice, now);
+      await trx
+        .updateTable('channels')
+        .set({ queue_due_at: headDueAt })
+        .where('id', '=', channelId)
         .execute();
     }
     const closing = completions.filter((c) => c.kind === 'close');

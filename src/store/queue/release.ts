@@ -52,7 +52,10 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
         if (back.length === 0) continue;
         await requeueSending(
           trx,
-          back.map((d) => d.notificationId),
+          back.flatMap((d) => [
+            d.notificationId,
+            ...(d.batched ?? []).map((b) => b.notificationId),
+          ]),
         );
         await trx
           .updateTable('channels')

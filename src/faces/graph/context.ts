@@ -1,0 +1,5 @@
+import type { Principal } from '../../core/accounts.ts';
+
+export interface GraphEnv {
+  Variables: { principal: Principal };
+}
