@@ -10,6 +10,7 @@ import type { QueueSignal } from './queue-signal.ts';
 import type { Write } from './write-batcher.ts';
 import { groupCommit, separateWrites } from './write-batcher.ts';
 import { openSqlite } from './sqlite/open-sqlite.ts';
+import type { PostgresSessionLimits } from './postgres/session-limits.ts';
 import { openPostgres } from './postgres/open-postgres.ts';
 
 export type { Engine } from './opened-engine.ts';
@@ -37,6 +38,8 @@ export interface StoreOptions {
   readonly databaseUrl?: string | undefined;
   /** Told of every database connection that fails (PostgreSQL). */
   readonly onConnectionError?: ((err: Error) => void) | undefined;
+  /** Bounds on every PostgreSQL session; the defaults when not given. */
+  readonly sessionLimits?: PostgresSessionLimits | undefined;
 }
 
 export class StoreError extends Error {
@@ -49,7 +52,10 @@ export class StoreError extends Error {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const opened = options.databaseUrl
-    ? openPostgres(options.databaseUrl, { onConnectionError: options.onConnectionError })
+    ? openPostgres(options.databaseUrl, {
+        onConnectionError: options.onConnectionError,
+        limits: options.sessionLimits,
+      })
     : openSqlite(options.dataDir);
   const { engine, db, location, traits } = opened;
   registerTraits(db, traits);
