@@ -14,12 +14,13 @@ export interface AttemptDeps extends OutcomeRules {
 
 /**
  * Sends one head (render, send) and hands its outcome to `finished`, on a later turn than
- * the call at the earliest; never rejects.
+ * the call at the earliest; never rejects. No outcome (null) when nothing was sent: the
+ * request came to its connection too late for its lease, and the claim goes back unsent.
  */
 export async function attemptDelivery(
   deps: AttemptDeps,
   entry: InFlight,
-  finished: (entry: InFlight, completion: Completion) => void,
+  finished: (entry: InFlight, completion: Completion | null) => void,
 ): Promise<void> {
   const { delivery } = entry;
   const { clock, dialects, sender, logger } = deps;
@@ -35,6 +36,10 @@ export async function attemptDelivery(
     // started it, and the slot it frees would start the next waiting delivery from there:
     // one more level of stack per delivery waiting for that origin.
     await Promise.resolve();
+  }
+  if (result.unsent) {
+    finished(entry, null);
+    return;
   }
   const latencyMs = performance.now() - entry.startedAt;
   const completion = classifyOutcome(deps, delivery, result, at, latencyMs);
