@@ -130,6 +130,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   const store = await openStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
+    sessionLimits: config.postgres,
     onConnectionError: (err) =>
       logger.warn({ err: err.message }, 'database connection lost; work in flight is retried'),
     sealer: secrets,

@@ -27,3 +27,39 @@ test('numeric settings: unset or empty take the default, anything but a whole nu
     assert.throws(() => loadConfig({}, { [name]: value }), ConfigError, `${name}=${value}`);
   }
 });
+
+test('the delivery lease and the PostgreSQL session bounds: defaults, settings, and the lease rule', () => {
+  const defaults = loadConfig({}, {});
+  assert.equal(defaults.delivery.leaseMs, 60_000);
+  assert.deepEqual(defaults.postgres, {
+    acquireTimeoutMs: 10_000,
+    statementTimeoutMs: 30_000,
+    lockTimeoutMs: 5_000,
+    idleInTransactionTimeoutMs: 10_000,
+  });
+  const set = loadConfig(
+    {},
+    {
+      CALPUSH_DELIVERY_LEASE_MS: '11000',
+      CALPUSH_PG_ACQUIRE_TIMEOUT_MS: '2000',
+      CALPUSH_PG_STATEMENT_TIMEOUT_MS: '20000',
+      CALPUSH_PG_LOCK_TIMEOUT_MS: '3000',
+      CALPUSH_PG_IDLE_TX_TIMEOUT_MS: '2000',
+    },
+  );
+  assert.equal(set.delivery.leaseMs, 11_000);
+  assert.deepEqual(set.postgres, {
+    acquireTimeoutMs: 2_000,
+    statementTimeoutMs: 20_000,
+    lockTimeoutMs: 3_000,
+    idleInTransactionTimeoutMs: 2_000,
+  });
+  // A claim may wait half its lease for a slot and then be on the wire for the 5 s timeout.
+  assert.throws(
+    () => loadConfig({}, { CALPUSH_DELIVERY_LEASE_MS: '10999' }),
+    /CALPUSH_DELIVERY_LEASE_MS must be at least twice the send timeout plus a second/,
+  );
+  for (const name of ['CALPUSH_PG_LOCK_TIMEOUT_MS', 'CALPUSH_PG_IDLE_TX_TIMEOUT_MS']) {
+    assert.throws(() => loadConfig({}, { [name]: '0' }), ConfigError, name);
+  }
+});

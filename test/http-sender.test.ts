@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createHttpSender, RequestHandle } from '../src/delivery/http-sender.ts';
+import { createHttpSender, RequestHandle, sendClockNow } from '../src/delivery/http-sender.ts';
 import type { HttpSender } from '../src/delivery/http-sender.ts';
+import { ThreadedHttpSender } from '../src/delivery/threaded-sender.ts';
 import { Receiver } from './support/receiver.ts';
 
 setFlagsFromString('--expose-gc');
@@ -79,4 +80,54 @@ test('a handle aborted before its request starts stops it and lets go', async ()
   assert.equal(receiver.requests.length, before, 'an aborted request went out');
   await collect();
   assert.equal(handle.attached?.deref(), undefined);
+});
+
+// A process stopped (SIGSTOP, a paused VM) between handing a request over and writing it to a
+// new connection would otherwise send it once continued, under a lease another node may hold.
+test('a request whose connection is ready only after its writeBy is never written', async () => {
+  const fresh = await Receiver.start();
+  const own = createHttpSender({ dev: true, timeoutMs: 5000, connectionsPerOrigin: 1 });
+  try {
+    const late = own.send(`${fresh.url}/late`, {}, '{}', new RequestHandle(sendClockNow() + 20));
+    // Nothing of ours runs meanwhile, as in a stopped process: the connection is made after.
+    const until = performance.now() + 60;
+    while (performance.now() < until) {
+      // busy: the event loop is held
+    }
+    const result = await late;
+    assert.equal(result.unsent, true);
+    const onTime = await own.send(
+      `${fresh.url}/on-time`,
+      {},
+      '{}',
+      new RequestHandle(sendClockNow() + 5000),
+    );
+    assert.equal(onTime.status, 200);
+    assert.deepEqual(
+      fresh.requests.map((r) => r.path),
+      ['/on-time'],
+    );
+  } finally {
+    await own.close();
+    await fresh.close();
+  }
+});
+
+test('the sender thread holds a request to its writeBy too', async () => {
+  const threaded = new ThreadedHttpSender({ dev: true, timeoutMs: 5000, connectionsPerOrigin: 4 });
+  try {
+    receiver.reply = { status: 200 };
+    const before = receiver.requests.length;
+    const past = new RequestHandle(sendClockNow() - 1);
+    const result = await threaded.send(`${receiver.url}/past`, {}, '{}', past);
+    assert.equal(result.unsent, true);
+    const sent = await threaded.send(`${receiver.url}/now`, {}, '{}', new RequestHandle());
+    assert.equal(sent.status, 200);
+    assert.deepEqual(
+      receiver.requests.slice(before).map((r) => r.path),
+      ['/now'],
+    );
+  } finally {
+    await threaded.close();
+  }
 });

@@ -117,3 +117,27 @@ test('a change heard by channels of two dialects locks them in id order, so it c
     await database.drop();
   }
 });
+
+test('concurrent upserts of one new event_id all succeed, as one event', async () => {
+  const h = await startHarness({ engine: 'postgres' });
+  try {
+    const account = await createTestAccount(h.service);
+    // Each in a transaction of its own, at once: with the existence check made before the
+    // account's lock, every one found no event and all but one failed to insert theirs.
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => touchEvent(h.service, account, 'same')),
+    );
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)),
+      [],
+    );
+    const rows = await h.service.store.db
+      .selectFrom('events')
+      .select('uid')
+      .where('calendar_id', '=', account.calendarId)
+      .execute();
+    assert.equal(rows.length, 1);
+  } finally {
+    await h.close();
+  }
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import ipaddr from 'ipaddr.js';
+import { DEFAULT_SESSION_LIMITS as PG } from '../store/postgres/session-limits.ts';
 
 /** Settings that can come from flags; flags win over the environment. */
 export interface ConfigOverrides {
@@ -41,8 +42,20 @@ const schema = z.object({
     // A claim may wait up to half its lease for a slot, then be on the wire for a timeout:
     // the lease must outlast both, or another claim could take the channel mid-send.
     .refine((d) => d.leaseMs >= 2 * d.timeoutMs + 1000, {
-      message: 'leaseMs must be at least twice timeoutMs plus a second',
+      path: ['leaseMs'],
+      message: 'CALPUSH_DELIVERY_LEASE_MS must be at least twice the send timeout plus a second',
     }),
+  /**
+   * Bounds on every PostgreSQL session (see store/postgres/open-postgres.ts). A node stopped
+   * inside a transaction holds its locks until the idle bound ends it; a statement waiting for
+   * a lock gives up at the lock bound.
+   */
+  postgres: z.object({
+    acquireTimeoutMs: z.number().int().positive(),
+    statementTimeoutMs: z.number().int().positive(),
+    lockTimeoutMs: z.number().int().positive(),
+    idleInTransactionTimeoutMs: z.number().int().positive(),
+  }),
   http: z.object({
     bodyLimitBytes: z.number().int().positive(),
     /** How long a checked bearer token is trusted before the store is asked again; 0: never. */
@@ -119,10 +132,19 @@ export function loadConfig(
       maxInFlight: whole(env.CALPUSH_MAX_IN_FLIGHT, 512),
       maxInFlightPerOrigin: whole(env.CALPUSH_MAX_IN_FLIGHT_PER_ORIGIN, 128),
       claimBatch: 256,
-      leaseMs: 60_000,
+      leaseMs: whole(env.CALPUSH_DELIVERY_LEASE_MS, 60_000),
       minIntervalMs: whole(env.CALPUSH_MIN_INTERVAL_MS, 250),
       claimSpacingMs: 4,
       senderThread: env.CALPUSH_SENDER_THREAD === '1',
+    },
+    postgres: {
+      acquireTimeoutMs: whole(env.CALPUSH_PG_ACQUIRE_TIMEOUT_MS, PG.acquireTimeoutMs),
+      statementTimeoutMs: whole(env.CALPUSH_PG_STATEMENT_TIMEOUT_MS, PG.statementTimeoutMs),
+      lockTimeoutMs: whole(env.CALPUSH_PG_LOCK_TIMEOUT_MS, PG.lockTimeoutMs),
+      idleInTransactionTimeoutMs: whole(
+        env.CALPUSH_PG_IDLE_TX_TIMEOUT_MS,
+        PG.idleInTransactionTimeoutMs,
+      ),
     },
     http: {
       bodyLimitBytes: 256 * 1024,

@@ -33,13 +33,18 @@ export async function ownedCalendar(
 
 /**
  * A calendar the account owns and may write to: a source's calendars mirror another server
- * and are read-only here (403).
+ * and are read-only here (403). Called first in a write's transaction, it takes the account's
+ * lock: whatever the write reads next (whether the event it upserts exists, the row it
+ * rewrites) cannot change under it on PostgreSQL, where two upserts of one new event_id had
+ * both found none and one failed on the unique key. The lock is the one every change of the
+ * account takes anyway, before any channel's, so the lock order holds.
  */
 export async function writableCalendar(
   trx: Executor,
   accountId: string,
   calendarId: string,
 ): Promise<CalendarRow> {
+  await serializeAccountChanges(trx, accountId);
   const row = await ownedCalendar(trx, accountId, calendarId);
   if (row.readonly === 1) {
     throw new CoreError('forbidden', `calendar ${calendarId} is read-only: it mirrors a source`, {

@@ -18,12 +18,13 @@ export interface AttemptDeps extends OutcomeRules {
 /**
  * Sends one head (render, send) and hands its outcome to `finished`, on a later turn than
  * the call at the earliest; never rejects. A request shared by several channels' heads has
- * one outcome per head.
+ * one outcome per head; none (null) when nothing was sent: the request came to its
+ * connection too late for its lease, and the claims go back unsent.
  */
 export async function attemptDelivery(
   deps: AttemptDeps,
   entry: InFlight,
-  finished: (entry: InFlight, completions: readonly Completion[]) => void,
+  finished: (entry: InFlight, completions: readonly Completion[] | null) => void,
 ): Promise<void> {
   const { delivery } = entry;
   const { clock, dialects, sender, logger, secrets } = deps;
@@ -39,6 +40,10 @@ export async function attemptDelivery(
     // started it, and the slot it frees would start the next waiting delivery from there:
     // one more level of stack per delivery waiting for that origin.
     await Promise.resolve();
+  }
+  if (result.unsent) {
+    finished(entry, null);
+    return;
   }
   const latencyMs = performance.now() - entry.startedAt;
   const completions = membersOf(delivery).map((d) => {

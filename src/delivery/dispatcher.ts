@@ -3,7 +3,7 @@ import type { Completion, Delivery } from '../domain/delivery.ts';
 import { membersOf } from '../domain/delivery.ts';
 import type { BatchRule } from '../domain/dialect.ts';
 import type { DispatcherDeps } from './dispatcher-deps.ts';
-import { RequestHandle } from './http-sender.ts';
+import { RequestHandle, sendClockNow } from './http-sender.ts';
 import { KeyedSlots } from '../domain/keyed-slots.ts';
 import { attemptDelivery } from './delivery-attempt.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
@@ -230,14 +230,17 @@ export class Dispatcher {
     // Fencing: a claim is sent only while its lease holds for the whole send. Past that,
     // another node may have taken the channel over (this one was paused, or its clock read
     // came late), so the claim is handed back unsent rather than sent a second time.
-    if (this.#deps.clock.now() + this.#deps.limits.timeoutMs >= delivery.leaseUntil) {
+    const margin = delivery.leaseUntil - this.#deps.clock.now() - this.#deps.limits.timeoutMs;
+    if (margin <= 0) {
       this.#handBack([delivery]);
       this.#release(delivery.channel.origin);
       return;
     }
     const entry: InFlight = {
       delivery,
-      handle: new RequestHandle(),
+      // The same bound again where the request is written: a connection may have to be made
+      // first, and a process stopped meanwhile would send it late.
+      handle: new RequestHandle(sendClockNow() + margin),
       startedAt: performance.now(),
       timeoutMs: this.#deps.dialects[delivery.channel.dialect]?.timeoutMs,
     };
@@ -245,10 +248,17 @@ export class Dispatcher {
     entry.task = attemptDelivery(this.#deps, entry, this.#finished);
   }
 
-  /** An attempt's outcome is in: its slot goes to the next, its outcomes to the writer. */
-  readonly #finished = (entry: InFlight, completions: readonly Completion[]): void => {
+  /**
+   * An attempt's outcomes are in: its slot goes to the next, its outcomes to the writer.
+   * None when nothing was sent (too late for its lease): the claims go back.
+   */
+  readonly #finished = (entry: InFlight, completions: readonly Completion[] | null): void => {
     this.#inFlight.delete(entry);
     this.#release(entry.delivery.channel.origin);
+    if (!completions) {
+      this.#handBack(membersOf(entry.delivery));
+      return;
+    }
     for (const completion of completions) this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
     // touches channels still leased, and waiting would leave every slot idle a few ms.

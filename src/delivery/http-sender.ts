@@ -11,6 +11,17 @@ export interface SendResult {
   readonly status?: number | undefined;
   readonly retryAfter?: string | undefined;
   readonly error?: string | undefined;
+  /** Nothing was written: the handle's `writeBy` had passed when the connection was ready. */
+  readonly unsent?: boolean | undefined;
+}
+
+/**
+ * The clock `writeBy` is read on: monotonic, and the same in every thread of the process
+ * (each thread's `performance.now()` counts from its own start; the origin puts them on one
+ * scale).
+ */
+export function sendClockNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /**
@@ -20,6 +31,17 @@ export interface SendResult {
 export class RequestHandle {
   #abort: ((reason: Error) => void) | undefined;
   #reason: Error | undefined;
+  /**
+   * The last moment (on `sendClockNow()`) the request may be written to its connection. It is
+   * written a while after it is handed over when a connection has to be made first, and a
+   * process stopped meanwhile (SIGSTOP, a VM paused) would otherwise send it once continued,
+   * under a lease another node may have taken over since.
+   */
+  readonly writeBy: number | undefined;
+
+  constructor(writeBy?: number) {
+    this.writeBy = writeBy;
+  }
 
   abort(reason: Error): void {
     if (this.#reason) return;
@@ -85,13 +107,21 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   readonly #resolve: (result: SendResult) => void;
   #status: number | undefined;
   #retryAfter: string | undefined;
+  #unsent = false;
 
   constructor(handle: RequestHandle, resolve: (result: SendResult) => void) {
     this.#handle = handle;
     this.#resolve = resolve;
   }
 
+  /** Called on the turn that writes the request to its connection, just before it. */
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    const { writeBy } = this.#handle;
+    if (writeBy !== undefined && sendClockNow() > writeBy) {
+      this.#unsent = true;
+      controller.abort(new Error('not sent: too late to be written under its lease'));
+      return;
+    }
     this.#handle.attach((reason) => controller.abort(reason));
   }
 
@@ -116,7 +146,8 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.#handle.detach();
-    this.#resolve({ error: describe(this.#handle.reason ?? err) });
+    if (this.#unsent) this.#resolve({ error: err.message, unsent: true });
+    else this.#resolve({ error: describe(this.#handle.reason ?? err) });
   }
 }
 

@@ -6,6 +6,8 @@ export interface SendRequest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly body: string | undefined;
+  /** The handle's `writeBy`: the thread checks it when the connection is ready. */
+  readonly writeBy: number | undefined;
 }
 
 export type ToSender =

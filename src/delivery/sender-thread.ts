@@ -35,8 +35,8 @@ function finished(outcome: SendOutcome): void {
 port.on('message', (message: ToSender) => {
   switch (message.op) {
     case 'send':
-      for (const { id, url, headers, body } of message.requests) {
-        const handle = new RequestHandle();
+      for (const { id, url, headers, body, writeBy } of message.requests) {
+        const handle = new RequestHandle(writeBy);
         handles.set(id, handle);
         sender.send(url, headers, body, handle).then(
           (result) => finished({ id, ...result }),

@@ -39,7 +39,7 @@ export class ThreadedHttpSender implements HttpSender {
       if (this.#pending.size === 0) worker.ref();
       this.#pending.set(id, { resolve, handle });
       if (this.#batch.length === 0) queueMicrotask(() => this.#post());
-      this.#batch.push({ id, url, headers, body });
+      this.#batch.push({ id, url, headers, body, writeBy: handle.writeBy });
       handle.attach((reason) => {
         if (!this.#pending.has(id)) return;
         const message: ToSender = { op: 'abort', id, reason: reason.message };

@@ -11,6 +11,7 @@ import type { QueueSignal } from './queue-signal.ts';
 import type { Write } from './write-batcher.ts';
 import { groupCommit, separateWrites } from './write-batcher.ts';
 import { openSqlite } from './sqlite/open-sqlite.ts';
+import type { PostgresSessionLimits } from './postgres/session-limits.ts';
 import { openPostgres } from './postgres/open-postgres.ts';
 
 export type { Engine } from './opened-engine.ts';
@@ -40,6 +41,8 @@ export interface StoreOptions {
   readonly onConnectionError?: ((err: Error) => void) | undefined;
   /** Seals what older versions kept in clear, when a migration comes to it. */
   readonly sealer?: SecretSealer | undefined;
+  /** Bounds on every PostgreSQL session; the defaults when not given. */
+  readonly sessionLimits?: PostgresSessionLimits | undefined;
 }
 
 export class StoreError extends Error {
@@ -52,7 +55,10 @@ export class StoreError extends Error {
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const opened = options.databaseUrl
-    ? openPostgres(options.databaseUrl, { onConnectionError: options.onConnectionError })
+    ? openPostgres(options.databaseUrl, {
+        onConnectionError: options.onConnectionError,
+        limits: options.sessionLimits,
+      })
     : openSqlite(options.dataDir);
   const { engine, db, location, traits } = opened;
   registerTraits(db, traits);

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 
 const bin = fileURLToPath(new URL('../../bin/calpush.js', import.meta.url));
 
@@ -10,8 +12,12 @@ export interface ChildServerOptions {
   readonly logLevel?: string;
   /** Sees the child's stderr as it comes. */
   readonly onStderr?: (chunk: Buffer) => void;
+  /** Sees the child's stdout (its log lines) as it comes. */
+  readonly onStdout?: (chunk: Buffer) => void;
   /** An IPC channel to the child, as `fork` gives one. */
   readonly ipc?: boolean;
+  /** Serve from this PostgreSQL database (`--database-url`) instead of SQLite. */
+  readonly databaseUrl?: string;
 }
 
 /** A real `calpush serve --dev` in a child process, as users run it (tests and benchmark). */
@@ -39,6 +45,7 @@ export class ChildServer {
         '0',
         '--data',
         dataDir,
+        ...(options.databaseUrl ? ['--database-url', options.databaseUrl] : []),
         '--log-level',
         options.logLevel ?? 'warn',
       ],
@@ -55,6 +62,7 @@ export class ChildServer {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout?.on('data', (d: Buffer) => {
+        options.onStdout?.(d);
         out += d.toString();
         const match = /listening on (http:\/\/\S+)/.exec(out);
         if (match?.[1]) resolve(match[1]);
@@ -62,6 +70,21 @@ export class ChildServer {
       child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
     });
     return new ChildServer(child, url);
+  }
+
+  /**
+   * Stops the process (SIGSTOP) and resolves once the kernel says it is stopped: from then on
+   * it runs nothing, sends nothing and answers nothing, while its sockets stay open.
+   */
+  async pause(): Promise<void> {
+    this.process.kill('SIGSTOP');
+    await untilState(this.process.pid, 'T');
+  }
+
+  /** Lets a paused process run on (SIGCONT). */
+  async resume(): Promise<void> {
+    this.process.kill('SIGCONT');
+    await untilState(this.process.pid, (s) => s !== 'T');
   }
 
   /** Ends the process; SIGKILL is a crash (no shutdown hooks, no flushing). */
@@ -73,5 +96,25 @@ export class ChildServer {
       this.process.once('exit', (code) => resolve({ code }));
       this.process.kill(signal);
     });
+  }
+}
+
+/** The process's state letter in /proc/PID/stat (R, S, T, …): Linux, as the tests run. */
+async function stateOf(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name is in parentheses and may hold spaces: the state follows the last one.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/** Polls the process's state until it matches; a signal takes effect within microseconds. */
+async function untilState(
+  pid: number | undefined,
+  wanted: string | ((state: string) => boolean),
+): Promise<void> {
+  if (pid === undefined) throw new Error('the process has no id');
+  const matches = typeof wanted === 'string' ? (s: string) => s === wanted : wanted;
+  for (let i = 0; !matches(await stateOf(pid)); i++) {
+    if (i > 1000) throw new Error(`process ${pid} did not reach the state asked for`);
+    await delay(1);
   }
 }

@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
   readonly at: number;
+  /** The sender's TCP port: which process sent it, for tests that need to know. */
+  readonly port: number;
 }
 
 /** What the receiver answers; a function may vary it per request. `hang` never answers. */
@@ -20,6 +22,8 @@ export type Reply =
  */
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
+  /** Requests received and not yet answered (a slow reply, a hang). */
+  readonly unanswered = new Set<ReceivedRequest>();
   reply: Reply | ((req: ReceivedRequest) => Reply) = { status: 200 };
   readonly #server: Server;
   readonly #waiters = new Set<() => void>();
@@ -42,10 +46,13 @@ export class Receiver {
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
           at: Date.now(),
+          port: req.socket.remotePort ?? 0,
         };
         const reply =
           typeof receiver.reply === 'function' ? receiver.reply(record) : receiver.reply;
         receiver.requests.push(record);
+        receiver.unanswered.add(record);
+        res.once('close', () => receiver.unanswered.delete(record));
         for (const w of receiver.#waiters) w();
         if (reply === 'hang') {
           receiver.#hanging.add(res);

@@ -1,12 +1,13 @@
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
 import { CoreError } from '../../core/errors.ts';
+import { isStoreUnavailable } from '../../store/unavailable.ts';
 import type { Logger } from '../../log.ts';
 
 /** Cronofy's error shape: `{"errors": {"field": [{"key", "description"}]}}`. */
 export class CronofyError extends Error {
   override name = 'CronofyError';
-  readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429;
+  readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 503;
   readonly errors: Record<string, { key: string; description: string }[]>;
   readonly headers: Record<string, string>;
   constructor(
@@ -59,11 +60,29 @@ function fromCore(error: CoreError): CronofyError {
   }
 }
 
+/**
+ * The store could not answer (its connection lost, a lock held by a stalled node). The same
+ * request shortly after should succeed, and may be sent again safely: the face's writes are
+ * idempotent (an event by its event_id, a channel by its identical request), so one whose
+ * commit made it through after all is not made twice.
+ */
+function unavailable(): CronofyError {
+  return new CronofyError(
+    503,
+    { request: [{ key: 'errors.unavailable', description: 'temporarily unavailable, retry' }] },
+    { 'retry-after': '1' },
+  );
+}
+
 /** The face's one error handler: every failure leaves in Cronofy's shape, never as a 500 body. */
 export function createCronofyErrorHandler(logger: Logger) {
   return function renderCronofyError(err: unknown, c: Context): Response {
-    const known =
+    let known =
       err instanceof CronofyError ? err : err instanceof CoreError ? fromCore(err) : undefined;
+    if (!known && isStoreUnavailable(err)) {
+      logger.warn({ err, path: c.req.path }, 'store unavailable on the Cronofy face');
+      known = unavailable();
+    }
     if (!known) {
       logger.error({ err, path: c.req.path }, 'unexpected error on the Cronofy face');
       return c.json(

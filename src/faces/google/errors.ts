@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
 import { CoreError } from '../../core/errors.ts';
+import { isStoreUnavailable } from '../../store/unavailable.ts';
 import type { Logger } from '../../log.ts';
 
-export type GoogleStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500;
+export type GoogleStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500 | 503;
 
 export interface GoogleErrorItem {
   readonly domain: string;
@@ -113,7 +114,12 @@ export function createGoogleErrorHandler(logger: Logger) {
     let known: GoogleError;
     if (err instanceof GoogleError) known = err;
     else if (err instanceof CoreError) known = fromCore(err);
-    else {
+    else if (isStoreUnavailable(err)) {
+      // Google's own answer to a transient failure: its clients retry it with backoff.
+      logger.warn({ err, path: c.req.path }, 'store unavailable on the Google face');
+      known = new GoogleError(503, 'backendError', 'Backend Error');
+      c.header('retry-after', '1');
+    } else {
       logger.error({ err, path: c.req.path }, 'unexpected error on the Google face');
       known = new GoogleError(500, 'backendError', 'Backend Error');
     }

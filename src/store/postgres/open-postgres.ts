@@ -5,6 +5,8 @@ import type { EngineMigrationContext } from '../migrations/context.ts';
 import type { OpenedEngine } from '../opened-engine.ts';
 import { postgresTraits } from './postgres-traits.ts';
 import { PostgresQueueSignal } from './queue-signal.ts';
+import type { PostgresSessionLimits } from './session-limits.ts';
+import { DEFAULT_SESSION_LIMITS } from './session-limits.ts';
 
 const postgresMigrationContext: EngineMigrationContext = {
   autoId: (table, name = 'id') =>
@@ -27,30 +29,17 @@ function textParser(oid: number): (value: string) => unknown {
 }
 const types = { getTypeParser: textParser };
 
-/**
- * Bounds on every connection, so that no node can hold the others for long: a node paused
- * (or cut off) inside a transaction keeps its row locks only until the server ends its idle
- * transaction; a statement that waits for a lock gives up rather than queue behind such a
- * node; no statement runs unbounded. Claims skip locked rows and never wait; the longest
- * statements are a retention pass's batched deletes, well under the statement bound.
- */
-export const POSTGRES_SESSION_LIMITS = {
-  /** The pool's wait for a connection (a new one, or a free one when all are busy). */
-  acquireTimeoutMs: 10_000,
-  statementTimeoutMs: 30_000,
-  lockTimeoutMs: 5_000,
-  idleInTransactionTimeoutMs: 10_000,
-  /** TCP keepalive: a dead peer is noticed in about a minute, not hours. */
-  keepAliveInitialDelayMs: 10_000,
-} as const;
+/** TCP keepalive: a dead peer is noticed in about a minute, not hours. */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
 export interface PostgresOptions {
   /** Told of every connection that fails (server restart, failover, terminated backend). */
-  readonly onConnectionError?: (err: Error) => void;
+  readonly onConnectionError?: ((err: Error) => void) | undefined;
+  readonly limits?: PostgresSessionLimits | undefined;
 }
 
 export function openPostgres(url: string, options: PostgresOptions = {}): OpenedEngine {
-  const limits = POSTGRES_SESSION_LIMITS;
+  const limits = options.limits ?? DEFAULT_SESSION_LIMITS;
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -60,7 +49,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     lock_timeout: limits.lockTimeoutMs,
     idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
     keepAlive: true,
-    keepAliveInitialDelayMillis: limits.keepAliveInitialDelayMs,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
   });
   const failed = (err: Error) => options.onConnectionError?.(err);
   // A connection the server drops emits 'error'; left unhandled, that ends the process. The
