@@ -104,18 +104,9 @@ export async function listEventsPage(
     state = { a: accountId, r: resource, snap, since, after: null, max, q };
   }
   if (state.q.s) return instancesPage(res, accountId, calendarId, state);
-  const { q } = state;
   const { rows, more } = await queryEvents(res, {
-    accountId,
-    calendarIds: [calendarId],
-    from: q.tmin,
-    to: q.tmax,
-    modifiedSince: q.umin,
-    afterSeq: state.since ?? undefined,
-    icalUid: q.ical,
-    includeDeleted: q.d,
+    ...readOf(accountId, calendarId, state),
     includeCancelledOccurrences: true,
-    managed: 'include',
     afterId: typeof state.after === 'number' ? state.after : undefined,
     limit: state.max,
   });
@@ -124,6 +115,22 @@ export async function listEventsPage(
     return { rows, nextPageToken: sealPageToken(res, { ...state, after: Number(last.id) }) };
   }
   return { rows, nextSyncToken: sealSyncToken(res, accountId, resource, state.snap) };
+}
+
+/** What a list page reads, series or instances: its calendar, window and filters. */
+function readOf(accountId: string, calendarId: string, state: PageState<EventsFilter>) {
+  const { q } = state;
+  return {
+    accountId,
+    calendarIds: [calendarId],
+    from: q.tmin,
+    to: q.tmax,
+    modifiedSince: q.umin,
+    afterSeq: state.since ?? undefined,
+    icalUid: q.ical,
+    includeDeleted: q.d,
+    managed: 'include' as const,
+  };
 }
 
 /** A page token's place in an instance listing: the last instance's start and id. */
@@ -140,17 +147,8 @@ async function instancesPage(
   calendarId: string,
   state: PageState<EventsFilter>,
 ): Promise<EventsPage> {
-  const { q } = state;
   const { rows, more } = await listInstances(res, {
-    accountId,
-    calendarIds: [calendarId],
-    from: q.tmin,
-    to: q.tmax,
-    modifiedSince: q.umin,
-    afterSeq: state.since ?? undefined,
-    icalUid: q.ical,
-    includeDeleted: q.d,
-    managed: 'include',
+    ...readOf(accountId, calendarId, state),
     after: cursorOf(state.after),
     limit: state.max,
     now: res.clock.now(),
