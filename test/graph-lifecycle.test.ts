@@ -1,3 +1,4 @@
+import { deleteAccount } from '../src/core/account-erasure.ts';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Harness } from './support/harness.ts';
@@ -213,4 +214,33 @@ test('a source whose server refuses its credentials removes the subscriptions to
   } finally {
     await fake.close();
   }
+});
+
+test('erasing the account sends subscriptionRemoved to its subscriptions before their rows go', async () => {
+  h = await startHarness({ listen: true });
+  receiver = await Receiver.start();
+  const hook = receiver;
+  hook.reply = graphReply;
+  const account = await createTestAccount(h.service);
+  const graph = graphClientFor(h.url, account.accessToken);
+  const made = graph.subscriptions.post({
+    changeType: 'created,updated,deleted',
+    notificationUrl: `${hook.url}/hook`,
+    lifecycleNotificationUrl: `${hook.url}/life`,
+    resource: 'me/events',
+    expirationDateTime: new Date(Date.now() + HOUR),
+    clientState: 'erased',
+  });
+  await made;
+  const service = h.service;
+  await deleteAccount(service.core, account.accountId, {
+    waitMs: 10_000,
+    progress: () => service.dispatcher.runUntilIdle(),
+  });
+  assert.deepEqual(
+    notificationItems(hook.requests, '/life').map((i) => [i.lifecycleEvent, i.clientState]),
+    [['subscriptionRemoved', 'erased']],
+  );
+  const left = await service.store.db.selectFrom('channels').select('id').execute();
+  assert.equal(left.length, 0);
 });

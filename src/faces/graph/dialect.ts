@@ -78,6 +78,10 @@ export const graphDialect: Dialect<GraphInterest> = {
   name: 'graph',
   firstMessage: null,
   planFor(interest, change) {
+    // The account is being erased: its subscriptions go with it, and say so first.
+    if (change.accountEvent === 'erasure_requested') {
+      return interest.lifecycleUrl === null ? null : SUBSCRIPTION_REMOVED;
+    }
     if (subscribedCalendarRemoved(interest, change)) {
       // The subscription can hear nothing more: it says goodbye and ends (see isFarewell).
       return interest.lifecycleUrl === null ? null : SUBSCRIPTION_REMOVED;
