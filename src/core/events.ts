@@ -3,9 +3,9 @@ import type { CoreResources } from './resources.ts';
 import { writeNow } from './resources.ts';
 import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
-import { FOREVER, checkEventTime, instantOf } from '../domain/event-time.ts';
+import { checkEventTime, instantOf } from '../domain/event-time.ts';
 import { CoreError } from './errors.ts';
-import { RecurrenceError, checkRecurrence, seriesEnd } from './recurrence.ts';
+import { RecurrenceError, checkRecurrence, untilAt } from './recurrence.ts';
 import { isSeries, occurrenceAt, occurrenceRow, parseOccurrenceUid } from './occurrence-rows.ts';
 import { newEventUid } from './ids.ts';
 import { MAX_KEPT_DEPTH, readEventColumns } from './event-columns.ts';
@@ -77,19 +77,6 @@ export function checkEventFields(
   return { ...fields, startAt, endAt };
 }
 
-/** Where a series' last occurrence ends (its rules were checked with its fields). */
-function untilOf(fields: CheckedEventFields): number {
-  if (!fields.recurrence || fields.recurrence.length === 0) return fields.endAt;
-  try {
-    return (
-      seriesEnd({ start: fields.start, end: fields.end, recurrence: fields.recurrence }) ?? FOREVER
-    );
-  } catch (err) {
-    if (!(err instanceof RecurrenceError)) throw err;
-    return FOREVER;
-  }
-}
-
 function contentColumns(fields: CheckedEventFields) {
   return {
     summary: fields.summary,
@@ -103,7 +90,7 @@ function contentColumns(fields: CheckedEventFields) {
     recurrence_json:
       fields.recurrence && fields.recurrence.length > 0 ? JSON.stringify(fields.recurrence) : null,
     extra_json: fields.extra ? JSON.stringify(fields.extra) : null,
-    until_at: untilOf(fields),
+    until_at: untilAt(fields, fields.endAt),
   };
 }
 

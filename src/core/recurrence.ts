@@ -1,6 +1,6 @@
 import ICAL from 'ical.js';
 import type { EventTime } from '../domain/event-time.ts';
-import { instantOf } from '../domain/event-time.ts';
+import { FOREVER, instantOf } from '../domain/event-time.ts';
 import { isZonedDateTime, wallClockIn, zonedToUtc } from '../domain/time.ts';
 import { ruleStarts } from './rule-starts.ts';
 import { cycleOf, cycleWalls } from './recurrence-cycles.ts';
@@ -254,6 +254,26 @@ function parseSeriesText(series: Series): ParsedSeries {
     }
   }
   return { anchor, durationMs, rules, exclusionRules, added, excluded };
+}
+
+/**
+ * Where an event's last occurrence ends, as `until_at` stores it: its own end when it does
+ * not recur, FOREVER for a series that never ends or whose rules cannot be read (a source's:
+ * reads then show its first occurrence).
+ */
+export function untilAt(
+  event: { start: EventTime; end: EventTime; recurrence?: readonly string[] | null | undefined },
+  endAt: number,
+): number {
+  if (!event.recurrence || event.recurrence.length === 0) return endAt;
+  try {
+    return (
+      seriesEnd({ start: event.start, end: event.end, recurrence: event.recurrence }) ?? FOREVER
+    );
+  } catch (err) {
+    if (!(err instanceof RecurrenceError)) throw err;
+    return FOREVER;
+  }
 }
 
 /**

@@ -3,8 +3,8 @@ import type { Insertable } from 'kysely';
 import type { EventsTable, Executor } from '../store/schema.ts';
 import type { EventTime } from '../domain/event-time.ts';
 import type { SourceEvent, SourceItem } from '../domain/source.ts';
-import { FOREVER, checkEventTime, instantOf } from '../domain/event-time.ts';
-import { RecurrenceError, seriesEnd } from './recurrence.ts';
+import { checkEventTime, instantOf } from '../domain/event-time.ts';
+import { untilAt } from './recurrence.ts';
 import { occurrenceUid } from './occurrence-rows.ts';
 import { CoreError } from './errors.ts';
 import { digestBase32 } from './ids.ts';
@@ -73,19 +73,6 @@ function instant(time: EventTime, what: string, event: SourceEvent): number {
   return checked.instant;
 }
 
-/** Where a source series ends; one whose rules cannot be read is taken never to end. */
-function untilOf(event: SourceEvent, endAt: number): number {
-  if (!event.recurrence || event.recurrence.length === 0) return endAt;
-  try {
-    return (
-      seriesEnd({ start: event.start, end: event.end, recurrence: event.recurrence }) ?? FOREVER
-    );
-  } catch (err) {
-    if (!(err instanceof RecurrenceError)) throw err;
-    return FOREVER;
-  }
-}
-
 function contentOf(calendarId: string, event: SourceEvent): EventContent {
   const startAt = instant(event.start, 'start', event);
   const endAt = instant(event.end, 'end', event);
@@ -108,7 +95,7 @@ function contentOf(calendarId: string, event: SourceEvent): EventContent {
         ? JSON.stringify(event.recurrence)
         : null,
     extra_json: null,
-    until_at: override === null ? untilOf(event, endAt) : endAt,
+    until_at: override === null ? untilAt(event, endAt) : endAt,
     recurring_event_id: override === null ? null : sourceEventUid(calendarId, event.icalUid, null),
     original_start_json: override === null ? null : JSON.stringify(override),
     original_start_at: override === null ? null : instantOf(override),
