@@ -66,11 +66,13 @@ test('accounts: a token is issued and revoked from a file; then every token', as
     revoked: 1,
     remaining: 1,
     closed_channels: 0,
+    noticed_channels: 0,
   });
   assert.deepEqual(await calpush('accounts', 'revoke-token', '--account-id', account.account_id), {
     revoked: 1,
     remaining: 0,
     closed_channels: 0,
+    noticed_channels: 0,
   });
   const usage = await failure(dataDir, {}, 'accounts', 'revoke-token');
   assert.equal(usage.code, 2);

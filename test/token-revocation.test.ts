@@ -35,7 +35,7 @@ for (const engine of engines) {
       assert.equal((await calendars()).status, 200);
       // Checked a moment ago, so remembered (the clock does not move): still refused.
       const r = await revokeAccessTokens(h.service.core, { token: account.accessToken });
-      assert.deepEqual(r, { revoked: 1, remaining: 1, closedChannels: 0 });
+      assert.deepEqual(r, { revoked: 1, remaining: 1, closedChannels: 0, noticedChannels: 0 });
       assert.equal((await calendars()).status, 401);
       assert.equal((await callApi(h.service, spare, 'GET', '/v1/calendars')).status, 200);
     });

@@ -40,9 +40,15 @@ export async function runAccountCommand(
           : { accountId: v['account-id'] ?? '' },
       );
       print(
-        { revoked: r.revoked, remaining: r.remaining, closed_channels: r.closedChannels },
+        {
+          revoked: r.revoked,
+          remaining: r.remaining,
+          closed_channels: r.closedChannels,
+          noticed_channels: r.noticedChannels,
+        },
         `revoked ${r.revoked}, ${r.remaining} left` +
-          (r.closedChannels > 0 ? `; ${r.closedChannels} channel(s) closed` : ''),
+          (r.closedChannels > 0 ? `; ${r.closedChannels} channel(s) closed` : '') +
+          (r.noticedChannels > 0 ? `; ${r.noticedChannels} channel(s) told to reauthorize` : ''),
       );
       return true;
     }

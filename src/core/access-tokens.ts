@@ -5,6 +5,7 @@ import { hashToken, newSecret } from './ids.ts';
 import { serializeAccountChanges } from '../store/account-lock.ts';
 import { closeChannels } from '../store/channel-closing.ts';
 import { ACTIVE } from '../store/channel-states.ts';
+import { queueRevocationNotices } from './revocation-notices.ts';
 
 /** Why an account's channels closed when its last token was revoked. */
 export const AUTHORIZATION_REVOKED = 'authorization_revoked';
@@ -14,6 +15,8 @@ export interface RevokedTokens {
   readonly remaining: number;
   /** Channels closed because no token was left to manage them with. */
   readonly closedChannels: number;
+  /** Channels the revoked token made whose dialect was told to ask for a new one. */
+  readonly noticedChannels: number;
 }
 
 /** Which tokens to revoke: one (as the bearer holds it), or every token of an account. */
@@ -39,6 +42,8 @@ export async function issueAccessToken(res: CoreResources, accountId: string): P
  * processes within their token cache's lifetime, a second by default). When an account is
  * left with no token, nobody can list or stop its channels any more: they are closed with
  * it, as a provider stops notifying an application whose authorization was revoked.
+ * Otherwise the channels the revoked token made live on, and each one's dialect may queue
+ * a notice asking for another token (`Dialect.revocationNotice`).
  *
  * A token that is unknown (or, given `clientId`, another client's) revokes nothing and is
  * not an error: as RFC 7009 has it, the answer does not tell a revoked token from one that
@@ -51,7 +56,9 @@ export async function revokeAccessTokens(
   const now = res.clock.now();
   const outcome = await res.write(async (trx) => {
     const accountId = 'accountId' in which ? which.accountId : await ownerOf(trx, which);
-    if (accountId === undefined) return { revoked: 0, remaining: 0, closed: [] as string[] };
+    if (accountId === undefined) {
+      return { revoked: 0, remaining: 0, closed: [] as string[], noticed: 0 };
+    }
     if ('accountId' in which) await requireAccount(trx, accountId);
     await serializeAccountChanges(trx, accountId);
     let revoke = trx.deleteFrom('access_tokens').where('account_id', '=', accountId);
@@ -75,15 +82,22 @@ export async function revokeAccessTokens(
       ).map((c) => c.id);
       await closeChannels(trx, closed, AUTHORIZATION_REVOKED, now);
     }
-    return { accountId, revoked, remaining, closed };
+    let noticed = 0;
+    if (remaining > 0 && revoked > 0 && 'token' in which) {
+      const tokenHash = hashToken(which.token);
+      noticed = await queueRevocationNotices(trx, res.dialects, { accountId, tokenHash }, now);
+    }
+    return { accountId, revoked, remaining, closed, noticed };
   });
   if ('token' in which) res.principals?.forget(hashToken(which.token));
   else res.principals?.forgetAccount(which.accountId);
   if (outcome.closed.length > 0) res.notifyClosed(outcome.closed);
+  if (outcome.noticed > 0) res.notifyQueued();
   return {
     revoked: outcome.revoked,
     remaining: outcome.remaining,
     closedChannels: outcome.closed.length,
+    noticedChannels: outcome.noticed,
   };
 }
 

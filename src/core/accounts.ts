@@ -99,13 +99,19 @@ export async function createAccount(res: CoreResources, input: AccountInput): Pr
 export interface Principal {
   readonly accountId: string;
   readonly clientId: string;
+  /** Which of the account's tokens it is (as stored: hashed), for channels made with it. */
+  readonly tokenHash: string;
 }
 
 const principalByTokenHash = prepared((db, tokenHash: string) =>
   db
     .selectFrom('access_tokens')
     .innerJoin('accounts', 'accounts.id', 'access_tokens.account_id')
-    .select(['accounts.id as accountId', 'accounts.client_id as clientId'])
+    .select([
+      'accounts.id as accountId',
+      'accounts.client_id as clientId',
+      'access_tokens.token_hash as tokenHash',
+    ])
     .where('access_tokens.token_hash', '=', tokenHash),
 );
 

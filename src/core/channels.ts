@@ -64,6 +64,8 @@ export interface NewChannel {
   readonly requestKey?: string | null;
   /** The client's token, already sealed: the store never holds it in clear. */
   readonly sealedToken?: string | null;
+  /** The hash of the access token the channel is made with (`Principal.tokenHash`). */
+  readonly creatorTokenHash?: string | null;
   readonly expiresAt?: number | null;
   readonly now: number;
 }
@@ -81,6 +83,7 @@ export function activeChannelRow(c: NewChannel): ChannelsTable {
     interest_json: JSON.stringify(c.interest),
     request_key: c.requestKey ?? null,
     sealed_token: c.sealedToken ?? null,
+    creator_token_hash: c.creatorTokenHash ?? null,
     expires_at: c.expiresAt ?? null,
     state: 'active',
     closed_reason: null,
@@ -113,6 +116,11 @@ export interface ChannelRequest {
    */
   readonly publicId?: { readonly value: string; readonly field: string };
   readonly token?: string | null;
+  /**
+   * The hash of the access token the request came with: revoking that token asks the
+   * channel's dialect whether to tell it (`Dialect.revocationNotice`).
+   */
+  readonly creatorTokenHash?: string;
   readonly expiresAt?: number | null;
   /** An identical earlier request's live channel is returned instead of a new one. */
   readonly requestKey?: string;
@@ -168,6 +176,7 @@ export async function openChannel(
         request.token === undefined || request.token === null
           ? null
           : res.secrets.seal(request.token),
+      creatorTokenHash: request.creatorTokenHash ?? null,
       expiresAt: request.expiresAt ?? null,
       now,
     });
@@ -277,9 +286,14 @@ export async function findChannel(
   return row ? toChannelView(row, res.secrets) : undefined;
 }
 
-/** What a dialect may change on a live channel: its lifetime, where it is delivered. */
+/**
+ * What a dialect may change on a live channel: its lifetime, where it is delivered, the
+ * access token it is bound to (Graph's reauthorize).
+ */
 export interface ChannelChange {
   readonly expiresAt?: number;
+  /** The hash of the access token that now answers for the channel. */
+  readonly creatorTokenHash?: string;
   /** A new callback URL, checked as `openChannel` checks one. */
   readonly callback?: {
     readonly url: string;
@@ -298,7 +312,12 @@ export async function changeChannel(
   channelId: string,
   change: ChannelChange,
 ): Promise<ChannelView | undefined> {
-  const set: { expires_at?: number; callback_url?: string; origin?: string } = {};
+  const set: {
+    expires_at?: number;
+    callback_url?: string;
+    origin?: string;
+    creator_token_hash?: string;
+  } = {};
   if (change.callback) {
     const rules = { dev: res.dev, ...change.callback };
     const url = checkCallbackUrl(change.callback.url, rules);
@@ -307,6 +326,7 @@ export async function changeChannel(
     set.origin = originOf(url);
   }
   if (change.expiresAt !== undefined) set.expires_at = change.expiresAt;
+  if (change.creatorTokenHash !== undefined) set.creator_token_hash = change.creatorTokenHash;
   return res.write(async (trx) => {
     if (Object.keys(set).length > 0) {
       await trx

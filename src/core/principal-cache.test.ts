@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrincipalCache } from './principal-cache.ts';
 
-const alice = { accountId: 'acc_a', clientId: 'cli_1' };
-const bob = { accountId: 'acc_b', clientId: 'cli_1' };
+const alice = { accountId: 'acc_a', clientId: 'cli_1', tokenHash: 'hash-a' };
+const bob = { accountId: 'acc_b', clientId: 'cli_1', tokenHash: 'hash-b' };
 
 test('a checked token is trusted until its time is up, then asked again', () => {
   const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 10 });

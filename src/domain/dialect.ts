@@ -51,6 +51,16 @@ export interface Dialect<I = unknown> {
     readonly kind: NotificationKind;
     readonly applies: (interest: unknown) => boolean;
   };
+  /**
+   * A notice queued for a live channel when the access token that made it (or last
+   * reauthorized it) is revoked while its account keeps another, for channels whose settings
+   * `applies` to (Graph's reauthorizationRequired). Unset: such channels go on as they were.
+   * An account left with no token has its channels closed, whatever the dialect.
+   */
+  readonly revocationNotice?: {
+    readonly kind: NotificationKind;
+    readonly applies: (interest: unknown) => boolean;
+  };
   /** Whether one request may carry several of a channel's notifications; unset for one. */
   readonly batch?: BatchRule;
   /** Whether a delivered notification of this kind ends its channel (a farewell). */

@@ -159,6 +159,8 @@ export interface ChannelsTable {
   request_key: string | null;
   /** A value the client chose to have echoed back with every notification, sealed. */
   sealed_token: string | null;
+  /** Hash of the access token that made (or last reauthorized) the channel; null if unknown. */
+  creator_token_hash: string | null;
   expires_at: number | null;
   state: string;
   closed_reason: string | null;

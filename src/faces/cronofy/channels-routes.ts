@@ -18,6 +18,7 @@ export function channelsRoutes(res: CoreResources) {
     const channel = await createCronofyChannel(res, {
       accountId: principal.accountId,
       clientId: principal.clientId,
+      creatorTokenHash: principal.tokenHash,
       callbackUrl: body.callback_url,
       calendarIds: body.filters?.calendar_ids ?? null,
       onlyManaged: body.filters?.only_managed ?? false,

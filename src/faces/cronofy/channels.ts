@@ -10,6 +10,8 @@ export const CRONOFY_CHANNELS_PER_ACCOUNT = DEFAULT_CHANNELS_PER_ACCOUNT;
 export interface CronofyChannelInput {
   readonly accountId: string;
   readonly clientId: string;
+  /** The access token the request came with (`Principal.tokenHash`). */
+  readonly creatorTokenHash?: string;
   readonly callbackUrl: string;
   readonly calendarIds: readonly string[] | null;
   readonly onlyManaged: boolean;
@@ -30,6 +32,7 @@ export function createCronofyChannel(
     dialect: cronofyDialect.name,
     accountId: input.accountId,
     clientId: input.clientId,
+    ...(input.creatorTokenHash === undefined ? {} : { creatorTokenHash: input.creatorTokenHash }),
     callbackUrl: input.callbackUrl,
     callback: { requireHttps: false, field: 'callback_url' },
     idPrefix: 'chn',

@@ -32,6 +32,8 @@ export const GOOGLE_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 export interface GoogleChannelInput {
   readonly accountId: string;
   readonly clientId: string;
+  /** The access token the request came with (`Principal.tokenHash`). */
+  readonly creatorTokenHash?: string;
   readonly publicId: string;
   readonly address: string;
   readonly token: string | null;
@@ -61,6 +63,7 @@ export function createGoogleChannel(
     dialect: googleDialect.name,
     accountId: input.accountId,
     clientId: input.clientId,
+    ...(input.creatorTokenHash === undefined ? {} : { creatorTokenHash: input.creatorTokenHash }),
     callbackUrl: input.address,
     callback: { requireHttps: true, field: 'address' },
     idPrefix: 'gch',
@@ -85,6 +88,7 @@ export async function watch(
   const channel = await createGoogleChannel(res, {
     accountId: principal.accountId,
     clientId: principal.clientId,
+    creatorTokenHash: principal.tokenHash,
     publicId: body.id,
     address: body.address,
     token: body.token ?? null,

@@ -111,6 +111,12 @@ export const graphDialect: Dialect<GraphInterest> = {
     kind: lifecycleKind('reauthorizationRequired'),
     applies: (interest) => graphInterestOf(interest).lifecycleUrl !== null,
   },
+  // The token that made a subscription was revoked: the app is asked to reauthorize it with
+  // another (POST …/reauthorize); if it never does, it lives on to its expiry.
+  revocationNotice: {
+    kind: lifecycleKind('reauthorizationRequired'),
+    applies: (interest) => graphInterestOf(interest).lifecycleUrl !== null,
+  },
   isFarewell: (kind) => kind === SUBSCRIPTION_REMOVED.kind,
   giveUp(delivery) {
     const hasLifecycleUrl = graphInterestOf(delivery.channel.interest).lifecycleUrl !== null;

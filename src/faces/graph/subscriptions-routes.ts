@@ -7,7 +7,12 @@ import { readJson } from '../../http/read-json.ts';
 import { graphDialect } from './dialect.ts';
 import { parseBody, subscriptionBodySchema, subscriptionPatchSchema } from './schemas.ts';
 import { subscriptionJson } from './subscription-json.ts';
-import { changeSubscription, createSubscription, ownSubscription } from './subscriptions.ts';
+import {
+  changeSubscription,
+  createSubscription,
+  ownSubscription,
+  reauthorizeSubscription,
+} from './subscriptions.ts';
 import { GraphError } from './errors.ts';
 import { linkTo, odataParam, pageSize } from './odata-params.ts';
 
@@ -88,9 +93,12 @@ export function subscriptionsRoutes(res: CoreResources, http: HandshakeHttp) {
     return c.body(null, 204);
   });
 
-  // calpush's tokens do not expire on their own: reauthorizing only confirms the caller owns it.
+  // calpush's tokens do not expire on their own, but may be revoked: reauthorizing binds the
+  // subscription to the caller's token, so revoking that one is what asks again.
   app.post('/:id/reauthorize', async (c) => {
-    await ownSubscription(res, c.get('principal'), c.req.param('id'));
+    const principal = c.get('principal');
+    const channel = await ownSubscription(res, principal, c.req.param('id'));
+    await reauthorizeSubscription(res, principal, channel);
     return c.body(null, 204);
   });
 

@@ -77,6 +77,7 @@ export async function createSubscription(
     dialect: graphDialect.name,
     accountId: principal.accountId,
     clientId: principal.clientId,
+    creatorTokenHash: principal.tokenHash,
     callbackUrl: body.notificationUrl,
     callback: callbackRules('notificationUrl'),
     idPrefix: 'sub',
@@ -135,4 +136,17 @@ export async function changeSubscription(
   });
   if (!changed) throw GraphError.notFound(`The object '${channel.publicId}' was not found.`);
   return changed;
+}
+
+/**
+ * POST …/reauthorize: the subscription now answers to the caller's token (another of the
+ * account's, after the one that made it was revoked, or the same one again).
+ */
+export async function reauthorizeSubscription(
+  res: CoreResources,
+  principal: Principal,
+  channel: ChannelView,
+): Promise<void> {
+  const changed = await changeChannel(res, channel.id, { creatorTokenHash: principal.tokenHash });
+  if (!changed) throw GraphError.notFound(`The object '${channel.publicId}' was not found.`);
 }
