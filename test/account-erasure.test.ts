@@ -76,6 +76,18 @@ async function populate(h: Harness, account: Omit<TestAccount, 'clientSecret'>, 
   });
   assert.equal(google.status, 200);
   await touchEvent(h.service, account, `event-${tag}`);
+  // A series whose rule changes keeps its old shape (series_history).
+  const series = await call<{ id: string }>('POST', '/calendar/v3/calendars/primary/events', {
+    summary: `series-${tag}`,
+    start: { dateTime: '2026-12-01T09:00:00Z' },
+    end: { dateTime: '2026-12-01T10:00:00Z' },
+    recurrence: ['RRULE:FREQ=DAILY;COUNT=3'],
+  });
+  assert.equal(series.status, 200);
+  const shortened = await call('PATCH', `/calendar/v3/calendars/primary/events/${series.json.id}`, {
+    recurrence: ['RRULE:FREQ=DAILY;COUNT=2'],
+  });
+  assert.equal(shortened.status, 200);
   const acl = await call('POST', '/calendar/v3/calendars/primary/acl', {
     role: 'reader',
     scope: { type: 'user', value: `friend-${tag}@example.com` },

@@ -14,6 +14,7 @@ import { recordChange } from './change-log.ts';
 import { ownedCalendar, writableCalendar } from './calendars.ts';
 import { prepared } from '../store/prepared.ts';
 import { boundLimit } from '../store/bound-limit.ts';
+import { keepReplacedShape } from './series-history.ts';
 
 export type EventRow = Omit<EventsTable, 'id'> & { id: number };
 
@@ -203,6 +204,12 @@ async function rewriteEventRow(
     updated_at: now,
     change_seq: seq,
   };
+  await keepReplacedShape(trx, current, changed, {
+    accountId: current.account_id,
+    calendarId: current.calendar_id,
+    seq,
+    now,
+  });
   await trx.updateTable('events').set(changed).where('id', '=', current.id).execute();
   const next: EventRow = { ...current, ...changed };
   return next;

@@ -10,6 +10,7 @@ import { CoreError } from './errors.ts';
 import { digestBase32 } from './ids.ts';
 // Bound lists at power-of-two lengths: each other length would be one more statement kept.
 import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
+import { keepReplacedShape } from './series-history.ts';
 
 /**
  * A source event's id, the same at every poll and after every restart: derived from its
@@ -167,6 +168,7 @@ export async function mirrorItems(
       });
       changed++;
     } else if (current.deleted === 1 || !sameContent(current, content)) {
+      await keepReplacedShape(trx, { ...current, uid }, content, target);
       await trx
         .updateTable('events')
         .set({

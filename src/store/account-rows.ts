@@ -8,6 +8,7 @@ export const ACCOUNT_TABLES = [
   'acl_rules',
   'source_items',
   'source_calendars',
+  'series_history',
   'events',
   'calendars',
   'sources',
@@ -60,7 +61,14 @@ export async function deleteAccountRows(
     'source_calendars',
     trx.deleteFrom('source_calendars').where('source_id', 'in', sources).executeTakeFirst(),
   );
-  for (const table of ['events', 'calendars', 'sources', 'profiles', 'settings'] as const) {
+  for (const table of [
+    'series_history',
+    'events',
+    'calendars',
+    'sources',
+    'profiles',
+    'settings',
+  ] as const) {
     await count(
       table,
       trx.deleteFrom(table).where('account_id', '=', accountId).executeTakeFirst(),

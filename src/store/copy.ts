@@ -21,6 +21,7 @@ export const COPIED_TABLES = [
   'profiles',
   'calendars',
   'events',
+  'series_history',
   'changes',
   'channels',
   'notifications',
@@ -36,6 +37,7 @@ export const COPIED_TABLES = [
 const GENERATED_KEYS: Partial<Record<(typeof COPIED_TABLES)[number], string>> = {
   client_secrets: 'id',
   events: 'id',
+  series_history: 'id',
   changes: 'seq',
   notifications: 'id',
   attempts: 'id',

@@ -134,6 +134,21 @@ export interface EventsTable {
   change_seq: number;
 }
 
+/** A series' shape before a write replaced it (migration 012). */
+export interface SeriesHistoryTable {
+  id: Generated<number>;
+  account_id: string;
+  calendar_id: string;
+  uid: string;
+  /** The change sequence number of the write that replaced this shape. */
+  replaced_seq: number;
+  start_json: string;
+  end_json: string;
+  /** Null when the event did not recur then (a single event that became a series). */
+  recurrence_json: string | null;
+  at: number;
+}
+
 export interface ChangesTable {
   seq: Generated<number>;
   account_id: string;
@@ -237,6 +252,7 @@ export interface Database {
   profiles: ProfilesTable;
   calendars: CalendarsTable;
   events: EventsTable;
+  series_history: SeriesHistoryTable;
   changes: ChangesTable;
   channels: ChannelsTable;
   notifications: NotificationsTable;

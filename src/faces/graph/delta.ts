@@ -5,6 +5,7 @@ import type { EventRow } from '../../core/events.ts';
 import type { GraphEnv } from './context.ts';
 import { latestSeq, queryEvents } from '../../core/events.ts';
 import { listInstances } from '../../core/instances.ts';
+import { vanishedInstances } from '../../core/vanished-instances.ts';
 import { isSeries } from '../../core/occurrence-rows.ts';
 import { isLocalDateTime, isZonedDateTime } from '../../domain/time.ts';
 import { GraphError } from './errors.ts';
@@ -34,14 +35,15 @@ interface DeltaState extends Window {
 /**
  * A page's place within a round (`$skiptoken`). A round first lists the window's instances
  * (changed ones only after a delta token); after a delta token it then lists, as removed,
- * the changed events that are no longer in the window (moved out or deleted there).
+ * the changed events that are no longer in the window (moved out or deleted there), and
+ * last the occurrences a series' new rule or start no longer has (`vanishedInstances`).
  */
 interface SkipState extends Window {
   readonly a: string;
   readonly c: string;
   readonly since: number | null;
   readonly snap: number;
-  readonly phase: 'in' | 'out';
+  readonly phase: 'in' | 'out' | 'gone';
   readonly after: string | number | null;
   readonly max: number;
 }
@@ -141,21 +143,38 @@ async function deltaPage(
     current = { ...current, phase: 'out', after: null };
     if (items.length >= current.max) return { items, next: current };
   }
-  const { rows, more } = await queryEvents(res, {
-    accountId: current.a,
-    calendarIds: [current.c],
-    afterSeq: current.since ?? undefined,
-    includeDeleted: true,
-    managed: 'include',
-    afterId: typeof current.after === 'number' ? current.after : undefined,
-    limit: current.max - items.length,
-  });
-  for (const row of rows) {
-    // Series are read through their occurrences above; an event still in the window was too.
-    if (!isSeries(row) && !overlaps(row, current)) items.push(removedJson(row.uid));
+  if (current.phase === 'out') {
+    const { rows, more } = await queryEvents(res, {
+      accountId: current.a,
+      calendarIds: [current.c],
+      afterSeq: current.since ?? undefined,
+      includeDeleted: true,
+      managed: 'include',
+      afterId: typeof current.after === 'number' ? current.after : undefined,
+      limit: current.max - items.length,
+    });
+    for (const row of rows) {
+      // Series are read through their occurrences above; an event still in the window was too.
+      if (!isSeries(row) && !overlaps(row, current)) items.push(removedJson(row.uid));
+    }
+    const last = rows.at(-1);
+    if (more && last) return { items, next: { ...current, after: Number(last.id) } };
+    current = { ...current, phase: 'gone', after: null };
+    if (items.length >= current.max) return { items, next: current };
   }
-  const last = rows.at(-1);
-  return { items, next: more && last ? { ...current, after: Number(last.id) } : null };
+  // The list is made again for each page, in the same order: a page goes on by position.
+  const gone = await vanishedInstances(res, {
+    accountId: current.a,
+    calendarId: current.c,
+    from: current.from,
+    to: current.to,
+    afterSeq: current.since ?? 0,
+    throughSeq: current.snap,
+  });
+  const skip = typeof current.after === 'number' ? current.after : 0;
+  const end = skip + current.max - items.length;
+  items.push(...gone.slice(skip, end).map(removedJson));
+  return { items, next: end < gone.length ? { ...current, after: end } : null };
 }
 
 /** `calendarView/delta` (and Kiota's `delta()` form) over the user's default calendar. */

@@ -12,6 +12,7 @@ import * as sources from './008-sources.ts';
 import * as occurrences from './009-occurrences.ts';
 import * as sealedSecrets from './010-sealed-secrets.ts';
 import * as channelCreatorToken from './011-channel-creator-token.ts';
+import * as seriesHistory from './012-series-history.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -30,6 +31,7 @@ const modules: Record<string, MigrationModule> = {
   '009-occurrences': occurrences,
   '010-sealed-secrets': sealedSecrets,
   '011-channel-creator-token': channelCreatorToken,
+  '012-series-history': seriesHistory,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {
