@@ -76,6 +76,7 @@ export async function recordChange(
     })
   ).rows;
   if (!appended) throw new Error('change log append returned nothing');
+  const seq = Number(appended.seq);
   const { rows: channels } = await liveChannelsOf(trx, change.accountId);
   // Dialects hand back one plan object per kind of notification, so plans group by identity.
   const groups = new Map<PlannedNotification, PlannedGroup>();
@@ -93,9 +94,17 @@ export async function recordChange(
   }
   if (groups.size === 1) {
     for (const { plan, channelIds, heads } of groups.values()) {
-      await enqueue(trx, channelIds, plan.kind, now, plan.withChangeTime ? now : null, heads);
+      await enqueue(
+        trx,
+        channelIds,
+        plan.kind,
+        now,
+        plan.withChangeTime ? now : null,
+        heads,
+        plan.withLatestSeq ? seq : undefined,
+      );
     }
-    return Number(appended.seq);
+    return seq;
   }
   // Each group's enqueue locks its own channels in id order; several groups together would
   // interleave those orders, so every channel they touch is locked first in one ordered pass
@@ -103,7 +112,15 @@ export async function recordChange(
   const touched = [...groups.values()].flatMap((g) => g.channelIds).sort();
   for (const ids of chunks(touched)) await lockChannels(trx, ids);
   for (const { plan, channelIds, heads } of inFixedOrder(dialects, groups.values())) {
-    await enqueue(trx, channelIds, plan.kind, now, plan.withChangeTime ? now : null, heads);
+    await enqueue(
+      trx,
+      channelIds,
+      plan.kind,
+      now,
+      plan.withChangeTime ? now : null,
+      heads,
+      plan.withLatestSeq ? seq : undefined,
+    );
   }
-  return Number(appended.seq);
+  return seq;
 }

@@ -6,6 +6,8 @@ export interface BatchedNotification {
   readonly notificationId: number;
   readonly kind: NotificationKind;
   readonly changesSince: number | null;
+  /** The latest change it covers, for a dialect that asked (`withLatestSeq`). */
+  readonly latestSeq?: number | null;
 }
 
 /** A claimed notification with everything needed to render, sign and send it. */
@@ -13,6 +15,8 @@ export interface Delivery {
   readonly notificationId: number;
   readonly kind: NotificationKind;
   readonly changesSince: number | null;
+  /** The latest change it covers, for a dialect that asked (`withLatestSeq`). */
+  readonly latestSeq?: number | null;
   /** Attempts made before this one. */
   readonly attempts: number;
   readonly channel: {

@@ -7,6 +7,11 @@ export interface PlannedNotification {
   readonly kind: NotificationKind;
   /** Whether it carries the time of the earliest change it covers (`changes_since`). */
   readonly withChangeTime: boolean;
+  /**
+   * Whether it carries the sequence number of the latest change it covers
+   * (`Delivery.latestSeq`): a message that names the version it reports (Graph's etag).
+   */
+  readonly withLatestSeq?: boolean;
 }
 
 /**

@@ -16,6 +16,19 @@ const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
     ),
 );
 
+/** The same, for notifications that name the latest change: a merge raises `latest_seq`. */
+const insertPendingLatest = prepared((db, rows: Insertable<NotificationsTable>[]) =>
+  db
+    .insertInto('notifications')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['channel_id', 'kind'])
+        .where('state', '=', PENDING)
+        .doUpdateSet((eb) => ({ latest_seq: eb.ref('excluded.latest_seq') })),
+    ),
+);
+
 /**
  * A head on the wire is still `pending` (a claim only records it as the channel's
  * `sending_id`), so a change of its kind would merge into a notification the receiver may
@@ -80,7 +93,9 @@ const scheduleIdle = prepared((db, ids: string[], now: number) =>
  * already has one of that kind pending keeps it: that is coalescing, and the older row's
  * earlier `changes_since` still covers the new change. A head on the wire is set aside
  * first; a caller that read the channels' `sending_id` passes those heads (`onTheWire`),
- * which spares SQLite looking them up again on every change.
+ * which spares SQLite looking them up again on every change. With `latestSeq` (the change's
+ * sequence number, for a dialect that names the version) the pending row takes it instead
+ * of staying as it was: change sequence numbers only grow.
  */
 export async function enqueue(
   trx: Executor,
@@ -89,6 +104,7 @@ export async function enqueue(
   now: number,
   changesSince: number | null = null,
   onTheWire: HeadsOnTheWire = 'unread',
+  latestSeq?: number,
 ): Promise<void> {
   if (!traitsOf(trx).concurrentWriters && onTheWire !== 'unread') {
     for (const heads of chunks(onTheWire)) {
@@ -104,19 +120,23 @@ export async function enqueue(
       await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
     }
     for (const run of insertRuns(trx, ids, 256)) {
-      await insertPending(
-        trx,
-        run.map((channelId) => ({
-          channel_id: channelId,
-          kind,
-          state: 'pending',
-          changes_since: changesSince,
-          created_at: now,
-          due_at: now,
-          attempts: 0,
-          delivered_at: null,
-        })),
-      );
+      const rows = run.map((channelId) => ({
+        channel_id: channelId,
+        kind,
+        state: 'pending',
+        changes_since: changesSince,
+        created_at: now,
+        due_at: now,
+        attempts: 0,
+        delivered_at: null,
+      }));
+      if (latestSeq === undefined) await insertPending(trx, rows);
+      else {
+        await insertPendingLatest(
+          trx,
+          rows.map((row) => ({ ...row, latest_seq: latestSeq })),
+        );
+      }
     }
     await scheduleIdle(trx, padToPowerOfTwo(ids), now);
   }

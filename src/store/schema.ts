@@ -203,6 +203,8 @@ export interface NotificationsTable {
    */
   state: string;
   changes_since: number | null;
+  /** The latest change it covers, for dialects that name the version (migration 013). */
+  latest_seq: number | null;
   created_at: number;
   due_at: number;
   attempts: number;

@@ -23,7 +23,8 @@ function planOf(change: ChangeFact, kind: string): PlannedNotification {
   let plans = plansByChange.get(change);
   if (!plans) plansByChange.set(change, (plans = new Map<string, PlannedNotification>()));
   let plan = plans.get(kind);
-  if (!plan) plans.set(kind, (plan = { kind, withChangeTime: false }));
+  // The latest change's number is the event's changeKey, which the item's etag names.
+  if (!plan) plans.set(kind, (plan = { kind, withChangeTime: false, withLatestSeq: true }));
   return plan;
 }
 

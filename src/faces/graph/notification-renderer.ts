@@ -37,8 +37,9 @@ export function graphItem(delivery: Delivery, clientState: string | null): Recor
     resourceData: {
       '@odata.type': '#Microsoft.Graph.Event',
       '@odata.id': resource,
-      // Not the event's changeKey (the renderer reads no store): unique per notification.
-      '@odata.etag': `W/"${delivery.notificationId}"`,
+      // The event's changeKey after the latest change this covers, as its reads give it;
+      // a notification queued before calpush kept that names itself instead.
+      '@odata.etag': `W/"${delivery.latestSeq ?? `n${delivery.notificationId}`}"`,
       ...(id === undefined ? {} : { id }),
     },
   };

@@ -13,6 +13,7 @@ import * as occurrences from './009-occurrences.ts';
 import * as sealedSecrets from './010-sealed-secrets.ts';
 import * as channelCreatorToken from './011-channel-creator-token.ts';
 import * as seriesHistory from './012-series-history.ts';
+import * as notificationLatestSeq from './013-notification-latest-seq.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -32,6 +33,7 @@ const modules: Record<string, MigrationModule> = {
   '010-sealed-secrets': sealedSecrets,
   '011-channel-creator-token': channelCreatorToken,
   '012-series-history': seriesHistory,
+  '013-notification-latest-seq': notificationLatestSeq,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

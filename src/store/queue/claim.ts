@@ -77,7 +77,7 @@ const leaseLockedDue = leaseDueQuery(true);
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'kind', 'changes_since', 'attempts'])
+    .select(['id', 'kind', 'changes_since', 'latest_seq', 'attempts'])
     .where('id', 'in', ids)
     .where(liveState),
 );
@@ -138,6 +138,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         notificationId: Number(head.id),
         kind: head.kind,
         changesSince: head.changes_since === null ? null : Number(head.changes_since),
+        latestSeq: head.latest_seq === null ? null : Number(head.latest_seq),
         attempts: head.attempts,
         channel: {
           id: c.id,
@@ -164,7 +165,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
 const pendingOf = prepared((db, channelIds: string[], limit: number) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'channel_id', 'kind', 'changes_since'])
+    .select(['id', 'channel_id', 'kind', 'changes_since', 'latest_seq'])
     .where('channel_id', 'in', channelIds)
     .where(liveState)
     .where('state', '=', PENDING)
@@ -217,6 +218,7 @@ async function withBatches(
         notificationId: Number(row.id),
         kind: row.kind,
         changesSince: row.changes_since === null ? null : Number(row.changes_since),
+        latestSeq: row.latest_seq === null ? null : Number(row.latest_seq),
       });
       extra.set(row.channel_id, list);
     }

@@ -5,6 +5,7 @@ import { prepared } from '../prepared.ts';
 import type { Completion } from '../../domain/delivery.ts';
 import { lockChannels } from '../channel-locks.ts';
 import { PENDING, liveState } from '../live-notifications.ts';
+import { carryLatestSeq } from '../latest-seq.ts';
 import { inTransaction } from '../transaction.ts';
 import { closeChannels } from '../channel-closing.ts';
 import { ACTIVE } from '../channel-states.ts';
@@ -74,6 +75,7 @@ function sentIds(completions: readonly Completion[]): number[] {
  */
 async function requeueBatched(trx: Executor, delivery: Completion['delivery']): Promise<void> {
   for (const b of delivery.batched ?? []) {
+    if (b.latestSeq != null) await carryLatestSeq(trx, [b.notificationId]);
     await trx
       .deleteFrom('notifications')
       .where('channel_id', '=', delivery.channel.id)
@@ -158,7 +160,9 @@ export async function recordCompletions(
         .executeTakeFirst();
       if (Number(released.numUpdatedRows) === 0) continue;
       // A change queued while this one was on the wire merges into it: the older row's
-      // earlier changes_since (or lower message number) already covers it.
+      // earlier changes_since (or lower message number) already covers it; it takes the
+      // merged one's latest change.
+      if (c.delivery.latestSeq != null) await carryLatestSeq(trx, [c.delivery.notificationId]);
       await trx
         .deleteFrom('notifications')
         .where('channel_id', '=', c.delivery.channel.id)

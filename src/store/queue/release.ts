@@ -2,6 +2,7 @@ import type { Db, Executor } from '../schema.ts';
 import type { Delivery } from '../../domain/delivery.ts';
 import { lockChannels } from '../channel-locks.ts';
 import { PENDING, SENDING, liveState } from '../live-notifications.ts';
+import { carryLatestSeq } from '../latest-seq.ts';
 import { inTransaction } from '../transaction.ts';
 import { chunks } from '../list-lengths.ts';
 import { byLease, headDueAt, stillHeld } from './heads-and-leases.ts';
@@ -11,7 +12,11 @@ import { byLease, headDueAt, stillHeld } from './heads-and-leases.ts';
  * the meantime merges into it, as after a failed attempt. With no ids, every head that was
  * set aside for such a change (heads nothing queued behind are still pending).
  */
-async function requeueSending(trx: Executor, notificationIds?: readonly number[]): Promise<void> {
+async function requeueSending(
+  trx: Executor,
+  notificationIds?: readonly number[],
+  naming?: readonly number[],
+): Promise<void> {
   // Driven from the heads going back, so only their channels' queues are read.
   let sending = trx
     .selectFrom('notifications')
@@ -31,6 +36,8 @@ async function requeueSending(trx: Executor, notificationIds?: readonly number[]
     .where(liveState)
     .where('state', '=', SENDING);
   if (notificationIds) requeue = requeue.where('id', 'in', [...notificationIds]);
+  // Only notifications that name their latest change have one to carry.
+  await carryLatestSeq(trx, naming ?? 'set-aside');
   await merged.execute();
   await requeue.execute();
 }
@@ -55,6 +62,10 @@ export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Pr
           back.flatMap((d) => [
             d.notificationId,
             ...(d.batched ?? []).map((b) => b.notificationId),
+          ]),
+          back.flatMap((d) => [
+            ...(d.latestSeq == null ? [] : [d.notificationId]),
+            ...(d.batched ?? []).filter((b) => b.latestSeq != null).map((b) => b.notificationId),
           ]),
         );
         await trx
