@@ -7,6 +7,12 @@ import type { Harness } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
 import { engines } from './support/postgres.ts';
 import { graphClientFor } from './support/graph.ts';
+import { FakeCaldav } from './support/fake-caldav.ts';
+import { vcalendar } from './support/ical-stand-in.ts';
+import { callApi, settleSources } from './support/api.ts';
+import { ManualClock } from '../src/domain/clock.ts';
+import { latestSeq } from '../src/core/events.ts';
+import { vanishedInstances } from '../src/core/vanished-instances.ts';
 
 let h: Harness | undefined;
 afterEach(() => h?.close());
@@ -85,3 +91,56 @@ for (const engine of engines) {
     assert.deepEqual(quiet.items, []);
   });
 }
+
+const dailyIcs = (count: number) =>
+  vcalendar([
+    'BEGIN:VEVENT',
+    'UID:daily@test',
+    'DTSTAMP:20261101T000000Z',
+    'DTSTART:20261201T090000Z',
+    'DTEND:20261201T093000Z',
+    `RRULE:FREQ=DAILY;COUNT=${count}`,
+    'SUMMARY:Daily',
+    'END:VEVENT',
+  ]);
+
+test('a series mirrored from a source whose rule shrinks: its dropped occurrences are found', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 20, 9));
+  h = await startHarness({ clock });
+  const service = h.service;
+  const fake = await FakeCaldav.start('sync');
+  try {
+    fake.put('daily.ics', dailyIcs(4));
+    const account = await createTestAccount(service);
+    const made = await callApi<{ source?: { source_id: string; calendar_ids: string[] } }>(
+      service,
+      account.accessToken,
+      'POST',
+      '/v1/sources',
+      { provider: 'caldav', url: fake.homeUrl, username: 'ada', password: 'secret' },
+    );
+    assert.equal(made.status, 201);
+    await settleSources(service, clock);
+    const calendarId = made.json.source!.calendar_ids[0]!;
+    const before = await latestSeq(service.core, account.accountId);
+    fake.put('daily.ics', dailyIcs(2));
+    const poll = `/v1/sources/${made.json.source!.source_id}/poll`;
+    assert.equal((await callApi(service, account.accessToken, 'POST', poll)).status, 202);
+    await settleSources(service, clock);
+    const gone = await vanishedInstances(service.core, {
+      accountId: account.accountId,
+      calendarId,
+      from: Date.UTC(2026, 11, 1),
+      to: Date.UTC(2027, 0, 1),
+      afterSeq: before,
+      throughSeq: await latestSeq(service.core, account.accountId),
+    });
+    assert.equal(gone.length, 2);
+    assert.ok(
+      gone.every((id) => /_2026120[34]T090000Z$/.test(id)),
+      gone.join(', '),
+    );
+  } finally {
+    await fake.close();
+  }
+});
