@@ -15,6 +15,8 @@ export interface Delivery {
   readonly changesSince: number | null;
   /** Attempts made before this one. */
   readonly attempts: number;
+  /** When the notification was queued: the commit of the change that caused it. */
+  readonly createdAt?: number;
   readonly channel: {
     readonly id: string;
     /** The name of the dialect that renders it. */

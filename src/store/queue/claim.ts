@@ -77,7 +77,7 @@ const leaseLockedDue = leaseDueQuery(true);
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'kind', 'changes_since', 'attempts'])
+    .select(['id', 'kind', 'changes_since', 'attempts', 'created_at'])
     .where('id', 'in', ids)
     .where(liveState),
 );
@@ -139,6 +139,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         kind: head.kind,
         changesSince: head.changes_since === null ? null : Number(head.changes_since),
         attempts: head.attempts,
+        createdAt: Number(head.created_at),
         channel: {
           id: c.id,
           dialect: c.dialect,
