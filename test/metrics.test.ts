@@ -9,6 +9,9 @@ import { Receiver } from './support/receiver.ts';
 import { engines } from './support/postgres.ts';
 import { ChildServer } from './support/child-server.ts';
 import { ManualClock } from '../src/domain/clock.ts';
+import { readFileSync } from 'node:fs';
+import { Feed } from './support/ics-feed.ts';
+import { callApi } from './support/api.ts';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
 
@@ -185,5 +188,97 @@ test('without a token /metrics is 404 on the main port and served on CALPUSH_MET
   } finally {
     await server.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('source polls are counted by provider and outcome', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 11, 6, 9, 0, 0));
+  const feed = new Feed();
+  await feed.start();
+  feed.publish([
+    [
+      'BEGIN:VEVENT',
+      'UID:a@test',
+      'DTSTAMP:20261201T000000Z',
+      'DTSTART:20261207T090000Z',
+      'DTEND:20261207T100000Z',
+      'SUMMARY:Stand-up',
+      'END:VEVENT',
+    ].join('\r\n'),
+  ]);
+  const h = await startHarness({ clock });
+  try {
+    const account = await createTestAccount(h.service);
+    const polls = async (outcome: string) =>
+      sample(await h.service.metrics.render(), 'calpush_source_polls_total', {
+        provider: 'ics',
+        outcome,
+      });
+    const created = await callApi(h.service, account.accessToken, 'POST', '/v1/sources', {
+      provider: 'ics',
+      url: feed.url,
+    });
+    assert.equal(created.status, 201);
+    await h.service.sources.runUntilIdle();
+    assert.equal(await polls('changed'), 1);
+    // Past the feed's 15-minute interval and its jitter: asked again, nothing new.
+    clock.advance(17 * 60 * 1000);
+    await h.service.sources.runUntilIdle();
+    assert.equal(await polls('unchanged'), 1);
+    feed.body = 'not a calendar';
+    feed.version++;
+    clock.advance(17 * 60 * 1000);
+    await h.service.sources.runUntilIdle();
+    assert.equal(await polls('failed'), 1);
+    assert.equal(await polls('changed'), 1);
+    const text = await h.service.metrics.render();
+    assert.equal(
+      sample(text, 'calpush_source_poll_duration_seconds_count', { provider: 'ics' }),
+      3,
+    );
+  } finally {
+    await h.close();
+    await feed.close();
+  }
+});
+
+test('docs/metrics.md lists every metric, and the Grafana dashboard uses only real ones', async () => {
+  const h = await startHarness({ env: { CALPUSH_METRICS_TOKEN: TOKEN } });
+  try {
+    const text = await h.service.metrics.render();
+    const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({
+      name: m[1]!,
+      type: m[2]!,
+    }));
+    const ours = families.filter((f) => f.name.startsWith('calpush_'));
+    assert.ok(ours.length >= 11);
+    const doc = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8');
+    for (const f of ours) {
+      assert.ok(doc.includes(`\`${f.name}\``), `docs/metrics.md does not list ${f.name}`);
+    }
+    const listed = [...doc.matchAll(/`(calpush_[a-z_]+)`/g)].map((m) => m[1]!);
+    for (const name of listed) {
+      assert.ok(
+        ours.some((f) => f.name === name),
+        `docs/metrics.md lists ${name}, which is not exposed`,
+      );
+    }
+    const dashboard = JSON.parse(
+      readFileSync(new URL('../docs/grafana-calpush.json', import.meta.url), 'utf8'),
+    ) as { panels: { targets?: { expr: string }[] }[] };
+    const exposed = new Set(families.map((f) => f.name));
+    const used = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+    assert.ok(used.length > 10);
+    for (const expr of used) {
+      for (const [name] of expr.matchAll(/\b(?:calpush|process|nodejs)_[a-z0-9_]+/g)) {
+        const family = name.replace(/_(bucket|sum|count)$/, '');
+        assert.ok(
+          exposed.has(name) || exposed.has(family),
+          `the dashboard uses ${name}, which is not exposed`,
+        );
+      }
+    }
+  } finally {
+    await h.close();
   }
 });
