@@ -12,6 +12,7 @@ import { ManualClock } from '../src/domain/clock.ts';
 import { readFileSync } from 'node:fs';
 import { Feed } from './support/ics-feed.ts';
 import { callApi } from './support/api.ts';
+import { ConfigError, loadConfig } from '../src/config/config.ts';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
 
@@ -281,4 +282,22 @@ test('docs/metrics.md lists every metric, and the Grafana dashboard uses only re
   } finally {
     await h.close();
   }
+});
+
+test('the metrics settings: their own token first, else the operator token; a port on loopback', () => {
+  const admin = 'operator-token-0123456789';
+  const metricsOf = (env: NodeJS.ProcessEnv) => loadConfig({}, env).metrics;
+  assert.deepEqual(metricsOf({}), { token: undefined, port: undefined, host: '127.0.0.1' });
+  assert.equal(metricsOf({ CALPUSH_ADMIN_TOKEN: admin }).token, admin);
+  assert.equal(
+    metricsOf({ CALPUSH_ADMIN_TOKEN: admin, CALPUSH_METRICS_TOKEN: TOKEN }).token,
+    TOKEN,
+  );
+  assert.deepEqual(metricsOf({ CALPUSH_METRICS_PORT: '9464', CALPUSH_METRICS_HOST: '10.0.0.5' }), {
+    token: undefined,
+    port: 9464,
+    host: '10.0.0.5',
+  });
+  assert.throws(() => metricsOf({ CALPUSH_METRICS_TOKEN: 'short' }), ConfigError);
+  assert.throws(() => metricsOf({ CALPUSH_METRICS_PORT: 'nine' }), /metrics\.port/);
 });
