@@ -44,9 +44,9 @@ async function forward(
 ): Promise<{ status: number; note: string }> {
   try {
     const res = await request(url, {
-      method: method === 'GET' || method === 'HEAD' ? 'POST' : method,
+      method,
       headers: forwardedHeaders(headers),
-      body: body.length > 0 ? body : undefined,
+      body: body.length > 0 && method !== 'GET' && method !== 'HEAD' ? body : undefined,
       headersTimeout: FORWARD_TIMEOUT_MS,
       bodyTimeout: FORWARD_TIMEOUT_MS,
     });
