@@ -1,6 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Completion } from '../domain/delivery.ts';
+import { quietly } from './quietly.ts';
 
 /** Seconds, from a few milliseconds up to the day a failing channel is retried for. */
 const LATENCY_BUCKETS = [
@@ -43,18 +44,17 @@ export function createDeliveryMetrics(registry: Registry): DeliveryMetrics {
     buckets: ATTEMPT_BUCKETS,
     registers: [registry],
   });
-  return {
-    recorded(batch) {
-      for (const c of batch) {
-        const dialect = c.delivery.channel.dialect;
-        attempts.inc({ dialect, outcome: OUTCOMES[c.kind] });
-        duration.observe({ dialect }, c.attempt.latencyMs / 1000);
-        const committed = c.delivery.createdAt;
-        if (c.kind === 'delivered' && committed !== undefined) {
-          const received = c.attempt.at + c.attempt.latencyMs;
-          latency.observe({ dialect }, Math.max(0, received - committed) / 1000);
-        }
+  const recordAll = (batch: readonly Completion[]): void => {
+    for (const c of batch) {
+      const dialect = c.delivery.channel.dialect;
+      attempts.inc({ dialect, outcome: OUTCOMES[c.kind] });
+      duration.observe({ dialect }, c.attempt.latencyMs / 1000);
+      const committed = c.delivery.createdAt;
+      if (c.kind === 'delivered' && committed !== undefined) {
+        const received = c.attempt.at + c.attempt.latencyMs;
+        latency.observe({ dialect }, Math.max(0, received - committed) / 1000);
       }
-    },
+    }
   };
+  return { recorded: (batch) => quietly(() => recordAll(batch)) };
 }

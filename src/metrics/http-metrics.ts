@@ -1,5 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { quietly } from './quietly.ts';
 import type { RequestObserver } from '../http/request-observer.ts';
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -20,8 +21,10 @@ export function createHttpMetrics(registry: Registry): RequestObserver {
   });
   return {
     observe(method, route, status, seconds) {
-      requests.inc({ method, route, status: String(status) });
-      duration.observe({ method, route }, seconds);
+      quietly(() => {
+        requests.inc({ method, route, status: String(status) });
+        duration.observe({ method, route }, seconds);
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { quietly } from './quietly.ts';
 import type { PollObserver } from '../sources/poll-observer.ts';
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -20,8 +21,10 @@ export function createPollMetrics(registry: Registry): PollObserver {
   });
   return {
     polled(provider, outcome, seconds) {
-      polls.inc({ provider, outcome });
-      duration.observe({ provider }, seconds);
+      quietly(() => {
+        polls.inc({ provider, outcome });
+        duration.observe({ provider }, seconds);
+      });
     },
   };
 }
