@@ -6,7 +6,7 @@ import { UsageError, required } from './args.ts';
 import type { ListenDialect } from './listen-check.ts';
 import { LISTEN_DIALECTS } from './listen-check.ts';
 import { createListenReceiver } from './listen-receiver.ts';
-import { openListenChannel } from './listen-channels.ts';
+import { ListenError, openListenChannel } from './listen-channels.ts';
 
 function httpUrl(value: string, flag: string): string {
   let url: URL;
@@ -65,12 +65,15 @@ export async function listen(parsed: ParsedCommand): Promise<number> {
     print: out,
     now: () => Date.now(),
   });
+  const publicCallback = publicUrl ? httpUrl(publicUrl, 'public-url') : undefined;
   await new Promise<void>((resolve, reject) => {
-    receiver.once('error', reject);
+    receiver.once('error', (err) =>
+      reject(new ListenError(`cannot listen on 127.0.0.1:${port}: ${err.message}`)),
+    );
     receiver.listen(port, '127.0.0.1', () => resolve());
   });
   const local = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
-  const callbackUrl = publicUrl ? httpUrl(publicUrl, 'public-url') : local;
+  const callbackUrl = publicCallback ?? local;
   // Signals that arrive while the channel is being opened still close it afterwards.
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
