@@ -43,6 +43,8 @@ import { SourceScheduler } from './sources/scheduler.ts';
 import { createIcsProvider } from './sources/ics/ics-provider.ts';
 import { createCaldavProvider } from './sources/caldav/caldav-provider.ts';
 import { parseItem } from './sources/ical/parse-calendar.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import { createMetrics } from './metrics/metrics.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
@@ -65,6 +67,8 @@ export interface Service {
   /** Polls the sources; tests that drive polls by hand call its runUntilIdle(). */
   readonly sources: SourceScheduler;
   readonly logger: Logger;
+  /** Prometheus metrics: served at /metrics with a token, or on their own port by `serve`. */
+  readonly metrics: Metrics;
   /** Starts background delivery. Tests that drive delivery by hand do not call it. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -163,6 +167,12 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     releaseLeasesOnStart: store.traits.singleNode,
     lockClaimedRows: store.traits.concurrentWriters,
   });
+  const metrics = createMetrics({
+    db: store.db,
+    clock,
+    processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined,
+  });
+  dispatcher.events.on('recorded', (batch) => metrics.deliveries.recorded(batch));
   const outbound = createOutboundHttp({
     dev: config.dev,
     exceptions: { hosts: config.sources.allowHosts, ranges: config.sources.allowRanges },
@@ -214,6 +224,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     res: core,
     logger,
     random: deps.random ?? Math.random,
+    observer: metrics.polls,
     limits: {
       ...config.sources,
       lockRows: store.traits.concurrentWriters,
@@ -255,6 +266,12 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
     faces,
+    requests: metrics.requests,
+    metrics: {
+      token: config.metrics.token,
+      contentType: metrics.contentType,
+      render: () => metrics.render(),
+    },
   });
   let started = false;
   let pruning: NodeJS.Timeout | undefined;
@@ -267,6 +284,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     dispatcher,
     sources,
     logger,
+    metrics,
     async start() {
       started = true;
       await dispatcher.start();

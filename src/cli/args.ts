@@ -31,6 +31,12 @@ Commands:
   sources remove --source-id ID  remove a source, its calendars and their events
   store copy --from DIR --to URL copy a stopped SQLite installation into an empty PostgreSQL
                                  database (the way to move to several nodes)
+  listen --server URL --token TOKEN [--dev | --public-url URL] [--forward-to URL]
+         [--dialect cronofy|google] [--calendar ID] [--secret SECRET] [--port N]
+                                 a developer's receiver: opens a channel on the server
+                                 pointing at 127.0.0.1 (--dev: the server must run
+                                 \`serve --dev\`), prints and checks every notification,
+                                 forwards it unchanged; Ctrl-C closes the channel
   keys rotate [--drop-unreadable]
                                  seal every stored secret again under a new key: with the
                                  key file, a new one replaces it (stop calpush first); with
@@ -74,6 +80,11 @@ const options = {
   'log-level': { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
+  server: { type: 'string' },
+  token: { type: 'string' },
+  'forward-to': { type: 'string' },
+  dialect: { type: 'string' },
+  calendar: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -99,6 +110,11 @@ export interface ParsedCommand {
     readonly 'poll-interval'?: string | undefined;
     readonly from?: string | undefined;
     readonly to?: string | undefined;
+    readonly server?: string | undefined;
+    readonly token?: string | undefined;
+    readonly 'forward-to'?: string | undefined;
+    readonly dialect?: string | undefined;
+    readonly calendar?: string | undefined;
   };
   readonly overrides: ConfigOverrides;
 }

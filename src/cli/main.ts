@@ -7,6 +7,8 @@ import { serve, ServeError } from './serve.ts';
 import { storeCopy } from './store-copy.ts';
 import { rotateKeys } from './keys-command.ts';
 import { SecretBoxError } from '../core/secret-box.ts';
+import { listen } from './listen-command.ts';
+import { ListenError } from './listen-channels.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv);
@@ -14,6 +16,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage);
     return parsed.values.help ? 0 : 2;
   }
+  // A client of a server, not one: it reads no configuration.
+  if (parsed.command.join(' ') === 'listen') return listen(parsed);
   const config = loadConfig(parsed.overrides);
   if (parsed.command.join(' ') === 'store copy') return storeCopy(config, parsed);
   if (parsed.command.join(' ') === 'keys rotate') return rotateKeys(config, parsed);
@@ -36,7 +40,8 @@ try {
     err instanceof CoreError ||
     err instanceof StoreError ||
     err instanceof ServeError ||
-    err instanceof SecretBoxError
+    err instanceof SecretBoxError ||
+    err instanceof ListenError
   ) {
     process.stderr.write(`calpush: ${err.message}\n`);
     process.exitCode = 1;

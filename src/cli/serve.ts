@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
 import type { Config } from '../config/config.ts';
 import { createService } from '../service.ts';
 import { createHttpServer, listen } from '../http/node-server.ts';
 import { writePidFile } from './pid-file.ts';
+import { createMetricsServer } from '../http/metrics-server.ts';
 
 export class ServeError extends Error {
   override name = 'ServeError';
@@ -33,6 +35,14 @@ export async function serve(config: Config): Promise<void> {
         : `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`,
     );
   }
+  let metricsServer: Server | undefined;
+  try {
+    metricsServer = await listenForMetrics(config, service.metrics);
+  } catch (err) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await service.stop();
+    throw err;
+  }
   await service.start();
   const removePidFile = writePidFile(config.dataDir);
   const address = server.address();
@@ -53,6 +63,27 @@ export async function serve(config: Config): Promise<void> {
     process.once('SIGTERM', shutdown);
   });
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  const metricsListener = metricsServer;
+  if (metricsListener) await new Promise<void>((resolve) => metricsListener.close(() => resolve()));
   await service.stop();
   removePidFile();
+}
+
+/** The metrics listener of its own, when `CALPUSH_METRICS_PORT` asks for one. */
+async function listenForMetrics(
+  config: Config,
+  metrics: Parameters<typeof createMetricsServer>[0],
+): Promise<Server | undefined> {
+  const { port, host } = config.metrics;
+  if (port === undefined) return undefined;
+  const server = createMetricsServer(metrics);
+  try {
+    await listen(server, port, host);
+  } catch (err) {
+    throw new ServeError(`cannot serve metrics on ${host}:${port}: ${(err as Error).message}`);
+  }
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  process.stdout.write(`calpush metrics on http://${host}:${bound}/metrics\n`);
+  return server;
 }

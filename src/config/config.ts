@@ -65,6 +65,15 @@ const schema = z.object({
     /** Connections the server holds at once; more are refused as they arrive. */
     maxConnections: z.number().int().positive(),
   }),
+  /**
+   * Prometheus metrics. On the main port `/metrics` needs this bearer token (404 without
+   * one); `port` serves them on a listener of their own, without a token, on `host`.
+   */
+  metrics: z.object({
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+    port: z.number().int().min(0).max(65535).optional(),
+    host: z.string().min(1),
+  }),
   /** Requests per second per account on the API faces; 0 turns the limit off. */
   rateLimitPerSecond: z.number().int().min(0),
   channelsPerAccount: z.number().int().min(1),
@@ -151,6 +160,12 @@ export function loadConfig(
       tokenCacheMs: whole(env.CALPUSH_TOKEN_CACHE_MS, 1000),
       requestTimeoutMs: whole(env.CALPUSH_REQUEST_TIMEOUT_MS, 30_000),
       maxConnections: whole(env.CALPUSH_MAX_CONNECTIONS, 1024),
+    },
+    metrics: {
+      // The operator token opens /metrics too, unless metrics have a token of their own.
+      token: env.CALPUSH_METRICS_TOKEN || env.CALPUSH_ADMIN_TOKEN || undefined,
+      port: env.CALPUSH_METRICS_PORT ? whole(env.CALPUSH_METRICS_PORT, 0) : undefined,
+      host: env.CALPUSH_METRICS_HOST || '127.0.0.1',
     },
     rateLimitPerSecond: whole(env.CALPUSH_RATE_LIMIT, 1000),
     channelsPerAccount: whole(env.CALPUSH_MAX_CHANNELS_PER_ACCOUNT, 128),

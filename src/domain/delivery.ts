@@ -19,6 +19,8 @@ export interface Delivery {
   readonly latestSeq?: number | null;
   /** Attempts made before this one. */
   readonly attempts: number;
+  /** When the notification was queued: the commit of the change that caused it. */
+  readonly createdAt?: number;
   readonly channel: {
     readonly id: string;
     /** The name of the dialect that renders it. */

@@ -2,6 +2,10 @@ import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { RequestObserver } from './request-observer.ts';
+import { observeRequests } from './request-observer.ts';
+import type { MetricsEndpoint } from './metrics-route.ts';
+import { routeMetrics } from './metrics-route.ts';
 
 /** A face as the root routes it: its sub-app, and its dialect's error body. */
 export interface RoutedFace {
@@ -16,6 +20,10 @@ export interface RootAppOptions {
   readonly bodyLimitBytes: number;
   readonly faces: readonly RoutedFace[];
   readonly ready: () => Promise<void>;
+  /** Told of every request once answered (route pattern, status, duration). */
+  readonly requests?: RequestObserver;
+  /** Served at `/metrics` on this app when it has a token. */
+  readonly metrics?: MetricsEndpoint;
 }
 
 /** The root's own error body, for paths outside every face. */
@@ -34,6 +42,7 @@ export function errorBodyOf(faces: readonly RoutedFace[]) {
 export function createRootApp(options: RootAppOptions) {
   const app = new Hono();
   const errorBody = errorBodyOf(options.faces);
+  if (options.requests) app.use('*', observeRequests(options.requests));
   app.use('*', async function refuseNulInUrl(c, next) {
     // A NUL in a path segment or parameter would reach the store, which on PostgreSQL cannot
     // take it in text: refused here for every route, in the face's format.
@@ -69,6 +78,7 @@ export function createRootApp(options: RootAppOptions) {
       return c.json({ status: 'unavailable' }, 503);
     }
   });
+  if (options.metrics) routeMetrics(app, options.metrics);
   for (const face of options.faces) {
     // Routed, not mounted: a mounted app is handed a new Request per call, and building it
     // (with a web stream for the body) cost as much as the rest of a small API request.

@@ -13,6 +13,7 @@ import {
   renewSourceLease,
 } from '../core/source-sync.ts';
 import { pollBackoffMs, withJitter } from './poll-timing.ts';
+import type { PollObserver, PollOutcome } from './poll-observer.ts';
 
 export interface SchedulerLimits {
   /** Polls under way at once, over every source. */
@@ -32,6 +33,7 @@ export interface SchedulerDeps {
   readonly logger: Logger;
   readonly random: () => number;
   readonly limits: SchedulerLimits;
+  readonly observer?: PollObserver;
 }
 
 /** How often due sources are looked for when nothing wakes the scheduler sooner. */
@@ -166,6 +168,9 @@ export class SourceScheduler {
     const { res, logger, random, limits } = this.#deps;
     const provider = res.sources.providers.get(leased.provider);
     const started = res.clock.now();
+    const timer = performance.now();
+    const observe = (outcome: PollOutcome) =>
+      this.#deps.observer?.polled(leased.provider, outcome, (performance.now() - timer) / 1000);
     // A long poll (a large first sync on a slow server) renews its lease as it goes, so no
     // other node takes it over and polls the same source again meanwhile.
     let source = leased;
@@ -196,9 +201,11 @@ export class SourceScheduler {
       const next = now + withJitter(interval, random());
       const recorded = await recordPoll(res, await settled(), result, now, next);
       logger.debug({ source: source.id, ms: now - started, ...recorded }, 'source polled');
+      observe(recorded.changed > 0 ? 'changed' : 'unchanged');
     } catch (err) {
       const now = res.clock.now();
       const disconnect = err instanceof SourceError && err.kind === 'auth';
+      observe(disconnect ? 'disconnected' : 'failed');
       // Only a source's own errors are shown to its user; anything else is ours, and logged.
       const known = err instanceof SourceError || err instanceof CoreError;
       const message = known ? err.message : 'internal error while polling (see the server log)';

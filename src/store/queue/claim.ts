@@ -77,7 +77,7 @@ const leaseLockedDue = leaseDueQuery(true);
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'kind', 'changes_since', 'latest_seq', 'attempts'])
+    .select(['id', 'kind', 'changes_since', 'latest_seq', 'attempts', 'created_at'])
     .where('id', 'in', ids)
     .where(liveState),
 );
@@ -140,6 +140,7 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         changesSince: head.changes_since === null ? null : Number(head.changes_since),
         latestSeq: head.latest_seq === null ? null : Number(head.latest_seq),
         attempts: head.attempts,
+        createdAt: Number(head.created_at),
         channel: {
           id: c.id,
           dialect: c.dialect,
