@@ -26,6 +26,8 @@ export interface ClusterOptions {
   readonly callbackBase: string;
   /** The nodes' environment (lease, bounds, concurrency). */
   readonly env: NodeJS.ProcessEnv;
+  /** The server to make the database on, when not the machine's (a private one). */
+  readonly adminUrl?: string;
 }
 
 /**
@@ -44,6 +46,14 @@ end $$;
 create trigger test_log_notification after insert on notifications
   for each row execute function test_log_notification();`;
 
+/** The test's own connection; a server that goes away is an error of a query, not a crash. */
+async function connect(url: string): Promise<pg.Client> {
+  const sql = new pg.Client({ connectionString: url });
+  sql.on('error', () => undefined);
+  await sql.connect();
+  return sql;
+}
+
 /**
  * Real `calpush serve --dev --database-url …` processes on one throwaway PostgreSQL database,
  * with accounts and channels made through their HTTP API. The test keeps a connection of its
@@ -55,7 +65,7 @@ export class Cluster {
   readonly logs: string[][] = [];
   readonly accounts: readonly ClusterAccount[];
   readonly database: TestDatabase;
-  readonly sql: pg.Client;
+  sql: pg.Client;
   readonly #dataDir: string;
   readonly #env: NodeJS.ProcessEnv;
 
@@ -73,7 +83,9 @@ export class Cluster {
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {
-    const database = await createTestDatabase();
+    const database = await createTestDatabase(
+      options.adminUrl ? { adminUrl: options.adminUrl } : {},
+    );
     const dataDir = mkdtempSync(join(tmpdir(), 'calpush-cluster-'));
     // Every node seals source credentials with the same key, as an operator must set it.
     const env = {
@@ -94,8 +106,7 @@ export class Cluster {
       );
     }
     await seeder.stop();
-    const sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    const sql = await connect(database.url);
     await sql.query(INSERT_LOG);
     const cluster = new Cluster({ nodes: [], accounts, database, sql }, dataDir, env);
     await Promise.all(Array.from({ length: options.nodes }, (_, i) => cluster.replace(i)));
@@ -136,6 +147,12 @@ export class Cluster {
       body: body === undefined ? null : JSON.stringify(body),
       signal: signal ?? null,
     });
+  }
+
+  /** A new connection for the test's own queries, after the server was restarted. */
+  async reconnect(): Promise<void> {
+    await this.sql.end().catch(() => undefined);
+    this.sql = await connect(this.database.url);
   }
 
   /** Starts a node at `index` (in place of one killed). */
