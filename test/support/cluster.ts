@@ -28,6 +28,8 @@ export interface ClusterOptions {
   readonly env: NodeJS.ProcessEnv;
   /** The server to make the database on, when not the machine's (a private one). */
   readonly adminUrl?: string;
+  /** The URL node `index` reaches the database by (through a proxy, say); the database's. */
+  readonly nodeDatabaseUrl?: (index: number, url: string) => string;
 }
 
 /**
@@ -68,11 +70,13 @@ export class Cluster {
   sql: pg.Client;
   readonly #dataDir: string;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #nodeUrl: (index: number, url: string) => string;
 
   private constructor(
     parts: Pick<Cluster, 'nodes' | 'accounts' | 'database' | 'sql'>,
     dataDir: string,
     env: NodeJS.ProcessEnv,
+    nodeUrl: (index: number, url: string) => string = (_, url) => url,
   ) {
     this.nodes = parts.nodes;
     this.accounts = parts.accounts;
@@ -80,6 +84,7 @@ export class Cluster {
     this.sql = parts.sql;
     this.#dataDir = dataDir;
     this.#env = env;
+    this.#nodeUrl = nodeUrl;
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {
@@ -108,7 +113,12 @@ export class Cluster {
     await seeder.stop();
     const sql = await connect(database.url);
     await sql.query(INSERT_LOG);
-    const cluster = new Cluster({ nodes: [], accounts, database, sql }, dataDir, env);
+    const cluster = new Cluster(
+      { nodes: [], accounts, database, sql },
+      dataDir,
+      env,
+      options.nodeDatabaseUrl,
+    );
     await Promise.all(Array.from({ length: options.nodes }, (_, i) => cluster.replace(i)));
     const nodes = cluster.nodes;
     // Channels made on every node in turn, a few at a time.
@@ -159,7 +169,7 @@ export class Cluster {
   async replace(index: number): Promise<ChildServer> {
     const logs = (this.logs[index] ??= []);
     const node = await ChildServer.start(this.#dataDir, this.#env, {
-      databaseUrl: this.database.url,
+      databaseUrl: this.#nodeUrl(index, this.database.url),
       onStdout: (chunk) => {
         for (const line of chunk.toString().split('\n')) {
           if (line.startsWith('{')) logs.push(line);

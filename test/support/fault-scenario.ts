@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Receiver } from './receiver.ts';
 import { Cluster } from './cluster.ts';
+import type { ClusterOptions } from './cluster.ts';
 import { WriteLoad } from './write-load.ts';
 import type { ChildServer } from './child-server.ts';
 import { localPortsOf } from './process-sockets.ts';
@@ -112,7 +113,9 @@ export async function queuedBefore(cluster: Cluster, at: number): Promise<number
 /** Three nodes, every channel verified, writes flowing and a backlog queued. */
 export async function withBacklog(
   run: (s: Scenario) => Promise<void>,
-  options: { readonly adminUrl?: string } = {},
+  options: Pick<ClusterOptions, 'adminUrl' | 'nodeDatabaseUrl'> & {
+    readonly env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<void> {
   const receiver = await Receiver.start();
   receiver.reply = { status: 200, delayMs: 100 };
@@ -124,8 +127,8 @@ export async function withBacklog(
       accounts: ACCOUNTS,
       channelsPerAccount: CHANNELS_PER_ACCOUNT,
       callbackBase: `${receiver.url}/n`,
-      env: NODE_ENV,
       ...options,
+      env: { ...NODE_ENV, ...options.env },
     });
     await receiver.waitFor((r) => receiptsOf(r, '/n/').length >= CHANNELS, 20_000);
     load = new WriteLoad(cluster, 100);
