@@ -73,6 +73,10 @@ test('a node cut off from the database past its lease: the others take its chann
         const writesWhileCut = s.load.records.filter(
           (w) => w.startedAt >= cutAt && w.startedAt < healedAt,
         );
+        // Answered while still cut off: the node gives up on the database, it does not hang.
+        const cutNodeAnswered = writesWhileCut.filter(
+          (w) => w.node === 0 && w.startedAt + w.ms < healedAt,
+        );
         proxy.heal();
         await until(
           'the cut node is ready again',
@@ -117,6 +121,12 @@ test('a node cut off from the database past its lease: the others take its chann
         );
         assert.ok(result.duplicates <= held, `${result.duplicates} duplicates, ${held} held`);
         assert.ok(sentWhileCut > 0, 'the others delivered while the node was cut off');
+        assert.ok(cutNodeAnswered.length > 0, 'the cut node answered writes while cut off');
+        assert.deepEqual(
+          cutNodeAnswered.filter((w) => w.status !== 503).map((w) => `${w.status} ${w.body}`),
+          [],
+          'the cut node answers 503, never 500',
+        );
         assert.deepEqual(
           otherNodes.filter((w) => w.status !== 202).map((w) => `${w.status} ${w.body}`),
           [],
