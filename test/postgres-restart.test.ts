@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChildServer } from './support/child-server.ts';
 import {
+  CHANNELS,
   assertClean,
-  mark,
   queuedBefore,
   report,
   settle,
@@ -44,10 +44,22 @@ describe('PostgreSQL restarted under load', { skip: unavailable ?? false }, () =
     test(`stopped (${mode}) for ${DOWN_MS / 1000} s: not ready meanwhile, then nothing lost, nothing out of order`, async (t) => {
       await withBacklog(
         async (s) => {
+          // Stopped with a backlog queued and requests on the wire, whose answers come while
+          // the server is away.
+          await until(
+            'a backlog with requests on the wire',
+            async () =>
+              (await s.cluster.queued()) >= CHANNELS / 3 &&
+              [...s.receiver.unanswered].some((r) => r.path.startsWith('/n/')),
+            20_000,
+          );
           const leased = await s.cluster.sql.query<{ n: string }>(
             'select count(*) as n from channels where lease_until is not null',
           );
-          const fault = await mark(s.receiver);
+          const inFlightAtStop = [...s.receiver.unanswered].filter((r) =>
+            r.path.startsWith('/n/'),
+          ).length;
+          const fault = { seq: s.receiver.requests.length, at: Date.now() };
           await server.stop(mode);
           const stoppedAt = Date.now();
           // Every node notices: its readiness check fails while the server is away.
@@ -85,9 +97,11 @@ describe('PostgreSQL restarted under load', { skip: unavailable ?? false }, () =
             readyAfterStartMs: readyAfterMs,
             backlogDrainedAfterStartMs: drainedAfterMs,
             leasedAtFault,
+            inFlightAtStop,
             statuses,
           });
           assertClean(result);
+          assert.ok(inFlightAtStop > 0, 'requests were on the wire at the stop');
           // Sent twice only what was on the wire or answered but not yet recorded.
           assert.ok(
             result.duplicates <= leasedAtFault,
