@@ -59,28 +59,31 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 
 /**
  * Faults a node while it has notifications on the wire: waits until the receiver holds
- * requests of its sockets unanswered, then signals it on the same turn, before the receiver
- * can answer one of them. `signal` must send its signal before its first await (as
- * ChildServer's kill and pause do).
+ * `minInFlight` requests of its sockets unanswered, then signals it on the same turn, before
+ * the receiver can answer one of them. `signal` must send its signal before its first await
+ * (as ChildServer's kill and pause do).
  */
 export async function faultWhileSending(
   s: Scenario,
   node: ChildServer,
   signal: (node: ChildServer) => Promise<unknown>,
+  minInFlight = 3,
 ): Promise<{ signalledAt: number; inFlight: number }> {
   const pid = node.process.pid ?? 0;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const ports = localPortsOf(pid);
     const inFlight = [...s.receiver.unanswered].filter(
       (r) => ports.has(r.port) && r.path.startsWith('/n/'),
     ).length;
-    if (inFlight >= 3) {
+    if (inFlight >= minInFlight) {
       const signalledAt = Date.now();
       await signal(node);
       return { signalledAt, inFlight };
     }
-    if (Date.now() > deadline) throw new Error('the node never had 3 requests on the wire');
+    if (Date.now() > deadline) {
+      throw new Error(`the node never had ${minInFlight} requests on the wire`);
+    }
     await delay(10);
   }
 }
