@@ -20,10 +20,10 @@ import {
  * steady stream of API writes and a receiver slow enough that work queues up. Each scenario
  * counts lost notifications, duplicates, order violations and the time to recover.
  *
- * PostgreSQL itself is not restarted: the tests share the machine's server with every other
- * test (and other checkouts) running at the same time, and a restart would break theirs.
- * Ending every session of the cluster's database (pg_terminate_backend) is what a restart
- * does to the nodes, short of the refused connections while it is down.
+ * The machine's server is not restarted here: every other test (and other checkouts) uses it
+ * at the same time. Ending every session of the cluster's database (pg_terminate_backend) is
+ * what a restart does to the nodes, short of the refused connections while it is down; a
+ * restart itself is tested on a server of the test's own (postgres-restart.test.ts).
  */
 
 test('a node killed with SIGKILL mid-backlog: its channels are taken over after the lease', async (t) => {
