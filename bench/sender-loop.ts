@@ -54,6 +54,7 @@ function delivery(i: number): Delivery {
     },
     sealedSecrets: [sealedSecret],
     leaseUntil: 0,
+    heldUntil: 0,
   };
 }
 

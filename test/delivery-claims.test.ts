@@ -46,7 +46,14 @@ for (const engine of engines) {
       const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/x');
       const db = h.service.store.db;
       const lockRows = h.service.store.traits.concurrentWriters;
-      const opts = { limit: 10, leaseMs: 60_000, excludeOrigins: [], lockRows };
+      // Leases on the test's clock, which moves past the first (the database's would not).
+      const opts = {
+        limit: 10,
+        leaseMs: 60_000,
+        excludeOrigins: [],
+        lockRows,
+        leaseClock: 'node' as const,
+      };
       const [first] = await claimDue(db, { ...opts, now: clock.now() });
       assert.ok(first);
       // The first send outlives its lease; a second claim takes the channel over.

@@ -20,10 +20,15 @@ import { up as upSendingOnChannel } from '../src/store/migrations/006-sending-on
  * A claim leaves its head `pending` and names it on the channel; these cover a change of the
  * same kind that arrives while that head is on the wire, whatever its send's outcome.
  */
-/** Claims what is due at the clock's time, as the dispatcher of the store's engine would. */
+/**
+ * Claims what is due at the clock's time, as the dispatcher of the store's engine would, but
+ * with leases on the test's clock, so moving it past a lease lets another claim take the
+ * channel over (PostgreSQL's own clock would judge otherwise: test/lease-clock.test.ts).
+ */
 function claimNow(db: Db, clock: ManualClock) {
   return claimDue(db, {
     now: clock.now(),
+    leaseClock: 'node',
     limit: 10,
     leaseMs: 60_000,
     excludeOrigins: [],

@@ -142,10 +142,11 @@ test('a renewed lease is the one a poll records under; the old one no longer hol
     const opts = { now, limit: 1, leaseMs: 60_000, lockRows: false };
     const [leased] = await leaseDueSources(h.service.core, opts);
     assert.ok(leased);
-    assert.equal(await renewSourceLease(h.service.core, leased, now + 120_000), true);
+    const renewed = await renewSourceLease(h.service.core, leased, 120_000, now);
+    assert.equal(renewed, now + 120_000);
     // Another look past the first lease's end finds the source still held.
     assert.deepEqual(await leaseDueSources(h.service.core, { ...opts, now: now + 90_000 }), []);
-    assert.equal(await renewSourceLease(h.service.core, leased, now + 180_000), false);
+    assert.equal(await renewSourceLease(h.service.core, leased, 180_000, now), null);
   } finally {
     await h.close();
   }

@@ -6,6 +6,7 @@ import { recordChange } from './change-log.ts';
 import { SourceError } from '../domain/source.ts';
 import { SecretBoxError } from './secret-box.ts';
 import { traitsOf } from '../store/engine-traits.ts';
+import { databaseLeaseEnd, databaseNow } from '../store/lease-time.ts';
 import { mirrorItems, removeEventsByUid } from './source-events.ts';
 import { addSourceCalendar, removeSourceCalendar, renameSourceCalendar } from './sources.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
@@ -45,13 +46,16 @@ export async function leaseDueSources(
     busyHosts?: readonly string[];
   },
 ): Promise<LeasedSource[]> {
-  const leaseUntil = opts.now + opts.leaseMs;
   const rows = await res.write(async (trx) => {
+    // Stamped and judged on the engine's lease clock (see `EngineTraits.leaseClock`).
+    const onDatabase = traitsOf(trx).leaseClock === 'database';
+    const leaseNow = onDatabase ? databaseNow : opts.now;
+    const leaseEnd = onDatabase ? databaseLeaseEnd(opts.leaseMs) : opts.now + opts.leaseMs;
     let due = trx
       .selectFrom('sources')
       .select('id')
       .where('next_poll_at', '<=', opts.now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', opts.now)]))
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', leaseNow)]))
       .orderBy('next_poll_at')
       .limit(opts.limit);
     if (opts.busyHosts && opts.busyHosts.length > 0) {
@@ -65,13 +69,14 @@ export async function leaseDueSources(
     if (ids.length === 0) return [];
     await trx
       .updateTable('sources')
-      .set({ lease_until: leaseUntil })
+      .set({ lease_until: leaseEnd })
       .where('id', 'in', ids)
       .execute();
     return trx.selectFrom('sources').selectAll().where('id', 'in', ids).execute();
   });
   const leased: LeasedSource[] = [];
   for (const row of rows) {
+    const leaseUntil = Number(row.lease_until);
     try {
       leased.push(await leasedView(res, row, leaseUntil));
     } catch (err) {
@@ -458,19 +463,27 @@ export async function releaseAllSourceLeases(res: CoreResources): Promise<void> 
   );
 }
 
-/** Moves a poll's lease further out while it still holds; false once it no longer does. */
+/**
+ * Moves a poll's lease `leaseMs` further out, on the engine's lease clock, while it still
+ * holds: the renewed lease, or null once it no longer does.
+ */
 export async function renewSourceLease(
   res: CoreResources,
   source: LeasedSource,
-  leaseUntil: number,
-): Promise<boolean> {
-  const result = await res.write((trx) =>
+  leaseMs: number,
+  now: number,
+): Promise<number | null> {
+  const row = await res.write((trx) =>
     trx
       .updateTable('sources')
-      .set({ lease_until: leaseUntil })
+      .set({
+        lease_until:
+          traitsOf(trx).leaseClock === 'database' ? databaseLeaseEnd(leaseMs) : now + leaseMs,
+      })
       .where('id', '=', source.id)
       .where('lease_until', '=', source.leaseUntil)
+      .returning('lease_until')
       .executeTakeFirst(),
   );
-  return Number(result.numUpdatedRows) > 0;
+  return row?.lease_until == null ? null : Number(row.lease_until);
 }

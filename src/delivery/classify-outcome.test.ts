@@ -28,6 +28,7 @@ function delivery(dialect: string, attempts = 0, failingSince: number | null = n
     },
     sealedSecrets: [],
     leaseUntil: 0,
+    heldUntil: 0,
   };
 }
 

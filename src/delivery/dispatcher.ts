@@ -17,6 +17,8 @@ import { closeExpired } from '../store/channel-closing.ts';
 import { queueExpiryNotices } from '../store/expiry-notices.ts';
 import { shareRequests } from './shared-requests.ts';
 import { inTransaction } from '../store/transaction.ts';
+import { monotonicNow } from '../domain/clock.ts';
+import { sendRoom } from './send-room.ts';
 
 /** Free slots that make a claim worth its transaction before the outcomes are written. */
 const CLAIM_AT_ROOM = 128;
@@ -78,7 +80,7 @@ export class Dispatcher {
       write: (batch) => recordCompletions(db, batch, clock.now(), limits.minIntervalMs),
       recorded: (batch) => this.#recorded(batch),
       written: () => this.#schedulePump(),
-      now: () => clock.now(),
+      now: () => monotonicNow(clock),
     });
   }
 
@@ -191,6 +193,7 @@ export class Dispatcher {
       this.#lastClaimAt = performance.now();
       const deliveries = await claimDue(this.#deps.db, {
         now: () => this.#deps.clock.now(),
+        steadyNow: () => monotonicNow(this.#deps.clock),
         limit: room,
         leaseMs: limits.leaseMs,
         excludeOrigins,
@@ -228,9 +231,10 @@ export class Dispatcher {
   /** Sends a delivery that holds one of its origin's slots. */
   #start(delivery: Delivery): void {
     // Fencing: a claim is sent only while its lease holds for the whole send. Past that,
-    // another node may have taken the channel over (this one was paused, or its clock read
-    // came late), so the claim is handed back unsent rather than sent a second time.
-    const margin = delivery.leaseUntil - this.#deps.clock.now() - this.#deps.limits.timeoutMs;
+    // another node may have taken the channel over (this one was paused, or waited for its
+    // slot), so the claim is handed back unsent rather than sent a second time. Measured on
+    // this node's steady clock from before the claim, never against the lease's stamp.
+    const margin = sendRoom(delivery, this.#deps.clock, this.#deps.limits.timeoutMs);
     if (margin <= 0) {
       this.#handBack([delivery]);
       this.#release(delivery.channel.origin);

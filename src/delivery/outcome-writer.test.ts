@@ -5,8 +5,8 @@ import { createLogger } from '../log.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 
 /** Stand-ins: the writer only holds them and passes them on. */
-const outcome = (i: number, leaseUntil = 60_000) =>
-  ({ kind: 'delivered', attempt: { at: i }, delivery: { leaseUntil } }) as unknown as Completion;
+const outcome = (i: number, heldUntil = 60_000) =>
+  ({ kind: 'delivered', attempt: { at: i }, delivery: { heldUntil } }) as unknown as Completion;
 
 /** A writer whose writes are kept; `next()` settles when it has finished one of its own. */
 function writer(write = (_batch: readonly Completion[]) => Promise.resolve(), now = () => 0) {

@@ -14,7 +14,7 @@ export interface OutcomeWriterDeps {
   readonly recorded: (batch: readonly Completion[]) => void;
   /** After a write the writer started by itself is over, committed or not. */
   readonly written: () => void;
-  /** The clock leases are read on. */
+  /** The steady clock (`monotonicNow`) a delivery's `heldUntil` is on. */
   readonly now: () => number;
 }
 
@@ -99,7 +99,7 @@ export class OutcomeWriter {
    */
   #retryLater(batch: readonly Completion[]): void {
     const now = this.#deps.now();
-    const held = batch.filter((c) => c.delivery.leaseUntil > now);
+    const held = batch.filter((c) => c.delivery.heldUntil > now);
     this.#results = [...held, ...this.#results];
     if (this.#results.length === 0 || this.#retryTimer) return;
     const wait = this.#retryMs;

@@ -24,6 +24,7 @@ function delivery(id: number, dialect: string, url: string, batched = 0): Delive
     },
     sealedSecrets: [],
     leaseUntil: 1,
+    heldUntil: 1,
     batched: Array.from({ length: batched }, (_, i) => ({
       notificationId: 1000 + id * 10 + i,
       kind: 'k',

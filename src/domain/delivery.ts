@@ -39,8 +39,19 @@ export interface Delivery {
   };
   /** The client's active secrets, oldest first, sealed: opened only to sign. */
   readonly sealedSecrets: readonly string[];
-  /** The lease the claim took on the channel; outcomes release only this lease. */
+  /**
+   * The lease the claim took on the channel, as the store stamped it (on a shared store, from
+   * the database's clock): it names the lease, and outcomes release only this one. Never
+   * compared with a node's clock.
+   */
   readonly leaseUntil: number;
+  /**
+   * Until when the claiming node can count on holding the lease, on its steady clock
+   * (`monotonicNow`): its reading taken before the claim was sent, plus the lease's length.
+   * The store stamped the lease later than that reading, so this ends no later than the
+   * lease, whatever the clocks' skew. A send must fit before it.
+   */
+  readonly heldUntil: number;
   /**
    * For a dialect that batches: the channel's next queued notifications, oldest first, sent
    * in the same request after this one and sharing its outcome. Empty otherwise.

@@ -178,8 +178,8 @@ export class SourceScheduler {
     const renewing = setInterval(() => {
       renewal = renewal
         .then(async () => {
-          const until = res.clock.now() + limits.leaseMs;
-          if (await renewSourceLease(res, source, until)) source = { ...source, leaseUntil: until };
+          const until = await renewSourceLease(res, source, limits.leaseMs, res.clock.now());
+          if (until !== null) source = { ...source, leaseUntil: until };
           else clearInterval(renewing);
         })
         .catch((err: unknown) => logger.error({ err, source: source.id }, 'lease renewal failed'));

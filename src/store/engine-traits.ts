@@ -46,6 +46,14 @@ export interface EngineTraits {
    * default already does (null); PostgreSQL's follows the database's locale unless told.
    */
   readonly bytewiseCollation: string | null;
+  /**
+   * Whose clock leases are stamped from and judged by. With one node (SQLite) its own clock
+   * is the only one, and the time goes in as a bound value. Nodes that share a store have
+   * clocks that disagree, so the database's clock stamps a lease's end and decides whether
+   * it has passed (`lease-time.ts`): a node whose clock is ahead cannot take a live lease,
+   * and one whose clock is behind is not told its lease lasts longer than it does.
+   */
+  readonly leaseClock: 'node' | 'database';
 }
 
 /** Each open store's traits, by its SQL builder's adapter (which its transactions share). */

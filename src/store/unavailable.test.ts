@@ -15,6 +15,7 @@ test('a lost connection, a refused one or a bound reached is the store being una
     new Error('Connection terminated unexpectedly'),
     new Error('timeout exceeded when trying to connect'),
     new Error('Client has encountered a connection error and is not queryable'),
+    new Error('Query read timeout'),
     new Error('wrapped', { cause: pgError('57P03', 'the database system is starting up') }),
   ]) {
     assert.equal(isStoreUnavailable(err), true, err.message);

@@ -22,12 +22,13 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 
 /**
  * What node-postgres says, with no code, when a connection ends under a query, cannot be made
- * in time, or was already lost when a query came.
+ * in time, was already lost when a query came, or gave no answer in time (a network cut).
  */
 const LOST_CONNECTION = [
   /^Connection terminated/,
   /^timeout exceeded when trying to connect/,
   /is not queryable$/,
+  /^Query read timeout$/,
 ];
 
 /**

@@ -26,6 +26,10 @@ export interface ClusterOptions {
   readonly callbackBase: string;
   /** The nodes' environment (lease, bounds, concurrency). */
   readonly env: NodeJS.ProcessEnv;
+  /** The server to make the database on, when not the machine's (a private one). */
+  readonly adminUrl?: string;
+  /** The URL node `index` reaches the database by (through a proxy, say); the database's. */
+  readonly nodeDatabaseUrl?: (index: number, url: string) => string;
 }
 
 /**
@@ -44,6 +48,14 @@ end $$;
 create trigger test_log_notification after insert on notifications
   for each row execute function test_log_notification();`;
 
+/** The test's own connection; a server that goes away is an error of a query, not a crash. */
+async function connect(url: string): Promise<pg.Client> {
+  const sql = new pg.Client({ connectionString: url });
+  sql.on('error', () => undefined);
+  await sql.connect();
+  return sql;
+}
+
 /**
  * Real `calpush serve --dev --database-url …` processes on one throwaway PostgreSQL database,
  * with accounts and channels made through their HTTP API. The test keeps a connection of its
@@ -55,14 +67,16 @@ export class Cluster {
   readonly logs: string[][] = [];
   readonly accounts: readonly ClusterAccount[];
   readonly database: TestDatabase;
-  readonly sql: pg.Client;
+  sql: pg.Client;
   readonly #dataDir: string;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #nodeUrl: (index: number, url: string) => string;
 
   private constructor(
     parts: Pick<Cluster, 'nodes' | 'accounts' | 'database' | 'sql'>,
     dataDir: string,
     env: NodeJS.ProcessEnv,
+    nodeUrl: (index: number, url: string) => string = (_, url) => url,
   ) {
     this.nodes = parts.nodes;
     this.accounts = parts.accounts;
@@ -70,10 +84,13 @@ export class Cluster {
     this.sql = parts.sql;
     this.#dataDir = dataDir;
     this.#env = env;
+    this.#nodeUrl = nodeUrl;
   }
 
   static async start(options: ClusterOptions): Promise<Cluster> {
-    const database = await createTestDatabase();
+    const database = await createTestDatabase(
+      options.adminUrl ? { adminUrl: options.adminUrl } : {},
+    );
     const dataDir = mkdtempSync(join(tmpdir(), 'calpush-cluster-'));
     // Every node seals source credentials with the same key, as an operator must set it.
     const env = {
@@ -94,10 +111,14 @@ export class Cluster {
       );
     }
     await seeder.stop();
-    const sql = new pg.Client({ connectionString: database.url });
-    await sql.connect();
+    const sql = await connect(database.url);
     await sql.query(INSERT_LOG);
-    const cluster = new Cluster({ nodes: [], accounts, database, sql }, dataDir, env);
+    const cluster = new Cluster(
+      { nodes: [], accounts, database, sql },
+      dataDir,
+      env,
+      options.nodeDatabaseUrl,
+    );
     await Promise.all(Array.from({ length: options.nodes }, (_, i) => cluster.replace(i)));
     const nodes = cluster.nodes;
     // Channels made on every node in turn, a few at a time.
@@ -138,11 +159,17 @@ export class Cluster {
     });
   }
 
+  /** A new connection for the test's own queries, after the server was restarted. */
+  async reconnect(): Promise<void> {
+    await this.sql.end().catch(() => undefined);
+    this.sql = await connect(this.database.url);
+  }
+
   /** Starts a node at `index` (in place of one killed). */
   async replace(index: number): Promise<ChildServer> {
     const logs = (this.logs[index] ??= []);
     const node = await ChildServer.start(this.#dataDir, this.#env, {
-      databaseUrl: this.database.url,
+      databaseUrl: this.#nodeUrl(index, this.database.url),
       onStdout: (chunk) => {
         for (const line of chunk.toString().split('\n')) {
           if (line.startsWith('{')) logs.push(line);

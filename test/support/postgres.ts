@@ -10,8 +10,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
+async function admin<T>(fn: (client: pg.Client) => Promise<T>, url = adminUrl): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
@@ -27,19 +27,25 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
  * that make thousands of writes and test no durability.
  */
 export async function createTestDatabase(
-  options: { asyncCommit?: boolean } = {},
+  options: {
+    asyncCommit?: boolean;
+    /** Another server than the machine's. */ adminUrl?: string;
+  } = {},
 ): Promise<TestDatabase> {
+  const server = options.adminUrl ?? adminUrl;
   const name = `calpush_test_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`create database ${name}`));
+  await admin((c) => c.query(`create database ${name}`), server);
   if (options.asyncCommit) {
-    await admin((c) => c.query(`alter database ${name} set synchronous_commit = off`));
+    await admin((c) => c.query(`alter database ${name} set synchronous_commit = off`), server);
   }
-  const url = new URL(adminUrl);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: () =>
-      admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+      admin((c) => c.query(`drop database if exists ${name} with (force)`), server).then(
+        () => undefined,
+      ),
   };
 }
 

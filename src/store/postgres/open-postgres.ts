@@ -29,8 +29,39 @@ function textParser(oid: number): (value: string) => unknown {
 }
 const types = { getTypeParser: textParser };
 
-/** TCP keepalive: a dead peer is noticed in about a minute, not hours. */
+/** TCP keepalive: probes start after 10 s of silence (the kernel sets their count). */
 const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
+/**
+ * Beyond the server's statement bound, how long an answer may take to come back before the
+ * connection is given up: a cut network (or a server gone silent) answers nothing, and keeps
+ * no statement running that the server would end, so only the client can notice.
+ */
+const ANSWER_MARGIN_MS = 2_000;
+
+/** pg's error when `query_timeout` passes with no answer. */
+const isUnanswered = (err: unknown) => err instanceof Error && err.message === 'Query read timeout';
+
+/**
+ * A query that got no answer in time fails (pg's `query_timeout`), but pg keeps the
+ * connection, with the statement still outstanding on it, and the pool would hand it out
+ * again: every later query on it would wait as long. It is closed instead, so the pool
+ * replaces it; its session's transaction, if any, ends on the server.
+ */
+function closeWhenUnanswered(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if (isUnanswered(err))
+          (
+            client as unknown as { connection: { stream: { destroy(): void } } }
+          ).connection.stream.destroy();
+      });
+    }
+    return result;
+  };
+}
 
 export interface PostgresOptions {
   /** Told of every connection that fails (server restart, failover, terminated backend). */
@@ -48,6 +79,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     statement_timeout: limits.statementTimeoutMs,
     lock_timeout: limits.lockTimeoutMs,
     idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+    query_timeout: limits.statementTimeoutMs + ANSWER_MARGIN_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
   });
@@ -57,7 +89,10 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   // while it is checked out: the query in flight fails, its work is retried or handed back,
   // and the pool replaces the connection.
   pool.on('error', failed);
-  pool.on('connect', (client) => client.on('error', failed));
+  pool.on('connect', (client) => {
+    client.on('error', failed);
+    closeWhenUnanswered(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One connection without the statement bounds, for the migrations only.
   const migrationPool = new pg.Pool({ connectionString: url, max: 1, types, keepAlive: true });

@@ -8,4 +8,5 @@ export const postgresTraits: EngineTraits = Object.freeze({
   singleNode: false,
   groupCommit: false,
   bytewiseCollation: 'C',
+  leaseClock: 'database',
 });

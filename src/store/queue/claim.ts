@@ -12,6 +12,8 @@ import { parseStoredInterest } from '../stored-interest.ts';
 import { chunks, padToPowerOfTwo } from '../list-lengths.ts';
 import { traitsOf } from '../engine-traits.ts';
 import { headDueAt } from './heads-and-leases.ts';
+import type { LeaseClock } from '../lease-time.ts';
+import { databaseLeaseEnd, databaseNow, leaseClockOf } from '../lease-time.ts';
 
 export interface ClaimOptions {
   /**
@@ -19,6 +21,13 @@ export interface ClaimOptions {
    * connection, so a wait for one does not shorten the lease the node believes it holds.
    */
   readonly now: number | (() => number);
+  /**
+   * The node's steady clock (`monotonicNow`), read just before the claim is sent: what the
+   * deliveries' `heldUntil` counts from. Without it, `now`.
+   */
+  readonly steadyNow?: () => number;
+  /** Whose clock stamps the leases; the engine's (`EngineTraits.leaseClock`) unless said. */
+  readonly leaseClock?: LeaseClock;
   readonly limit: number;
   readonly leaseMs: number;
   /** Origins already at their concurrency bound: leave their channels for later. */
@@ -47,17 +56,27 @@ const DELIVERY_COLUMNS = [
 const queueHead = sql<number | null>`(select min(n.id) from notifications n
   where n.channel_id = channels.id and ${liveStateOf('n')})`;
 
-function leaseDueQuery(lockRows: boolean) {
+function leaseDueQuery(lockRows: boolean, clock: LeaseClock) {
   return prepared(
-    (db, now: number, leaseUntil: number, excludeOrigins: string[], limit: number) => {
+    (
+      db,
+      now: number,
+      leaseUntil: number,
+      leaseMs: number,
+      excludeOrigins: string[],
+      limit: number,
+    ) => {
       // Picked by the engine's claim key: on SQLite the rowid, where by `id` each row would
       // cost one more index lookup.
       const key = sql.ref(traitsOf(db).claimKey);
+      // Stamped and judged on one clock: the node's own (bound), or the database's.
+      const leaseEnd = clock === 'database' ? databaseLeaseEnd(leaseMs) : leaseUntil;
+      const leaseNow = clock === 'database' ? databaseNow : now;
       let due = db
         .selectFrom('channels')
         .select(key.as('key'))
         .where('queue_due_at', '<=', now)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', leaseNow)]))
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
         .where('state', '=', ACTIVE);
       if (excludeOrigins.length > 0) due = due.where('origin', 'not in', excludeOrigins);
@@ -65,14 +84,20 @@ function leaseDueQuery(lockRows: boolean) {
       if (lockRows) due = due.forUpdate().skipLocked();
       return db
         .updateTable('channels')
-        .set({ lease_until: leaseUntil, queue_due_at: leaseUntil, sending_id: queueHead })
+        .set({ lease_until: leaseEnd, queue_due_at: leaseEnd, sending_id: queueHead })
         .where(key, 'in', due)
-        .returning([...DELIVERY_COLUMNS, 'sending_id']);
+        .returning([...DELIVERY_COLUMNS, 'sending_id', 'lease_until']);
     },
   );
 }
-const leaseDue = leaseDueQuery(false);
-const leaseLockedDue = leaseDueQuery(true);
+const leaseQueries = new Map(
+  [false, true].flatMap((lockRows) =>
+    (['node', 'database'] as const).map((clock) => [
+      `${lockRows}:${clock}`,
+      leaseDueQuery(lockRows, clock),
+    ]),
+  ),
+);
 
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
@@ -90,18 +115,21 @@ const liveNotificationsById = prepared((db, ids: number[]) =>
 export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> {
   return inTransaction(db, async (trx) => {
     const now = typeof opts.now === 'function' ? opts.now() : opts.now;
-    const leaseUntil = now + opts.leaseMs;
+    const clock = leaseClockOf(trx, opts.leaseClock);
+    // Read before the statement is sent, so before the lease is stamped, on whichever clock.
+    const heldUntil = (opts.steadyNow ? opts.steadyNow() : now) + opts.leaseMs;
     // One statement picks the channels, leases them and records the head each will send: a
     // set-based UPDATE … RETURNING, not a SELECT and then an UPDATE by an id list. The head's
     // row is only read, not written (see `sending_id` in the schema).
     // The lease also moves the channel's due time to the lease's end: in-flight channels leave
     // the head of the due index (no claim walks them), and one whose holder died is due again
     // exactly when its lease runs out.
-    const lease = opts.lockRows ? leaseLockedDue : leaseDue;
+    const lease = leaseQueries.get(`${opts.lockRows ?? false}:${clock}`)!;
     const { rows: channels } = await lease(
       trx,
       now,
-      leaseUntil,
+      now + opts.leaseMs,
+      opts.leaseMs,
       padToPowerOfTwo(opts.excludeOrigins),
       opts.limit,
     );
@@ -154,7 +182,8 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
           failingSince: c.failing_since === null ? null : Number(c.failing_since),
         },
         sealedSecrets: secrets.get(c.client_id) ?? [],
-        leaseUntil,
+        leaseUntil: Number(c.lease_until),
+        heldUntil,
       });
     }
     const batched = opts.batching ? await withBatches(trx, deliveries, opts.batching) : deliveries;

@@ -8,4 +8,5 @@ export const sqliteTraits: EngineTraits = Object.freeze({
   singleNode: true,
   groupCommit: true,
   bytewiseCollation: null,
+  leaseClock: 'node',
 });
