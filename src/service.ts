@@ -43,6 +43,7 @@ import { SourceScheduler } from './sources/scheduler.ts';
 import { createIcsProvider } from './sources/ics/ics-provider.ts';
 import { createCaldavProvider } from './sources/caldav/caldav-provider.ts';
 import { parseItem } from './sources/ical/parse-calendar.ts';
+import { createGoogleProvider } from './sources/google/google-provider.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
@@ -84,7 +85,11 @@ export function deliveryDialects(): DeliveryDialects {
 }
 
 /** Every kind of source calpush can mirror, each reading through the one outbound client. */
-export function sourceProvidersOver(http: OutboundHttp, clock: Clock): SourceProviders {
+export function sourceProvidersOver(
+  http: OutboundHttp,
+  clock: Clock,
+  google: Config['google'],
+): SourceProviders {
   const providers: SourceProvider[] = [
     // CalDAV servers answer "anything changed?" in one small request: polled every minute.
     createCaldavProvider({
@@ -95,6 +100,16 @@ export function sourceProvidersOver(http: OutboundHttp, clock: Clock): SourcePro
       minIntervalMs: 30_000,
     }),
     createIcsProvider({ http, clock }),
+    createGoogleProvider({
+      http,
+      clock,
+      apiUrl: google.apiUrl,
+      oauth: {
+        oauthUrl: google.oauthUrl,
+        clientId: google.clientId,
+        clientSecret: google.clientSecret,
+      },
+    }),
   ];
   return new Map(providers.map((p) => [p.name, p]));
 }
@@ -198,7 +213,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     },
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
     sources: {
-      providers: sourceProvidersOver(outbound, clock),
+      providers: sourceProvidersOver(outbound, clock, config.google),
       minIntervalMs: config.sources.minIntervalMs,
       plainHttpAllowed: plainHttpFor(config),
       wake: () => sourcesDue.emit('due'),

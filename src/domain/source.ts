@@ -85,6 +85,8 @@ export interface KnownCalendar {
 }
 
 export interface PollInput extends ConnectInput {
+  /** The source polled: a provider that asks to be pushed to names it in its push address. */
+  readonly sourceId?: string | undefined;
   readonly cursor: unknown;
   readonly calendars: readonly KnownCalendar[];
 }
@@ -95,6 +97,11 @@ export interface PollResult {
   readonly calendars: readonly RemoteCalendar[];
   /** Only calendars with changes, new calendars included. */
   readonly changes: readonly CalendarChanges[];
+  /**
+   * The latest the next poll may come (a push channel to renew, watches to try again), when
+   * sooner than the source's interval.
+   */
+  readonly pollBy?: number | undefined;
 }
 
 /** Why a source could not be read; the scheduler decides from the kind. */
@@ -130,6 +137,11 @@ export interface SourceProvider {
   readonly defaultIntervalMs: number;
   /** The shortest interval a client may ask for. */
   readonly minIntervalMs: number;
+  /**
+   * A provider of one service (Google Calendar) reads it here, and its credential is an OAuth
+   * refresh token (kept as the password) rather than a user name and password.
+   */
+  readonly serviceUrl?: string | undefined;
   /** Checks the connection and discovers the calendars; throws SourceError. */
   connect(input: ConnectInput): Promise<Connected>;
   /** Finds what changed since the cursors; throws SourceError. */

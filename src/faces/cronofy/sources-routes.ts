@@ -14,8 +14,9 @@ import { createSourceSchema, parseBody, patchSourceSchema } from './schemas.ts';
 import { sourceJson } from './serialize.ts';
 
 /**
- * `/v1/sources`, a calpush extension: calendars that live on a CalDAV server or in an ICS
- * feed, mirrored read-only and turned into push like the account's own.
+ * `/v1/sources`, a calpush extension: calendars that live on a CalDAV server, in an ICS feed
+ * or in a Google Calendar account, mirrored read-only and turned into push like the
+ * account's own.
  */
 export function sourcesRoutes(res: CoreResources) {
   const app = new Hono<CronofyEnv>();
@@ -26,6 +27,7 @@ export function sourcesRoutes(res: CoreResources) {
       accountId: c.get('principal').accountId,
       provider: body.provider,
       url: body.url,
+      refreshToken: body.refresh_token,
       username: body.username,
       password: body.password,
       name: body.name,
@@ -47,6 +49,7 @@ export function sourcesRoutes(res: CoreResources) {
   app.patch('/:sourceId', async (c) => {
     const body = parseBody(patchSourceSchema, await readJson(c));
     const source = await patchSource(res, c.get('principal').accountId, c.req.param('sourceId'), {
+      refreshToken: body.refresh_token,
       username: body.username,
       password: body.password,
       name: body.name,
