@@ -44,6 +44,7 @@ import { createIcsProvider } from './sources/ics/ics-provider.ts';
 import { createCaldavProvider } from './sources/caldav/caldav-provider.ts';
 import { parseItem } from './sources/ical/parse-calendar.ts';
 import { createGoogleProvider } from './sources/google/google-provider.ts';
+import type { PushSetup } from './sources/google/watches.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
@@ -89,6 +90,7 @@ export function sourceProvidersOver(
   http: OutboundHttp,
   clock: Clock,
   google: Config['google'],
+  push?: PushSetup,
 ): SourceProviders {
   const providers: SourceProvider[] = [
     // CalDAV servers answer "anything changed?" in one small request: polled every minute.
@@ -109,6 +111,7 @@ export function sourceProvidersOver(
         clientId: google.clientId,
         clientSecret: google.clientSecret,
       },
+      push,
     }),
   ];
   return new Map(providers.map((p) => [p.name, p]));
@@ -130,6 +133,19 @@ function plainHttpFor(config: Config): (url: URL) => boolean {
       guard.hostExempt(host) ||
       (isIP(host) !== 0 && !isPublicAddress(host) && guard.addressAllowed(host))
     );
+  };
+}
+
+/**
+ * Google pushes to calpush only at an address it was told is public: a guessed one (the
+ * listening socket) is often unreachable from outside, and polling alone then works.
+ */
+function googlePush(config: Config, secrets: PushSetup['secrets']): PushSetup | undefined {
+  if (!config.publicUrlGiven || !config.google.push) return undefined;
+  return {
+    address: (sourceId) =>
+      `${config.publicUrl}/v1/sources/google/push/${encodeURIComponent(sourceId)}`,
+    secrets,
   };
 }
 
@@ -213,7 +229,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     },
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
     sources: {
-      providers: sourceProvidersOver(outbound, clock, config.google),
+      providers: sourceProvidersOver(outbound, clock, config.google, googlePush(config, secrets)),
       minIntervalMs: config.sources.minIntervalMs,
       plainHttpAllowed: plainHttpFor(config),
       wake: () => sourcesDue.emit('due'),

@@ -142,11 +142,24 @@ export interface SourceProvider {
    * refresh token (kept as the password) rather than a user name and password.
    */
   readonly serviceUrl?: string | undefined;
+  /**
+   * For a provider that pushes: whether a push names one of the source's channels (kept in
+   * its cursor) with that channel's token. Nothing is done for a push not `accepted`.
+   */
+  verifyPush?(cursor: unknown, push: IncomingPush): PushVerdict;
   /** Checks the connection and discovers the calendars; throws SourceError. */
   connect(input: ConnectInput): Promise<Connected>;
   /** Finds what changed since the cursors; throws SourceError. */
   poll(input: PollInput): Promise<PollResult>;
 }
+
+/** What a push said about itself: the channel it came on and that channel's token. */
+export interface IncomingPush {
+  readonly channelId: string;
+  readonly token: string;
+}
+
+export type PushVerdict = 'accepted' | 'unknown_channel' | 'bad_token';
 
 /** Registered providers by name. */
 export type SourceProviders = ReadonlyMap<string, SourceProvider>;

@@ -3,6 +3,7 @@ import { systemClock } from '../../domain/clock.ts';
 import type {
   CalendarChanges,
   ConnectInput,
+  IncomingPush,
   KnownCalendar,
   PollResult,
   SourceProvider,
@@ -17,6 +18,8 @@ import { listCalendars, listEvents } from './event-pages.ts';
 import type { CalendarCursor } from './cursors.ts';
 import { readCalendarCursor } from './cursors.ts';
 import type { OAuthApp } from './oauth-tokens.ts';
+import type { PushSetup } from './watches.ts';
+import { CALENDAR_LIST, dropWatches, keepWatches, readWatchCursor, verifyPush } from './watches.ts';
 import { AccessTokens } from './oauth-tokens.ts';
 
 export interface GoogleProviderDeps {
@@ -26,6 +29,8 @@ export interface GoogleProviderDeps {
   readonly oauth: OAuthApp;
   /** When access tokens end; the system clock by default. */
   readonly clock?: Clock | undefined;
+  /** Set when calpush can be reached from outside: calendars are watched, not only polled. */
+  readonly push?: PushSetup | undefined;
 }
 
 export const googleDefaultIntervalMs = 60_000;
@@ -47,6 +52,7 @@ export const googleMinIntervalMs = 30_000;
 export function createGoogleProvider(deps: GoogleProviderDeps): SourceProvider {
   const clock = deps.clock ?? systemClock;
   const tokens = new AccessTokens(deps.http, clock, deps.oauth);
+  const push = deps.push;
 
   function open(input: ConnectInput): GoogleApi {
     const refreshToken = input.credentials?.password;
@@ -65,16 +71,31 @@ export function createGoogleProvider(deps: GoogleProviderDeps): SourceProvider {
       return { cursor: null, calendars: await listCalendars(api) };
     },
 
+    ...(push
+      ? {
+          verifyPush: (cursor: unknown, incoming: IncomingPush) =>
+            verifyPush(push.secrets, cursor, incoming.channelId, incoming.token),
+        }
+      : {}),
+
     async poll(input): Promise<PollResult> {
       const api = open(input);
       const calendars = await listCalendars(api);
+      // Watched before they are read: a change after the read is then pushed, never lost.
+      let watched: Awaited<ReturnType<typeof keepWatches>> | null = null;
+      if (push && input.sourceId !== undefined) {
+        const targets = [CALENDAR_LIST, ...calendars.map((c) => c.remoteId)];
+        watched = await keepWatches(api, push, input.sourceId, input.cursor, targets, clock.now());
+      } else if (readWatchCursor(input.cursor).watches.length > 0) {
+        await dropWatches(api, input.cursor);
+      }
       const known = new Map(input.calendars.map((c) => [c.remoteId, c]));
       const changes: CalendarChanges[] = [];
       for (const calendar of calendars) {
         const read = await readCalendar(api, calendar.remoteId, known.get(calendar.remoteId));
         if (read) changes.push(read);
       }
-      return { cursor: null, calendars, changes };
+      return { cursor: watched?.cursor ?? null, calendars, changes, pollBy: watched?.pollBy };
     },
   };
 }
