@@ -111,6 +111,7 @@ export function sourceProvidersOver(
         clientId: google.clientId,
         clientSecret: google.clientSecret,
       },
+      authUrl: google.authUrl,
       push,
     }),
   ];

@@ -147,10 +147,20 @@ export interface SourceProvider {
    * its cursor) with that channel's token. Nothing is done for a push not `accepted`.
    */
   verifyPush?(cursor: unknown, push: IncomingPush): PushVerdict;
+  /** Set when calpush has an app at the provider: users connect in their browser. */
+  readonly consent?: OAuthConsent | undefined;
   /** Checks the connection and discovers the calendars; throws SourceError. */
   connect(input: ConnectInput): Promise<Connected>;
   /** Finds what changed since the cursors; throws SourceError. */
   poll(input: PollInput): Promise<PollResult>;
+}
+
+/** How a provider's users grant calpush access in their browser (OAuth 2 with PKCE). */
+export interface OAuthConsent {
+  /** The provider's consent page for calpush's app, sending the user back to `redirectUri`. */
+  consentUrl(input: { redirectUri: string; state: string; codeChallenge: string }): string;
+  /** Trades the code the user came back with for a refresh token; throws SourceError. */
+  exchangeCode(input: { code: string; redirectUri: string; codeVerifier: string }): Promise<string>;
 }
 
 /** What a push said about itself: the channel it came on and that channel's token. */

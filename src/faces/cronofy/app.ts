@@ -12,7 +12,7 @@ import { calendarsRoutes } from './calendars-routes.ts';
 import { eventsRoutes } from './events-routes.ts';
 import { accountRoutes } from './account-routes.ts';
 import { sourcesRoutes } from './sources-routes.ts';
-import { sourcePushRoutes } from './source-push-routes.ts';
+import { sourcesPublicRoutes } from './sources-public-routes.ts';
 
 export interface CronofyFaceOptions {
   /** Per-account request budget; undefined for none. */
@@ -24,8 +24,8 @@ export interface CronofyFaceOptions {
 export function createCronofyFace(res: CoreResources, options: CronofyFaceOptions) {
   const app = new Hono<CronofyEnv>();
 
-  // Before the bearer check: providers push with their channel's token, not an account's.
-  app.route('/sources', sourcePushRoutes(res));
+  // Before the bearer check: pushes and the browser's connect steps carry no account token.
+  app.route('/sources', sourcesPublicRoutes(res, options));
 
   app.use('*', async function authenticateBearer(c, next) {
     const token = bearerToken(c.req.header('authorization'));

@@ -77,6 +77,11 @@ export const createSourceSchema = z.object({
   poll_interval_seconds: pollInterval.optional(),
 });
 
+export const connectLinkSchema = z.object({
+  redirect_uri: z.string().min(1).max(2048),
+  state: z.string().min(1).max(1024),
+});
+
 export const patchSourceSchema = z.object({
   refresh_token: z.string().min(1).max(4096).optional(),
   username: z.string().max(256).optional(),

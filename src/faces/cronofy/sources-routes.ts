@@ -10,7 +10,8 @@ import {
   removeSource,
 } from '../../core/sources.ts';
 import { readJson } from '../../http/read-json.ts';
-import { createSourceSchema, parseBody, patchSourceSchema } from './schemas.ts';
+import { connectLinkSchema, createSourceSchema, parseBody, patchSourceSchema } from './schemas.ts';
+import { CONNECT_LINK_MS, makeConnectLink } from '../../core/source-connect.ts';
 import { sourceJson } from './serialize.ts';
 
 /**
@@ -34,6 +35,18 @@ export function sourcesRoutes(res: CoreResources) {
       pollIntervalSeconds: body.poll_interval_seconds,
     });
     return c.json({ source: sourceJson(source) }, 201);
+  });
+
+  // A link the app hands its user, who connects in the browser without the account's token.
+  app.post('/connect/:provider', async (c) => {
+    const body = parseBody(connectLinkSchema, await readJson(c));
+    const url = makeConnectLink(res, {
+      accountId: c.get('principal').accountId,
+      provider: c.req.param('provider'),
+      redirectUri: body.redirect_uri,
+      state: body.state,
+    });
+    return c.json({ connect_url: url, expires_in: CONNECT_LINK_MS / 1000 }, 201);
   });
 
   app.get('/', async (c) => {

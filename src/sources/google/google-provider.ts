@@ -21,12 +21,15 @@ import type { OAuthApp } from './oauth-tokens.ts';
 import type { PushSetup } from './watches.ts';
 import { CALENDAR_LIST, dropWatches, keepWatches, readWatchCursor, verifyPush } from './watches.ts';
 import { AccessTokens } from './oauth-tokens.ts';
+import { googleConsent } from './consent.ts';
 
 export interface GoogleProviderDeps {
   readonly http: OutboundHttp;
   /** The Calendar API v3 base, `https://www.googleapis.com/calendar/v3` for Google itself. */
   readonly apiUrl: string;
   readonly oauth: OAuthApp;
+  /** The consent page's base: `{authUrl}/o/oauth2/v2/auth`. */
+  readonly authUrl?: string | undefined;
   /** When access tokens end; the system clock by default. */
   readonly clock?: Clock | undefined;
   /** Set when calpush can be reached from outside: calendars are watched, not only polled. */
@@ -71,6 +74,9 @@ export function createGoogleProvider(deps: GoogleProviderDeps): SourceProvider {
       return { cursor: null, calendars: await listCalendars(api) };
     },
 
+    ...(deps.oauth.clientId !== undefined && deps.authUrl !== undefined
+      ? { consent: googleConsent(deps.http, clock, deps.oauth, deps.authUrl, deps.oauth.clientId) }
+      : {}),
     ...(push
       ? {
           verifyPush: (cursor: unknown, incoming: IncomingPush) =>
