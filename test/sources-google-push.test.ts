@@ -28,6 +28,8 @@ for (const engine of engines)
     let upstream: TestAccount;
     let account: TestAccount;
     let receiver: Receiver;
+    /** A Google watcher of the mirrored calendar, on the downstream server. */
+    let googleReceiver: Receiver;
     let sourceId = '';
     let eventId = '';
 
@@ -97,6 +99,7 @@ for (const engine of engines)
       });
       account = await createTestAccount(b.service, 'downstream@example.com');
       receiver = await Receiver.start();
+      googleReceiver = await Receiver.start();
       await watchAccount(b.service, account, receiver.url);
       await b.service.dispatcher.runUntilIdle();
       const created = await upstreamCall('POST', eventsPath(), {
@@ -111,6 +114,7 @@ for (const engine of engines)
       await a?.close();
       await proxy?.close();
       await receiver?.close();
+      await googleReceiver?.close();
       await oauth.close();
     });
 
