@@ -221,4 +221,20 @@ for (const engine of engines)
       assert.deepEqual(notified().slice(before), ['change']);
       assert.ok(Number((await sourceRow()).next_poll_at) > clock.now() + 50 * 60_000);
     });
+
+    test('while watches fail the source is polled every minute, and they are made once they work', async () => {
+      proxy.refusing = '/watch';
+      const held = await watches();
+      clock.set(Math.max(...held.map((w) => w.expiresAt)) + 1000);
+      await settle();
+      assert.deepEqual(await watches(), []);
+      const row = await sourceRow();
+      assert.equal(row.state, 'connected');
+      assert.ok(Number(row.next_poll_at) <= clock.now() + 60_000, 'polled within a minute');
+      proxy.refusing = null;
+      clock.advance(60_000);
+      await settle();
+      assert.equal((await watches()).length, held.length);
+      assert.ok(Number((await sourceRow()).next_poll_at) > clock.now() + 50 * 60_000);
+    });
   });

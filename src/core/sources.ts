@@ -101,6 +101,12 @@ function intervalMs(res: CoreResources, provider: SourceProvider, seconds?: numb
 /** A refused connection check, said on the request field it is about. */
 export function connectError(err: unknown, provider?: SourceProvider): CoreError {
   if (!(err instanceof SourceError)) throw err;
+  // A provider of one service has no URL in the request: its failures are the provider's.
+  if (provider?.serviceUrl !== undefined && err.kind !== 'auth') {
+    return new CoreError('invalid', `${provider.name} could not be read: ${err.message}`, {
+      field: 'provider',
+    });
+  }
   switch (err.kind) {
     case 'auth':
       if (provider?.serviceUrl !== undefined) {

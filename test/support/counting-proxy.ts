@@ -9,13 +9,20 @@ import { once } from 'node:events';
  */
 export class CountingProxy {
   readonly paths: string[] = [];
+  /** Requests whose path ends so are answered 503 without reaching the target. */
+  refusing: string | null = null;
   readonly #target: string;
   readonly #server: Server;
 
   constructor(target: string) {
     this.#target = target;
     this.#server = createServer((req, res) => {
-      this.paths.push(new URL(req.url ?? '/', 'http://proxy').pathname);
+      const path = new URL(req.url ?? '/', 'http://proxy').pathname;
+      this.paths.push(path);
+      if (this.refusing !== null && path.endsWith(this.refusing)) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
       void forward(this.#target, req).then(
         ({ status, type, body }) => res.writeHead(status, { 'content-type': type }).end(body),
         () => res.writeHead(502).end(),
