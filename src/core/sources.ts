@@ -554,21 +554,21 @@ export async function patchSource(
   await res.write(async (trx) => {
     const row = await ownedSource(trx, accountId, sourceId, { lock: true });
     const reconnect = newCredentials && row.state === 'disconnected';
-    await trx
-      .updateTable('sources')
-      .set({
-        ...(patch.name !== undefined ? { name: patch.name } : {}),
-        ...(pollIntervalMs !== undefined ? { poll_interval_ms: pollIntervalMs } : {}),
-        ...(sealed !== undefined ? { sealed_password: sealed, username } : {}),
-        // A poll under way read the old credentials: dropping its lease drops its outcome
-        // (a 401 from it must not disconnect the source the new ones just reconnected).
-        ...(newCredentials ? { next_poll_at: now, failures: 0, lease_until: null } : {}),
-        ...(reconnect
-          ? { state: row.synced_at === null ? 'initial_sync' : 'connected', last_error: null }
-          : {}),
-      })
-      .where('id', '=', sourceId)
-      .execute();
+    const changes = {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(pollIntervalMs !== undefined ? { poll_interval_ms: pollIntervalMs } : {}),
+      ...(sealed !== undefined ? { sealed_password: sealed, username } : {}),
+      // A poll under way read the old credentials: dropping its lease drops its outcome
+      // (a 401 from it must not disconnect the source the new ones just reconnected).
+      ...(newCredentials ? { next_poll_at: now, failures: 0, lease_until: null } : {}),
+      ...(reconnect
+        ? { state: row.synced_at === null ? 'initial_sync' : 'connected', last_error: null }
+        : {}),
+    };
+    // An empty PATCH changes nothing (an UPDATE with nothing to set is no SQL).
+    if (Object.keys(changes).length > 0) {
+      await trx.updateTable('sources').set(changes).where('id', '=', sourceId).execute();
+    }
     if (patch.name !== undefined) {
       await trx
         .updateTable('profiles')
