@@ -128,4 +128,28 @@ describe('Google sources across restarts of either server', () => {
     assert.ok(renewed.every((w) => w.expiresAt > clock.now()));
     await pushedChange('Review (after the channels were made again)');
   });
+
+  test('a channel whose sealed token no key opens (a key dropped after rotation) is made again', async () => {
+    const held = await watches();
+    const unreadable = held.map((w) => ({ ...w, sealedToken: 'v1.gone.AAAA.AAAA' }));
+    await b.service.core.write((trx) =>
+      trx
+        .updateTable('sources')
+        .set({ cursor_json: JSON.stringify({ v: 1, watches: unreadable }) })
+        .where('id', '=', sourceId)
+        .execute(),
+    );
+    assert.equal((await call('POST', `/v1/sources/${sourceId}/poll`)).status, 202);
+    await settleSources(b.service, clock);
+    const renewed = await watches();
+    assert.equal(renewed.length, held.length);
+    for (const w of renewed) assert.ok(!held.some((h) => h.id === w.id));
+    await pushedChange('Review (under the current key)');
+  });
+
+  test('removing the source stops its channels upstream', async () => {
+    assert.equal((await upstreamCall('GET', '/channels')).json.items?.length, 2);
+    assert.equal((await call('DELETE', `/v1/sources/${sourceId}`)).status, 202);
+    assert.deepEqual((await upstreamCall('GET', '/channels')).json.items, []);
+  });
 });

@@ -624,7 +624,7 @@ export async function removeSource(
   sourceId: string,
 ): Promise<void> {
   const now = res.clock.now();
-  await res.write(async (trx) => {
+  const removed = await res.write(async (trx) => {
     const current = await ownedSource(trx, accountId, sourceId, { lock: true });
     const calendars = await trx
       .selectFrom('source_calendars')
@@ -642,6 +642,28 @@ export async function removeSource(
       .set({ connected: 0 })
       .where('id', '=', current.profile_id)
       .execute();
+    return current;
   });
   res.notifyQueued();
+  await releaseUpstream(res, removed);
+}
+
+/**
+ * What a removed source held upstream (Google's watch channels) is let go, once it is gone
+ * here: a failure only leaves the channels to run out, their pushes answered 404.
+ */
+async function releaseUpstream(res: CoreResources, row: SourcesTable): Promise<void> {
+  const provider = res.sources.providers.get(row.provider);
+  if (!provider?.release || row.sealed_password === null) return;
+  let password: string;
+  try {
+    password = res.secrets.open(row.sealed_password);
+  } catch {
+    return;
+  }
+  await provider.release({
+    url: row.url,
+    credentials: { username: row.username ?? '', password },
+    cursor: row.cursor_json === null ? null : (JSON.parse(row.cursor_json) as unknown),
+  });
 }

@@ -153,6 +153,8 @@ export interface SourceProvider {
   connect(input: ConnectInput): Promise<Connected>;
   /** Finds what changed since the cursors; throws SourceError. */
   poll(input: PollInput): Promise<PollResult>;
+  /** The source was removed: what it holds upstream (push channels) is let go; never throws. */
+  release?(input: ConnectInput & { readonly cursor: unknown }): Promise<void>;
 }
 
 /** How a provider's users grant calpush access in their browser (OAuth 2 with PKCE). */

@@ -84,6 +84,11 @@ export function createGoogleProvider(deps: GoogleProviderDeps): SourceProvider {
         }
       : {}),
 
+    async release(input) {
+      if (readWatchCursor(input.cursor).watches.length === 0) return;
+      await dropWatches(open(input), input.cursor).catch(() => undefined);
+    },
+
     async poll(input): Promise<PollResult> {
       const api = open(input);
       const calendars = await listCalendars(api);

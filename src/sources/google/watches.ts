@@ -79,6 +79,19 @@ export function verifyPush(
   return a.length === b.length && timingSafeEqual(a, b) ? 'accepted' : 'bad_token';
 }
 
+/**
+ * A token sealed under a key the server no longer holds (dropped after a rotation) could not
+ * check a push: its channel is made again, under the current key.
+ */
+function opens(secrets: SecretOpener, sealed: string): boolean {
+  try {
+    secrets.open(sealed);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function watchPath(target: string): string {
   return target === CALENDAR_LIST
     ? '/users/me/calendarList/watch'
@@ -165,7 +178,12 @@ export async function keepWatches(
   let missing = false;
   for (const target of targets) {
     const current = held.find((w) => w.target === target);
-    if (current && current.address === address && current.expiresAt - RENEW_BEFORE_MS > now) {
+    if (
+      current &&
+      current.address === address &&
+      current.expiresAt - RENEW_BEFORE_MS > now &&
+      opens(setup.secrets, current.sealedToken)
+    ) {
       kept.push(current);
       continue;
     }
