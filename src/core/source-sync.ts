@@ -422,7 +422,6 @@ export async function recordPollFailure(
       .updateTable('sources')
       .set({
         state: failure.disconnect ? 'disconnected' : 'failing',
-
         lease_until: null,
         next_poll_at: failure.disconnect ? null : failure.nextPollAt,
         failures: row.failures + 1,
