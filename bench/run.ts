@@ -23,6 +23,7 @@ import { sourceBytes } from './scenarios/source-bytes.ts';
 import { sourcePollRates } from './scenarios/source-polls.ts';
 import type { PollRate } from './scenarios/source-polls.ts';
 import { READ_CONNECTIONS, recurringReads } from './scenarios/recurring-reads.ts';
+import { sourcePush } from './scenarios/source-push.ts';
 
 const { values } = parseArgs({
   options: {
@@ -460,6 +461,32 @@ async function runScenarios(): Promise<void> {
         null,
         null,
         base,
+      ),
+    );
+  }
+  if (want(10)) {
+    console.log(
+      '10 Google push: upstream change to downstream notification, 10 Google accounts as sources, pushed beside polled',
+    );
+    const r = await sourcePush(ctx);
+    const f = (v: number) => fmt(v, 1);
+    const note = `${r.changes} changes; never notified: ${r.push.uncovered} pushed, ${r.poll.uncovered} polled`;
+    ctx.log(`  ${note}`);
+    ctx.log(
+      `  polled: p50 ${f(r.poll.p50)} / p99 ${f(r.poll.p99)} / max ${f(r.poll.max)} ms; pushed max ${f(r.push.max)} ms`,
+    );
+    const base = `baseline is the same path polled every ${r.pollSeconds} s, in the same run`;
+    ctx.report(figure('10 Google push', 'p50', 'ms', r.push.p50, r.poll.p50, null, null, base));
+    ctx.report(
+      figure(
+        '10 Google push',
+        'p99',
+        'ms',
+        r.push.p99,
+        r.poll.p99,
+        '≤ 1,000 ms',
+        r.push.p99 <= 1000 && r.push.uncovered === 0,
+        `${base}; ${note}`,
       ),
     );
   }

@@ -9,6 +9,7 @@ export interface ServerOptions {
   readonly env?: Record<string, string>;
   /** Directory for a V8 CPU profile of the server (written on clean exit). */
   readonly cpuProfDir?: string | undefined;
+  readonly port?: number;
 }
 
 export class BenchServer {
@@ -26,6 +27,7 @@ export class BenchServer {
       {
         nodeArgs: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [],
         logLevel: 'error',
+        ...(opts.port ? { port: opts.port } : {}),
         onStderr: (d) => {
           if (process.env.BENCH_VERBOSE) process.stderr.write(d);
         },

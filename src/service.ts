@@ -45,6 +45,8 @@ import { createCaldavProvider } from './sources/caldav/caldav-provider.ts';
 import { parseItem } from './sources/ical/parse-calendar.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import { createGoogleProvider } from './sources/google/google-provider.ts';
+import type { PushSetup } from './sources/google/watches.ts';
 
 /** Delivery history is kept for a week (see store/retention.ts); a pass is cheap, so often. */
 const PRUNE_EVERY_MS = 60 * 1000;
@@ -88,7 +90,12 @@ export function deliveryDialects(): DeliveryDialects {
 }
 
 /** Every kind of source calpush can mirror, each reading through the one outbound client. */
-export function sourceProvidersOver(http: OutboundHttp, clock: Clock): SourceProviders {
+export function sourceProvidersOver(
+  http: OutboundHttp,
+  clock: Clock,
+  google: Config['google'],
+  push?: PushSetup,
+): SourceProviders {
   const providers: SourceProvider[] = [
     // CalDAV servers answer "anything changed?" in one small request: polled every minute.
     createCaldavProvider({
@@ -99,6 +106,18 @@ export function sourceProvidersOver(http: OutboundHttp, clock: Clock): SourcePro
       minIntervalMs: 30_000,
     }),
     createIcsProvider({ http, clock }),
+    createGoogleProvider({
+      http,
+      clock,
+      apiUrl: google.apiUrl,
+      oauth: {
+        oauthUrl: google.oauthUrl,
+        clientId: google.clientId,
+        clientSecret: google.clientSecret,
+      },
+      authUrl: google.authUrl,
+      push,
+    }),
   ];
   return new Map(providers.map((p) => [p.name, p]));
 }
@@ -119,6 +138,19 @@ function plainHttpFor(config: Config): (url: URL) => boolean {
       guard.hostExempt(host) ||
       (isIP(host) !== 0 && !isPublicAddress(host) && guard.addressAllowed(host))
     );
+  };
+}
+
+/**
+ * Google pushes to calpush only at an address it was told is public: a guessed one (the
+ * listening socket) is often unreachable from outside, and polling alone then works.
+ */
+function googlePush(config: Config, secrets: PushSetup['secrets']): PushSetup | undefined {
+  if (!config.publicUrlGiven || !config.google.push) return undefined;
+  return {
+    address: (sourceId) =>
+      `${config.publicUrl}/v1/sources/google/push/${encodeURIComponent(sourceId)}`,
+    secrets,
   };
 }
 
@@ -208,7 +240,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     },
     notifyClosed: (ids) => dispatcher.abortChannels(ids),
     sources: {
-      providers: sourceProvidersOver(outbound, clock),
+      providers: sourceProvidersOver(outbound, clock, config.google, googlePush(config, secrets)),
       minIntervalMs: config.sources.minIntervalMs,
       plainHttpAllowed: plainHttpFor(config),
       wake: () => sourcesDue.emit('due'),

@@ -63,3 +63,33 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
     assert.throws(() => loadConfig({}, { [name]: '0' }), ConfigError, name);
   }
 });
+
+test('Google sources: Google by default, any compatible server by setting, push only with a public URL given', () => {
+  const defaults = loadConfig({}, {});
+  assert.deepEqual(defaults.google, {
+    apiUrl: 'https://www.googleapis.com/calendar/v3',
+    oauthUrl: 'https://oauth2.googleapis.com',
+    authUrl: 'https://accounts.google.com',
+    clientId: undefined,
+    clientSecret: undefined,
+    push: true,
+  });
+  assert.equal(defaults.publicUrlGiven, false);
+  const set = loadConfig(
+    { publicUrl: 'https://calpush.example.com/' },
+    {
+      CALPUSH_GOOGLE_API_URL: 'http://upstream.internal:8080/calendar/v3/',
+      CALPUSH_GOOGLE_OAUTH_URL: 'http://oauth.internal',
+      CALPUSH_GOOGLE_CLIENT_ID: 'app',
+      CALPUSH_GOOGLE_CLIENT_SECRET: 'secret',
+      CALPUSH_GOOGLE_PUSH: '0',
+    },
+  );
+  assert.equal(set.google.apiUrl, 'http://upstream.internal:8080/calendar/v3');
+  assert.equal(set.google.oauthUrl, 'http://oauth.internal');
+  assert.equal(set.google.clientId, 'app');
+  assert.equal(set.google.push, false);
+  assert.equal(set.publicUrl, 'https://calpush.example.com');
+  assert.equal(set.publicUrlGiven, true);
+  assert.throws(() => loadConfig({}, { CALPUSH_GOOGLE_API_URL: 'not a url' }), ConfigError);
+});

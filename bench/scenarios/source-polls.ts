@@ -24,6 +24,7 @@ import { SourceState } from '../../test/support/source-state.ts';
 import { openStore } from '../../src/store/store.ts';
 import { sourceUrl } from '../../src/core/sources.ts';
 import { sourceProvidersOver } from '../../src/service.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { createOutboundHttp } from '../../src/net/outbound-http.ts';
 import { NO_EXCEPTIONS } from '../../src/net/safe-lookup.ts';
 import { systemClock } from '../../src/domain/clock.ts';
@@ -79,7 +80,7 @@ async function template(upstreams: PollUpstreams, kind: PollKind): Promise<Templ
     connectionsPerOrigin: 4,
   });
   try {
-    const provider = sourceProvidersOver(http, systemClock).get(kind);
+    const provider = sourceProvidersOver(http, systemClock, loadConfig({}, {}).google).get(kind);
     if (!provider) throw new Error(`no provider ${kind}`);
     const creds = kind === 'caldav' ? credentials : null;
     const urlOf = (i: number) =>

@@ -11,10 +11,17 @@ import { sourceJson } from '../faces/cronofy/serialize.ts';
 import { readFileSync } from 'node:fs';
 import { runAccountCommand } from './account-commands.ts';
 
-/** `sources add`: exactly one of --caldav and --ics; a CalDAV password only from a file. */
+/**
+ * `sources add`: exactly one of --caldav, --ics and --google-refresh-token-file; a password
+ * or refresh token only from a file.
+ */
 function sourceToAdd(v: ParsedCommand['values']): NewSource {
-  if ((v.caldav === undefined) === (v.ics === undefined)) {
-    throw new UsageError('give exactly one of --caldav URL and --ics URL');
+  const google = v['google-refresh-token-file'];
+  const kinds = [v.caldav, v.ics, google].filter((k) => k !== undefined);
+  if (kinds.length !== 1) {
+    throw new UsageError(
+      'give exactly one of --caldav URL, --ics URL and --google-refresh-token-file FILE',
+    );
   }
   const interval = v['poll-interval'];
   if (interval !== undefined && !/^\d+$/.test(interval)) {
@@ -26,6 +33,10 @@ function sourceToAdd(v: ParsedCommand['values']): NewSource {
     pollIntervalSeconds: interval === undefined ? undefined : Number(interval),
   };
   if (v.ics !== undefined) return { ...common, provider: 'ics', url: v.ics };
+  if (google !== undefined) {
+    const refreshToken = readFileSync(google, 'utf8').trim();
+    return { ...common, provider: 'google', refreshToken };
+  }
   // Read from a file, never from the command line, where other users could see it.
   const password = readFileSync(required(v['password-file'], 'password-file'), 'utf8');
   return {

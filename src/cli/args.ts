@@ -24,9 +24,10 @@ Commands:
   accounts delete --account-id ID [--wait SECONDS]
                                  tell the account's Cronofy channels (gdpr_requested), wait
                                  for delivery (default 30 s), then erase every row of it
-  sources add --account-id ID (--caldav URL --username USER --password-file FILE | --ics URL)
-              [--name NAME] [--poll-interval SECONDS]
-                                 mirror a CalDAV server's or an ICS feed's calendars
+  sources add --account-id ID (--caldav URL --username USER --password-file FILE | --ics URL
+              | --google-refresh-token-file FILE) [--name NAME] [--poll-interval SECONDS]
+                                 mirror a CalDAV server's, an ICS feed's or a Google
+                                 account's calendars
   sources list --account-id ID   list an account's sources
   sources remove --source-id ID  remove a source, its calendars and their events
   store copy --from DIR --to URL copy a stopped SQLite installation into an empty PostgreSQL
@@ -73,6 +74,7 @@ const options = {
   ics: { type: 'string' },
   username: { type: 'string' },
   'password-file': { type: 'string' },
+  'google-refresh-token-file': { type: 'string' },
   'token-file': { type: 'string' },
   wait: { type: 'string' },
   'drop-unreadable': { type: 'boolean' },
@@ -104,6 +106,7 @@ export interface ParsedCommand {
     readonly ics?: string | undefined;
     readonly username?: string | undefined;
     readonly 'password-file'?: string | undefined;
+    readonly 'google-refresh-token-file'?: string | undefined;
     readonly 'token-file'?: string | undefined;
     readonly wait?: string | undefined;
     readonly 'drop-unreadable'?: boolean | undefined;

@@ -91,9 +91,25 @@ const schema = z.object({
     allowHosts: z.array(z.string().min(1)),
     allowRanges: z.array(z.string().refine((r) => ipaddr.isValidCIDR(r), 'must be a CIDR range')),
   }),
+  /** Google Calendar accounts as sources: where the API and OAuth live, and calpush's app. */
+  google: z.object({
+    apiUrl: z.url(),
+    /** The token endpoint's base: `{oauthUrl}/token`. */
+    oauthUrl: z.url(),
+    /** The consent page's base: `{authUrl}/o/oauth2/v2/auth`. */
+    authUrl: z.url(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    /** Watch upstream calendars when the public URL was given (off: poll only). */
+    push: z.boolean(),
+  }),
 });
 
-export type Config = Readonly<z.infer<typeof schema>> & { readonly publicUrl: string };
+export type Config = Readonly<z.infer<typeof schema>> & {
+  readonly publicUrl: string;
+  /** Whether the public URL was given (flag or environment) rather than guessed from the socket. */
+  readonly publicUrlGiven: boolean;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -179,6 +195,14 @@ export function loadConfig(
       maxBodyBytes: whole(env.CALPUSH_SOURCES_MAX_BYTES, 20 * 1024 * 1024),
       ...allowList(env.CALPUSH_SOURCES_ALLOW),
     },
+    google: {
+      apiUrl: trimmed(env.CALPUSH_GOOGLE_API_URL) ?? 'https://www.googleapis.com/calendar/v3',
+      oauthUrl: trimmed(env.CALPUSH_GOOGLE_OAUTH_URL) ?? 'https://oauth2.googleapis.com',
+      authUrl: trimmed(env.CALPUSH_GOOGLE_AUTH_URL) ?? 'https://accounts.google.com',
+      clientId: env.CALPUSH_GOOGLE_CLIENT_ID || undefined,
+      clientSecret: env.CALPUSH_GOOGLE_CLIENT_SECRET || undefined,
+      push: flag(env.CALPUSH_GOOGLE_PUSH) ?? true,
+    },
   };
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -190,5 +214,11 @@ export function loadConfig(
     /\/+$/,
     '',
   );
-  return Object.freeze({ ...config, publicUrl });
+  return Object.freeze({ ...config, publicUrl, publicUrlGiven: config.publicUrl !== undefined });
+}
+
+/** A base URL from the environment, without its trailing slashes; unset or empty: none. */
+function trimmed(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  return value.trim().replace(/\/+$/, '');
 }

@@ -14,6 +14,8 @@ import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
 /** A source leased for one poll: what its provider needs, and the lease its outcome needs. */
 export interface LeasedSource {
   readonly id: string;
+  /** The same id, under the name providers read it by. */
+  readonly sourceId: string;
   readonly accountId: string;
   readonly profileId: string;
   readonly provider: string;
@@ -27,6 +29,8 @@ export interface LeasedSource {
   readonly pollIntervalMs: number;
   readonly failures: number;
   readonly leaseUntil: number;
+  /** The last push when the poll was leased: a later one means the poll may be stale. */
+  readonly pushedAt: number | null;
 }
 
 /**
@@ -113,6 +117,7 @@ async function leasedView(
     .execute();
   return {
     id: row.id,
+    sourceId: row.id,
     accountId: row.account_id,
     profileId: row.profile_id,
     provider: row.provider,
@@ -132,7 +137,12 @@ async function leasedView(
     pollIntervalMs: Number(row.poll_interval_ms),
     failures: row.failures,
     leaseUntil,
+    pushedAt: pushedAtOf(row),
   };
+}
+
+function pushedAtOf(row: Pick<SourcesTable, 'pushed_at'>): number | null {
+  return row.pushed_at === null ? null : Number(row.pushed_at);
 }
 
 async function itemVersions(db: Executor, calendarId: string): Promise<Map<string, string>> {
@@ -259,6 +269,8 @@ export async function recordPoll(
         .execute();
     }
     firstSync = row.synced_at === null;
+    // Pushed while this poll ran: what changed then may not be in its result.
+    const pushedSince = pushedAtOf(row) !== source.pushedAt;
     await trx
       .updateTable('sources')
       .set({
@@ -266,7 +278,7 @@ export async function recordPoll(
         state: 'connected',
         cursor_json: JSON.stringify(result.cursor ?? null),
         lease_until: null,
-        next_poll_at: nextPollAt,
+        next_poll_at: pushedSince ? Math.min(now, nextPollAt) : nextPollAt,
         failures: 0,
         last_error: null,
         last_polled_at: now,

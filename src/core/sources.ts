@@ -34,7 +34,10 @@ export interface SourceView {
 export interface NewSource {
   readonly accountId: string;
   readonly provider: string;
-  readonly url: string;
+  /** Where the calendars are; a provider of one service (Google) has its own. */
+  readonly url?: string | undefined;
+  /** An OAuth refresh token, for a provider of one service (Google): its credential. */
+  readonly refreshToken?: string | undefined;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
   readonly name?: string | undefined;
@@ -42,6 +45,7 @@ export interface NewSource {
 }
 
 export interface SourcePatch {
+  readonly refreshToken?: string | undefined;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
   readonly name?: string | undefined;
@@ -95,10 +99,21 @@ function intervalMs(res: CoreResources, provider: SourceProvider, seconds?: numb
 }
 
 /** A refused connection check, said on the request field it is about. */
-export function connectError(err: unknown): CoreError {
+export function connectError(err: unknown, provider?: SourceProvider): CoreError {
   if (!(err instanceof SourceError)) throw err;
+  // A provider of one service has no URL in the request: its failures are the provider's.
+  if (provider?.serviceUrl !== undefined && err.kind !== 'auth') {
+    return new CoreError('invalid', `${provider.name} could not be read: ${err.message}`, {
+      field: 'provider',
+    });
+  }
   switch (err.kind) {
     case 'auth':
+      if (provider?.serviceUrl !== undefined) {
+        return new CoreError('invalid', `the provider refused this refresh token: ${err.message}`, {
+          field: 'refresh_token',
+        });
+      }
       return new CoreError('invalid', 'the server refused these credentials', {
         field: 'password',
       });
@@ -143,6 +158,41 @@ function requireSafeCredentials(
   }
 }
 
+/**
+ * Where a new source is read and with what: the URL and password the client gave, or, for a
+ * provider of one service, its own URL and the refresh token (kept as the password).
+ */
+function connectionOf(
+  provider: SourceProvider,
+  input: NewSource,
+): { url: string; credentials: SourceCredentials | null } {
+  if (provider.serviceUrl !== undefined) {
+    if (!input.refreshToken) {
+      throw new CoreError('invalid', `a ${provider.name} source needs a refresh_token`, {
+        field: 'refresh_token',
+      });
+    }
+    for (const field of ['url', 'username', 'password'] as const) {
+      if (input[field] !== undefined) {
+        throw new CoreError('invalid', `a ${provider.name} source takes no ${field}`, { field });
+      }
+    }
+    return {
+      url: sourceUrl(provider.serviceUrl),
+      credentials: { username: '', password: input.refreshToken },
+    };
+  }
+  if (input.refreshToken !== undefined) {
+    throw new CoreError('invalid', `a ${provider.name} source takes no refresh_token`, {
+      field: 'refresh_token',
+    });
+  }
+  if (input.url === undefined) {
+    throw new CoreError('invalid', `a ${provider.name} source needs a url`, { field: 'url' });
+  }
+  return { url: sourceUrl(input.url), credentials: credentialsOf(input.username, input.password) };
+}
+
 function credentialsOf(username?: string, password?: string): SourceCredentials | null {
   if (username === undefined && password === undefined) return null;
   return { username: username ?? '', password: password ?? '' };
@@ -155,17 +205,21 @@ function credentialsOf(username?: string, password?: string): SourceCredentials 
  */
 export async function connectSource(res: CoreResources, input: NewSource): Promise<SourceView> {
   const provider = providerOf(res, input.provider);
-  const url = sourceUrl(input.url);
+  const { url, credentials } = connectionOf(provider, input);
   const pollIntervalMs = intervalMs(res, provider, input.pollIntervalSeconds);
-  const credentials = credentialsOf(input.username, input.password);
   requireSafeCredentials(res, url, credentials);
   const connected = await provider.connect({ url, credentials }).catch((err: unknown) => {
-    throw connectError(err);
+    throw connectError(err, provider);
   });
   const now = res.clock.now();
   const id = newId('src');
   const profileId = newId('pro');
-  const name = input.name ?? new URL(url).host;
+  // An account's first calendar is its primary one, named after the account.
+  const name =
+    input.name ??
+    (provider.serviceUrl === undefined
+      ? new URL(url).host
+      : (connected.calendars[0]?.name ?? provider.name));
   await res.write(async (trx) => {
     const account = await trx
       .selectFrom('accounts')
@@ -205,6 +259,7 @@ export async function connectSource(res: CoreResources, input: NewSource): Promi
         last_polled_at: null,
         last_changed_at: null,
         last_error: null,
+        pushed_at: null,
         created_at: now,
       })
       .execute();
@@ -463,17 +518,34 @@ export async function patchSource(
     patch.pollIntervalSeconds === undefined
       ? undefined
       : intervalMs(res, provider, patch.pollIntervalSeconds);
-  const newCredentials = patch.username !== undefined || patch.password !== undefined;
+  const serviceAccount = provider.serviceUrl !== undefined;
+  if (serviceAccount && (patch.username !== undefined || patch.password !== undefined)) {
+    throw new CoreError('invalid', `a ${provider.name} source takes a refresh_token instead`, {
+      field: patch.username !== undefined ? 'username' : 'password',
+    });
+  }
+  if (!serviceAccount && patch.refreshToken !== undefined) {
+    throw new CoreError('invalid', `a ${provider.name} source takes no refresh_token`, {
+      field: 'refresh_token',
+    });
+  }
+  const newCredentials =
+    patch.username !== undefined ||
+    patch.password !== undefined ||
+    patch.refreshToken !== undefined;
   let sealed: string | null | undefined;
   let username: string | null | undefined;
   if (newCredentials) {
     // The stored password is read only when it is kept: a new one replaces it unread, so a
     // password sealed under a lost key can still be replaced.
-    const password = patch.password ?? storedPassword(res, current.sealed_password);
-    const credentials = credentialsOf(patch.username ?? current.username ?? undefined, password);
+    const password =
+      patch.refreshToken ?? patch.password ?? storedPassword(res, current.sealed_password);
+    const credentials = serviceAccount
+      ? { username: '', password: password ?? '' }
+      : credentialsOf(patch.username ?? current.username ?? undefined, password);
     requireSafeCredentials(res, current.url, credentials);
     await provider.connect({ url: current.url, credentials }).catch((err: unknown) => {
-      throw connectError(err);
+      throw connectError(err, provider);
     });
     sealed = credentials ? res.secrets.seal(credentials.password) : null;
     username = credentials?.username ?? null;
@@ -482,21 +554,21 @@ export async function patchSource(
   await res.write(async (trx) => {
     const row = await ownedSource(trx, accountId, sourceId, { lock: true });
     const reconnect = newCredentials && row.state === 'disconnected';
-    await trx
-      .updateTable('sources')
-      .set({
-        ...(patch.name !== undefined ? { name: patch.name } : {}),
-        ...(pollIntervalMs !== undefined ? { poll_interval_ms: pollIntervalMs } : {}),
-        ...(sealed !== undefined ? { sealed_password: sealed, username } : {}),
-        // A poll under way read the old credentials: dropping its lease drops its outcome
-        // (a 401 from it must not disconnect the source the new ones just reconnected).
-        ...(newCredentials ? { next_poll_at: now, failures: 0, lease_until: null } : {}),
-        ...(reconnect
-          ? { state: row.synced_at === null ? 'initial_sync' : 'connected', last_error: null }
-          : {}),
-      })
-      .where('id', '=', sourceId)
-      .execute();
+    const changes = {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(pollIntervalMs !== undefined ? { poll_interval_ms: pollIntervalMs } : {}),
+      ...(sealed !== undefined ? { sealed_password: sealed, username } : {}),
+      // A poll under way read the old credentials: dropping its lease drops its outcome
+      // (a 401 from it must not disconnect the source the new ones just reconnected).
+      ...(newCredentials ? { next_poll_at: now, failures: 0, lease_until: null } : {}),
+      ...(reconnect
+        ? { state: row.synced_at === null ? 'initial_sync' : 'connected', last_error: null }
+        : {}),
+    };
+    // An empty PATCH changes nothing (an UPDATE with nothing to set is no SQL).
+    if (Object.keys(changes).length > 0) {
+      await trx.updateTable('sources').set(changes).where('id', '=', sourceId).execute();
+    }
     if (patch.name !== undefined) {
       await trx
         .updateTable('profiles')
@@ -552,7 +624,7 @@ export async function removeSource(
   sourceId: string,
 ): Promise<void> {
   const now = res.clock.now();
-  await res.write(async (trx) => {
+  const removed = await res.write(async (trx) => {
     const current = await ownedSource(trx, accountId, sourceId, { lock: true });
     const calendars = await trx
       .selectFrom('source_calendars')
@@ -570,6 +642,28 @@ export async function removeSource(
       .set({ connected: 0 })
       .where('id', '=', current.profile_id)
       .execute();
+    return current;
   });
   res.notifyQueued();
+  await releaseUpstream(res, removed);
+}
+
+/**
+ * What a removed source held upstream (Google's watch channels) is let go, once it is gone
+ * here: a failure only leaves the channels to run out, their pushes answered 404.
+ */
+async function releaseUpstream(res: CoreResources, row: SourcesTable): Promise<void> {
+  const provider = res.sources.providers.get(row.provider);
+  if (!provider?.release || row.sealed_password === null) return;
+  let password: string;
+  try {
+    password = res.secrets.open(row.sealed_password);
+  } catch {
+    return;
+  }
+  await provider.release({
+    url: row.url,
+    credentials: { username: row.username ?? '', password },
+    cursor: row.cursor_json === null ? null : (JSON.parse(row.cursor_json) as unknown),
+  });
 }

@@ -85,6 +85,8 @@ export interface KnownCalendar {
 }
 
 export interface PollInput extends ConnectInput {
+  /** The source polled: a provider that asks to be pushed to names it in its push address. */
+  readonly sourceId?: string | undefined;
   readonly cursor: unknown;
   readonly calendars: readonly KnownCalendar[];
 }
@@ -95,6 +97,11 @@ export interface PollResult {
   readonly calendars: readonly RemoteCalendar[];
   /** Only calendars with changes, new calendars included. */
   readonly changes: readonly CalendarChanges[];
+  /**
+   * The latest the next poll may come (a push channel to renew, watches to try again), when
+   * sooner than the source's interval.
+   */
+  readonly pollBy?: number | undefined;
 }
 
 /** Why a source could not be read; the scheduler decides from the kind. */
@@ -130,11 +137,41 @@ export interface SourceProvider {
   readonly defaultIntervalMs: number;
   /** The shortest interval a client may ask for. */
   readonly minIntervalMs: number;
+  /**
+   * A provider of one service (Google Calendar) reads it here, and its credential is an OAuth
+   * refresh token (kept as the password) rather than a user name and password.
+   */
+  readonly serviceUrl?: string | undefined;
+  /**
+   * For a provider that pushes: whether a push names one of the source's channels (kept in
+   * its cursor) with that channel's token. Nothing is done for a push not `accepted`.
+   */
+  verifyPush?(cursor: unknown, push: IncomingPush): PushVerdict;
+  /** Set when calpush has an app at the provider: users connect in their browser. */
+  readonly consent?: OAuthConsent | undefined;
   /** Checks the connection and discovers the calendars; throws SourceError. */
   connect(input: ConnectInput): Promise<Connected>;
   /** Finds what changed since the cursors; throws SourceError. */
   poll(input: PollInput): Promise<PollResult>;
+  /** The source was removed: what it holds upstream (push channels) is let go; never throws. */
+  release?(input: ConnectInput & { readonly cursor: unknown }): Promise<void>;
 }
+
+/** How a provider's users grant calpush access in their browser (OAuth 2 with PKCE). */
+export interface OAuthConsent {
+  /** The provider's consent page for calpush's app, sending the user back to `redirectUri`. */
+  consentUrl(input: { redirectUri: string; state: string; codeChallenge: string }): string;
+  /** Trades the code the user came back with for a refresh token; throws SourceError. */
+  exchangeCode(input: { code: string; redirectUri: string; codeVerifier: string }): Promise<string>;
+}
+
+/** What a push said about itself: the channel it came on and that channel's token. */
+export interface IncomingPush {
+  readonly channelId: string;
+  readonly token: string;
+}
+
+export type PushVerdict = 'accepted' | 'unknown_channel' | 'bad_token';
 
 /** Registered providers by name. */
 export type SourceProviders = ReadonlyMap<string, SourceProvider>;

@@ -198,7 +198,11 @@ export class SourceScheduler {
       const now = res.clock.now();
       // A floor raised since the source was made applies to it too.
       const interval = Math.max(source.pollIntervalMs, res.sources.minIntervalMs);
-      const next = now + withJitter(interval, random());
+      // A provider may need to be back sooner (a push channel to renew, watches to retry).
+      const next = Math.max(
+        now,
+        Math.min(now + withJitter(interval, random()), result.pollBy ?? Infinity),
+      );
       const recorded = await recordPoll(res, await settled(), result, now, next);
       logger.debug({ source: source.id, ms: now - started, ...recorded }, 'source polled');
       observe(recorded.changed > 0 ? 'changed' : 'unchanged');

@@ -64,6 +64,8 @@ export interface SourcesTable {
   last_changed_at: number | null;
   last_error: string | null;
   synced_at: number | null;
+  /** When a push last said the source changed upstream; null if none ever did. */
+  pushed_at: number | null;
   created_at: number;
 }
 

@@ -18,6 +18,8 @@ export interface ChildServerOptions {
   readonly ipc?: boolean;
   /** Serve from this PostgreSQL database (`--database-url`) instead of SQLite. */
   readonly databaseUrl?: string;
+  /** Listen on this port (its public URL known beforehand) rather than any free one. */
+  readonly port?: number;
 }
 
 /** A real `calpush serve --dev` in a child process, as users run it (tests and benchmark). */
@@ -42,7 +44,7 @@ export class ChildServer {
         'serve',
         '--dev',
         '--port',
-        '0',
+        String(options.port ?? 0),
         '--data',
         dataDir,
         ...(options.databaseUrl ? ['--database-url', options.databaseUrl] : []),

@@ -12,6 +12,7 @@ import { calendarsRoutes } from './calendars-routes.ts';
 import { eventsRoutes } from './events-routes.ts';
 import { accountRoutes } from './account-routes.ts';
 import { sourcesRoutes } from './sources-routes.ts';
+import { sourcesPublicRoutes } from './sources-public-routes.ts';
 
 export interface CronofyFaceOptions {
   /** Per-account request budget; undefined for none. */
@@ -22,6 +23,9 @@ export interface CronofyFaceOptions {
 /** The Cronofy-compatible face, served under `/v1`. */
 export function createCronofyFace(res: CoreResources, options: CronofyFaceOptions) {
   const app = new Hono<CronofyEnv>();
+
+  // Before the bearer check: pushes and the browser's connect steps carry no account token.
+  app.route('/sources', sourcesPublicRoutes(res, options));
 
   app.use('*', async function authenticateBearer(c, next) {
     const token = bearerToken(c.req.header('authorization'));

@@ -67,14 +67,23 @@ const pollInterval = z
 
 export const createSourceSchema = z.object({
   provider: z.string().min(1).max(32),
-  url: z.string().min(1).max(2048),
+  /** Not for a provider of one service (google), which has its own. */
+  url: z.string().min(1).max(2048).optional(),
+  /** An OAuth refresh token: a google source's credential. */
+  refresh_token: z.string().min(1).max(4096).optional(),
   username: z.string().max(256).optional(),
   password: z.string().max(1024).optional(),
   name: z.string().min(1).max(255).optional(),
   poll_interval_seconds: pollInterval.optional(),
 });
 
+export const connectLinkSchema = z.object({
+  redirect_uri: z.string().min(1).max(2048),
+  state: z.string().min(1).max(1024),
+});
+
 export const patchSourceSchema = z.object({
+  refresh_token: z.string().min(1).max(4096).optional(),
   username: z.string().max(256).optional(),
   password: z.string().max(1024).optional(),
   name: z.string().min(1).max(255).optional(),

@@ -10,12 +10,14 @@ import {
   removeSource,
 } from '../../core/sources.ts';
 import { readJson } from '../../http/read-json.ts';
-import { createSourceSchema, parseBody, patchSourceSchema } from './schemas.ts';
+import { connectLinkSchema, createSourceSchema, parseBody, patchSourceSchema } from './schemas.ts';
+import { CONNECT_LINK_MS, makeConnectLink } from '../../core/source-connect.ts';
 import { sourceJson } from './serialize.ts';
 
 /**
- * `/v1/sources`, a calpush extension: calendars that live on a CalDAV server or in an ICS
- * feed, mirrored read-only and turned into push like the account's own.
+ * `/v1/sources`, a calpush extension: calendars that live on a CalDAV server, in an ICS feed
+ * or in a Google Calendar account, mirrored read-only and turned into push like the
+ * account's own.
  */
 export function sourcesRoutes(res: CoreResources) {
   const app = new Hono<CronofyEnv>();
@@ -26,12 +28,25 @@ export function sourcesRoutes(res: CoreResources) {
       accountId: c.get('principal').accountId,
       provider: body.provider,
       url: body.url,
+      refreshToken: body.refresh_token,
       username: body.username,
       password: body.password,
       name: body.name,
       pollIntervalSeconds: body.poll_interval_seconds,
     });
     return c.json({ source: sourceJson(source) }, 201);
+  });
+
+  // A link the app hands its user, who connects in the browser without the account's token.
+  app.post('/connect/:provider', async (c) => {
+    const body = parseBody(connectLinkSchema, await readJson(c));
+    const url = makeConnectLink(res, {
+      accountId: c.get('principal').accountId,
+      provider: c.req.param('provider'),
+      redirectUri: body.redirect_uri,
+      state: body.state,
+    });
+    return c.json({ connect_url: url, expires_in: CONNECT_LINK_MS / 1000 }, 201);
   });
 
   app.get('/', async (c) => {
@@ -47,6 +62,7 @@ export function sourcesRoutes(res: CoreResources) {
   app.patch('/:sourceId', async (c) => {
     const body = parseBody(patchSourceSchema, await readJson(c));
     const source = await patchSource(res, c.get('principal').accountId, c.req.param('sourceId'), {
+      refreshToken: body.refresh_token,
       username: body.username,
       password: body.password,
       name: body.name,

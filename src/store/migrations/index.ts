@@ -14,6 +14,7 @@ import * as sealedSecrets from './010-sealed-secrets.ts';
 import * as channelCreatorToken from './011-channel-creator-token.ts';
 import * as seriesHistory from './012-series-history.ts';
 import * as notificationLatestSeq from './013-notification-latest-seq.ts';
+import * as sourcePushes from './014-source-pushes.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -34,6 +35,7 @@ const modules: Record<string, MigrationModule> = {
   '011-channel-creator-token': channelCreatorToken,
   '012-series-history': seriesHistory,
   '013-notification-latest-seq': notificationLatestSeq,
+  '014-source-pushes': sourcePushes,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

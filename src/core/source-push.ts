@@ -1,0 +1,57 @@
+import type { CoreResources } from './resources.ts';
+import { CoreError } from './errors.ts';
+
+export interface SourcePush {
+  readonly sourceId: string;
+  /** The provider named in the push address: a push for another kind of source is unknown. */
+  readonly provider: string;
+  readonly channelId: string;
+  readonly token: string;
+  /** Google's X-Goog-Resource-State: `sync` opens a channel and says nothing changed. */
+  readonly resourceState: string;
+}
+
+/**
+ * A push from a source's provider: checked against the channels the source keeps (an
+ * unknown channel is a 404, a wrong token a 401, and neither does any work), then the
+ * source is made due now, in the store, so whichever node leases it next polls it: pushes
+ * may reach any node. Pushes before the poll starts share it; one while it runs leaves the
+ * source due again (`pushed_at`), so what it announced is read by the next poll.
+ */
+export async function acceptSourcePush(
+  res: CoreResources,
+  push: SourcePush,
+): Promise<'polled' | 'ignored'> {
+  const row = await res.db
+    .selectFrom('sources')
+    .select(['provider', 'cursor_json', 'state'])
+    .where('id', '=', push.sourceId)
+    .executeTakeFirst();
+  const provider = row?.provider === push.provider ? res.sources.providers.get(row.provider) : null;
+  if (!row || !provider?.verifyPush) throw new CoreError('not_found', 'no such push channel');
+  const cursor = row.cursor_json === null ? null : (JSON.parse(row.cursor_json) as unknown);
+  const verdict = provider.verifyPush(cursor, { channelId: push.channelId, token: push.token });
+  if (verdict === 'unknown_channel') {
+    // A channel opened by a poll not yet stored says `sync` first: nothing to do, nothing told.
+    if (push.resourceState === 'sync') return 'ignored';
+    throw new CoreError('not_found', 'no such push channel');
+  }
+  if (verdict === 'bad_token') throw new CoreError('unauthorized', 'wrong channel token');
+  if (push.resourceState === 'sync' || row.state === 'disconnected') return 'ignored';
+  const now = res.clock.now();
+  await res.write(async (trx) => {
+    await trx
+      .updateTable('sources')
+      .set({ pushed_at: now })
+      .where('id', '=', push.sourceId)
+      .execute();
+    await trx
+      .updateTable('sources')
+      .set({ next_poll_at: now })
+      .where('id', '=', push.sourceId)
+      .where('next_poll_at', '>', now)
+      .execute();
+  });
+  res.sources.wake();
+  return 'polled';
+}
