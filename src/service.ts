@@ -14,7 +14,7 @@ import { systemResolveHost } from './core/callback-url.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
 import type { TokenSealer } from './core/token-sealer.ts';
-import { HistoryPruner } from './store/retention.ts';
+import { HistoryPruner, defaultRetention } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
 import { createHttpSender } from './delivery/http-sender.ts';
@@ -36,6 +36,8 @@ import { loadSecretKeys } from './core/secret-keys.ts';
 import { DeliverySecrets } from './delivery/delivery-secrets.ts';
 import { NO_EXCEPTIONS, addressGuard } from './net/safe-lookup.ts';
 import { createGraphFace } from './faces/graph/app.ts';
+import { createAdminApi } from './faces/admin/app.ts';
+import { adminErrorBody } from './faces/admin/errors.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './faces/graph/handshake.ts';
 import { isPublicAddress } from './domain/address-policy.ts';
 import { isIP } from 'node:net';
@@ -204,6 +206,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       wake: () => sourcesDue.emit('due'),
     },
     channelsPerAccount: config.channelsPerAccount,
+    deliveryWindowMs: config.delivery.retryWindowMs,
     resolveHost: deps.resolveHost ?? systemResolveHost,
     principals:
       config.http.tokenCacheMs > 0
@@ -250,15 +253,31 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       app: createGraphFace(core, { rateLimit, logger, handshake }),
       errorBody: graphDialect.errorBody,
     },
+    {
+      prefix: '/admin/v1',
+      app: createAdminApi(core, {
+        logger,
+        adminToken: config.adminToken,
+        attempts: (listener) => {
+          dispatcher.events.on('recorded', listener);
+          return () => dispatcher.events.off('recorded', listener);
+        },
+      }),
+      errorBody: adminErrorBody,
+    },
   ];
   const app = createRootApp({
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
+    logger,
     faces,
   });
   let started = false;
   let pruning: NodeJS.Timeout | undefined;
-  const pruner = new HistoryPruner(store.db);
+  const pruner = new HistoryPruner(store.db, {
+    ...defaultRetention,
+    attemptsKeepMs: config.deliveryLogDays * 24 * 60 * 60 * 1000,
+  });
   return {
     app,
     errorBody: errorBodyOf(faces),

@@ -26,7 +26,7 @@ export interface OutcomeRules {
 export function classifyOutcome(
   rules: OutcomeRules,
   delivery: Delivery,
-  { status, error, retryAfter }: SendResult,
+  { status, error, retryAfter, excerpt }: SendResult,
   at: number,
   latencyMs: number,
 ): Completion {
@@ -35,6 +35,7 @@ export function classifyOutcome(
     status: status ?? null,
     error: error ?? (status === undefined ? 'no response' : null),
     latencyMs,
+    excerpt: excerpt || null,
   };
   const dialect = rules.dialects[delivery.channel.dialect];
   if (status !== undefined && dialect?.isSuccess(status)) {

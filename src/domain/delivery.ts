@@ -1,5 +1,6 @@
 import type { NotificationKind } from './notification.ts';
 import type { OpenedSecrets } from './secrets.ts';
+import type { NotificationPurpose } from './attempt-log.ts';
 
 /** A further notification of the same channel sent in the same request (a batch). */
 export interface BatchedNotification {
@@ -35,6 +36,10 @@ export interface Delivery {
   readonly sealedSecrets: readonly string[];
   /** The lease the claim took on the channel; outcomes release only this lease. */
   readonly leaseUntil: number;
+  /** A replay's original notification: its id goes on the wire. */
+  readonly replayOf?: number | null;
+  /** Queued as a replay or a test rather than by a change. */
+  readonly purpose?: NotificationPurpose | null;
   /**
    * For a dialect that batches: the channel's next queued notifications, oldest first, sent
    * in the same request after this one and sharing its outcome. Empty otherwise.
@@ -57,6 +62,13 @@ export interface AttemptRecord {
   readonly status: number | null;
   readonly error: string | null;
   readonly latencyMs: number;
+  /** The start of a failed answer's body, when it had one. */
+  readonly excerpt?: string | null;
+}
+
+/** The id a notification is known by on the wire and in the log: a replay keeps its original's. */
+export function publicNotificationId(delivery: Delivery): number {
+  return delivery.replayOf ?? delivery.notificationId;
 }
 
 /** How a finished attempt changes the queue. */

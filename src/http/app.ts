@@ -2,6 +2,9 @@ import { Hono } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Logger } from '../log.ts';
+import { logContext } from '../log.ts';
 
 /** A face as the root routes it: its sub-app, and its dialect's error body. */
 export interface RoutedFace {
@@ -16,6 +19,8 @@ export interface RootAppOptions {
   readonly bodyLimitBytes: number;
   readonly faces: readonly RoutedFace[];
   readonly ready: () => Promise<void>;
+  /** Where each request is logged (at debug level) with its id. */
+  readonly logger?: Logger | undefined;
 }
 
 /** The root's own error body, for paths outside every face. */
@@ -34,6 +39,25 @@ export function errorBodyOf(faces: readonly RoutedFace[]) {
 export function createRootApp(options: RootAppOptions) {
   const app = new Hono();
   const errorBody = errorBodyOf(options.faces);
+  // One id per API call (the caller's X-Request-Id if it sent a sane one), echoed back and
+  // carried by every log line written while serving it.
+  app.use('*', requestId({ limitLength: 64 }));
+  app.use('*', function logUnderRequestId(c, next) {
+    const id = c.get('requestId');
+    return logContext.run({ requestId: id }, async () => {
+      const started = performance.now();
+      await next();
+      options.logger?.debug(
+        {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+  });
   app.use('*', async function refuseNulInUrl(c, next) {
     // A NUL in a path segment or parameter would reach the store, which on PostgreSQL cannot
     // take it in text: refused here for every route, in the face's format.

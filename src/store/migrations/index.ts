@@ -11,6 +11,7 @@ import * as dialectSettingsInInterest from './007-dialect-settings-in-interest.t
 import * as sources from './008-sources.ts';
 import * as occurrences from './009-occurrences.ts';
 import * as sealedSecrets from './010-sealed-secrets.ts';
+import * as deliveryLog from './011-delivery-log.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -28,6 +29,7 @@ const modules: Record<string, MigrationModule> = {
   '008-sources': sources,
   '009-occurrences': occurrences,
   '010-sealed-secrets': sealedSecrets,
+  '011-delivery-log': deliveryLog,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

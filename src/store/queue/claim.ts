@@ -12,6 +12,7 @@ import { parseStoredInterest } from '../stored-interest.ts';
 import { chunks, padToPowerOfTwo } from '../list-lengths.ts';
 import { traitsOf } from '../engine-traits.ts';
 import { headDueAt } from './heads-and-leases.ts';
+import { notificationPurposes } from '../../domain/attempt-log.ts';
 
 export interface ClaimOptions {
   /**
@@ -77,7 +78,7 @@ const leaseLockedDue = leaseDueQuery(true);
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'kind', 'changes_since', 'attempts'])
+    .select(['id', 'kind', 'changes_since', 'attempts', 'replay_of', 'purpose'])
     .where('id', 'in', ids)
     .where(liveState),
 );
@@ -153,12 +154,22 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         },
         sealedSecrets: secrets.get(c.client_id) ?? [],
         leaseUntil,
+        ...(head.purpose === null ? {} : purposeOf(head.purpose, head.replay_of)),
       });
     }
     const batched = opts.batching ? await withBatches(trx, deliveries, opts.batching) : deliveries;
     // RETURNING has no order: send the oldest notifications first.
     return batched.sort((a, b) => a.notificationId - b.notificationId);
   });
+}
+
+/** A replayed or test notification's marks, as the delivery carries them. */
+function purposeOf(
+  purpose: string,
+  replayOf: number | null,
+): Pick<Delivery, 'purpose' | 'replayOf'> {
+  const known = notificationPurposes.find((p) => p === purpose) ?? null;
+  return { purpose: known, replayOf: replayOf === null ? null : Number(replayOf) };
 }
 
 const pendingOf = prepared((db, channelIds: string[], limit: number) =>
