@@ -84,17 +84,18 @@ export async function channelDeliveryFacts(
     .executeTakeFirst();
   const success = await db
     .selectFrom('attempts')
-    .select((eb) => eb.fn.max('at').as('at'))
+    .select((eb) => [eb.fn.max('at').as('at'), eb.fn.max('id').as('id')])
     .where('channel_id', '=', channelId)
     .where('decision', '=', 'delivered')
     .executeTakeFirst();
   const lastSuccessAt = success?.at == null ? null : Number(success.at);
+  // By id, not time: attempts in the same millisecond still count in the order written.
   let streak = db
     .selectFrom('attempts')
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .where('channel_id', '=', channelId)
     .where('decision', '<>', 'delivered');
-  if (lastSuccessAt !== null) streak = streak.where('at', '>', lastSuccessAt);
+  if (success?.id != null) streak = streak.where('id', '>', Number(success.id));
   const failures = await streak.executeTakeFirstOrThrow();
   const queued = await db
     .selectFrom('notifications')
