@@ -38,6 +38,8 @@ import { NO_EXCEPTIONS, addressGuard } from './net/safe-lookup.ts';
 import { createGraphFace } from './faces/graph/app.ts';
 import { createAdminApi } from './faces/admin/app.ts';
 import { adminErrorBody } from './faces/admin/errors.ts';
+import { createDashboard } from './faces/admin/dashboard.ts';
+import { DashboardSessions } from './faces/admin/sessions.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './faces/graph/handshake.ts';
 import { isPublicAddress } from './domain/address-policy.ts';
 import { isIP } from 'node:net';
@@ -231,6 +233,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
           burst: config.rateLimitPerSecond * 2,
         })
       : undefined;
+  const dashboardSessions = new DashboardSessions(() => clock.now());
   const faces: RoutedFace[] = [
     {
       prefix: '/v1',
@@ -258,10 +261,20 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       app: createAdminApi(core, {
         logger,
         adminToken: config.adminToken,
+        session: dashboardSessions.check,
         attempts: (listener) => {
           dispatcher.events.on('recorded', listener);
           return () => dispatcher.events.off('recorded', listener);
         },
+      }),
+      errorBody: adminErrorBody,
+    },
+    {
+      prefix: '/dashboard',
+      app: createDashboard(core, {
+        adminToken: config.adminToken,
+        sessions: dashboardSessions,
+        secureCookies: config.publicUrl.startsWith('https:'),
       }),
       errorBody: adminErrorBody,
     },
