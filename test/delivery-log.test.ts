@@ -327,7 +327,7 @@ for (const engine of engines) {
       const none = await h.service.app.request('/admin/v1/channels');
       assert.equal(none.status, 401);
       assert.deepEqual(
-        ((await none.json()) as { error: { code: string } }).error.code,
+        ((await none.json()) as { error: { reason: string } }).error.reason,
         'unauthorized',
       );
       const wrong = await api('GET', '/admin/v1/channels');
@@ -363,12 +363,13 @@ for (const engine of engines) {
       assert.equal(elsewhere.json.attempts.length, 0);
       const test = await admin('POST', `/admin/v1/channels/${ch.id}/test`);
       assert.equal(test.status, 202);
-      const missing = await admin<{ error: { code: string } }>(
+      const missing = await admin<{ error: { code: number; reason: string } }>(
         'GET',
         '/admin/v1/channels/chn_nope/health',
       );
       assert.equal(missing.status, 404);
-      assert.equal(missing.json.error.code, 'not_found');
+      assert.equal(missing.json.error.code, 404);
+      assert.equal(missing.json.error.reason, 'not_found');
     });
   });
 }

@@ -29,7 +29,7 @@ import {
 } from '../../core/operator-views.ts';
 import { parseAttemptQuery, parseInstant } from '../../http/log-query.ts';
 import { bearerToken, readJson } from '../../http/read-json.ts';
-import { AdminError, createAdminErrorHandler } from './errors.ts';
+import { AdminError, adminErrorBody, createAdminErrorHandler } from './errors.ts';
 import {
   accountJson,
   channelSummaryJson,
@@ -220,7 +220,7 @@ export function createAdminApi(res: CoreResources, options: AdminApiOptions) {
     }),
   );
 
-  app.all('*', (c) => c.json({ error: { code: 'not_found', message: 'no such endpoint' } }, 404));
+  app.all('*', (c) => c.json(adminErrorBody(404, 'no such endpoint', 'not_found'), 404));
   app.onError(createAdminErrorHandler(options.logger));
   return app;
 }

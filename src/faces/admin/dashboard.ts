@@ -4,6 +4,7 @@ import type { CoreResources } from '../../core/resources.ts';
 import { isOperatorToken } from '../../core/admin-tokens.ts';
 import type { DashboardSessions } from './sessions.ts';
 import { SESSION_COOKIE } from './sessions.ts';
+import { adminErrorBody } from './errors.ts';
 
 /** The page's script and style: files shipped with calpush, read once; no CDN, no build. */
 const asset = (name: string) =>
@@ -134,6 +135,6 @@ export function createDashboard(res: CoreResources, options: DashboardOptions) {
     return c.body(STYLE_CSS);
   });
 
-  app.all('*', (c) => c.json({ error: { code: 'not_found', message: 'no such page' } }, 404));
+  app.all('*', (c) => c.json(adminErrorBody(404, 'no such page', 'not_found'), 404));
   return app;
 }

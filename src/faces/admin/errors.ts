@@ -6,7 +6,10 @@ import type { Logger } from '../../log.ts';
 
 export type AdminStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 500 | 503;
 
-/** The admin API's one error shape: `{"error": {"code", "message", "field"?}}`. */
+/**
+ * The admin API's one error shape, the root's own with a reason: `{"error": {"code"
+ * (the HTTP status), "message", "reason", "field"?}}`.
+ */
 export class AdminError extends Error {
   override name = 'AdminError';
   readonly status: AdminStatus;
@@ -20,8 +23,8 @@ export class AdminError extends Error {
   }
 }
 
-export function adminErrorBody(status: number, message: string, code = 'error', field?: string) {
-  return { error: { code, message, ...(field === undefined ? {} : { field }) } };
+export function adminErrorBody(status: number, message: string, reason = 'error', field?: string) {
+  return { error: { code: status, message, reason, ...(field === undefined ? {} : { field }) } };
 }
 
 const statusOf: Record<CoreErrorCode, AdminStatus> = {
