@@ -302,6 +302,51 @@ for (const engine of engines) {
       assert.equal(missing.json.error.errors[0]?.reason, 'notFound');
     });
 
+    test('a Google channel the receiver called gone is reactivated with a fresh sync, and tested', async () => {
+      const watch = await api('POST', `/calendar/v3/calendars/${account.calendarId}/events/watch`, {
+        id: 'gone-channel',
+        type: 'web_hook',
+        address: `${receiver.url}/gone`,
+      });
+      assert.equal(watch.status, 200);
+      receiver.reply = { status: 410 };
+      await deliver();
+      const closed = await api<{ state: string; closedReason: string }>(
+        'GET',
+        '/calendar/v3/calpush/channels/gone-channel/health',
+      );
+      assert.equal(closed.json.state, 'closed');
+      assert.match(closed.json.closedReason, /410/);
+      const early = await api<{ error: { errors: { reason: string }[] } }>(
+        'POST',
+        '/calendar/v3/calpush/channels/gone-channel/test',
+      );
+      assert.equal(early.status, 409);
+      receiver.reply = { status: 200 };
+      const reopened = await api<{ state: string }>(
+        'POST',
+        '/calendar/v3/calpush/channels/gone-channel/reactivate',
+      );
+      assert.equal(reopened.status, 200);
+      assert.equal(reopened.json.state, 'active');
+      await deliver();
+      const sync = receiver.requests.at(-1);
+      assert.equal(sync?.headers['x-goog-resource-state'], 'sync');
+      assert.equal(sync?.headers['x-goog-message-number'], '1');
+      const tested = await api<{ notificationId: string }>(
+        'POST',
+        '/calendar/v3/calpush/channels/gone-channel/test',
+      );
+      assert.equal(tested.status, 200);
+      clock.advance(MINUTE);
+      await deliver();
+      assert.equal(receiver.requests.at(-1)?.headers['calpush-test'], '1');
+      assert.equal(
+        receiver.requests.at(-1)?.headers['calpush-notification-id'],
+        tested.json.notificationId,
+      );
+    });
+
     test("one account cannot read or replay another account's channel", async () => {
       const ch = await watchAccount(h.service, account, `${receiver.url}/hook`);
       await deliver();
