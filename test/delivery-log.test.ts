@@ -73,7 +73,8 @@ for (const engine of engines) {
     test('records each attempt: delivered, failed with an excerpt, timed out', async () => {
       const ch = await watchAccount(h.service, account, `${receiver.url}/hook`);
       await deliver(); // the verification, delivered
-      receiver.reply = { status: 503, body: 'x'.repeat(2000) };
+      // A NUL in the answer (PostgreSQL text cannot hold one) is left out of the excerpt.
+      receiver.reply = { status: 503, body: `\0${'x'.repeat(2000)}` };
       await touchEvent(h.service, account, 'e1');
       await deliver();
       receiver.reply = 'hang';
@@ -91,7 +92,7 @@ for (const engine of engines) {
       assert.equal(failed?.kind, 'change');
       assert.equal(failed?.status, 503);
       assert.equal(failed?.error_class, 'http_status');
-      assert.equal(failed?.response_excerpt, 'x'.repeat(512));
+      assert.equal(failed?.response_excerpt, 'x'.repeat(511));
       assert.ok(failed?.next_retry_at, 'a failure says when it is tried again');
       assert.equal(timedOut?.status, null);
       assert.equal(timedOut?.error_class, 'timeout');

@@ -152,7 +152,9 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#handle.detach();
-    const excerpt = this.#excerpt && Buffer.concat(this.#excerpt).toString('utf8');
+    // PostgreSQL text cannot hold NUL: a receiver's binary answer must not stop the log.
+    const excerpt =
+      this.#excerpt && Buffer.concat(this.#excerpt).toString('utf8').replaceAll('\0', '');
     this.#resolve({ status: this.#status, retryAfter: this.#retryAfter, excerpt });
   }
 
