@@ -68,6 +68,8 @@ export interface AdminApiOptions {
 }
 
 const replaySinceSchema = z.object({ since: z.string().min(1) });
+/** Attempts held for one event stream's reader at most. */
+const MAX_QUEUED_EVENTS = 1000;
 const channelStates = ['active', 'failing', 'closed'] as const;
 
 function bodyOf<T>(schema: z.ZodType<T>, body: Awaited<ReturnType<typeof readJson>>): T {
@@ -190,10 +192,12 @@ export function createAdminApi(res: CoreResources, options: AdminApiOptions) {
 
   app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
-      const queue: string[] = [];
+      const queue: Completion[] = [];
       let wake: (() => void) | undefined;
       const unsubscribe = options.attempts((batch) => {
-        for (const completion of batch) queue.push(JSON.stringify(completionJson(completion)));
+        // A reader slower than delivery sees the newest attempts, not an ever longer queue.
+        for (const completion of batch.slice(-MAX_QUEUED_EVENTS)) queue.push(completion);
+        if (queue.length > MAX_QUEUED_EVENTS) queue.splice(0, queue.length - MAX_QUEUED_EVENTS);
         wake?.();
       });
       stream.onAbort(() => {
@@ -210,8 +214,9 @@ export function createAdminApi(res: CoreResources, options: AdminApiOptions) {
             if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
             continue;
           }
-          const data = queue.shift() ?? '';
-          await stream.writeSSE({ event: 'attempt', data });
+          const next = queue.shift();
+          if (next)
+            await stream.writeSSE({ event: 'attempt', data: JSON.stringify(completionJson(next)) });
         }
       } finally {
         clearInterval(keepAlive);
