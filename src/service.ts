@@ -14,7 +14,7 @@ import { systemResolveHost } from './core/callback-url.ts';
 import { openStore, ping } from './store/store.ts';
 import { loadTokenSealer } from './core/token-sealer.ts';
 import type { TokenSealer } from './core/token-sealer.ts';
-import { HistoryPruner } from './store/retention.ts';
+import { HistoryPruner, defaultRetention } from './store/retention.ts';
 import { Dispatcher } from './delivery/dispatcher.ts';
 import { ThreadedHttpSender } from './delivery/threaded-sender.ts';
 import { createHttpSender } from './delivery/http-sender.ts';
@@ -36,6 +36,10 @@ import { loadSecretKeys } from './core/secret-keys.ts';
 import { DeliverySecrets } from './delivery/delivery-secrets.ts';
 import { NO_EXCEPTIONS, addressGuard } from './net/safe-lookup.ts';
 import { createGraphFace } from './faces/graph/app.ts';
+import { createAdminApi } from './faces/admin/app.ts';
+import { adminErrorBody } from './faces/admin/errors.ts';
+import { createDashboard } from './faces/admin/dashboard.ts';
+import { DashboardSessions } from './faces/admin/sessions.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './faces/graph/handshake.ts';
 import { isPublicAddress } from './domain/address-policy.ts';
 import { isIP } from 'node:net';
@@ -246,6 +250,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       wake: () => sourcesDue.emit('due'),
     },
     channelsPerAccount: config.channelsPerAccount,
+    deliveryWindowMs: config.delivery.retryWindowMs,
     resolveHost: deps.resolveHost ?? systemResolveHost,
     principals:
       config.http.tokenCacheMs > 0
@@ -271,6 +276,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
           burst: config.rateLimitPerSecond * 2,
         })
       : undefined;
+  const dashboardSessions = new DashboardSessions(() => clock.now());
   const faces: RoutedFace[] = [
     {
       prefix: '/v1',
@@ -293,10 +299,33 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
       app: createGraphFace(core, { rateLimit, logger, handshake }),
       errorBody: graphDialect.errorBody,
     },
+    {
+      prefix: '/admin/v1',
+      app: createAdminApi(core, {
+        logger,
+        adminToken: config.adminToken,
+        session: dashboardSessions.check,
+        attempts: (listener) => {
+          dispatcher.events.on('recorded', listener);
+          return () => dispatcher.events.off('recorded', listener);
+        },
+      }),
+      errorBody: adminErrorBody,
+    },
+    {
+      prefix: '/dashboard',
+      app: createDashboard(core, {
+        adminToken: config.adminToken,
+        sessions: dashboardSessions,
+        secureCookies: config.publicUrl.startsWith('https:'),
+      }),
+      errorBody: adminErrorBody,
+    },
   ];
   const app = createRootApp({
     bodyLimitBytes: config.http.bodyLimitBytes,
     ready: () => ping(store),
+    logger,
     faces,
     requests: metrics.requests,
     metrics: {
@@ -307,7 +336,10 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
   });
   let started = false;
   let pruning: NodeJS.Timeout | undefined;
-  const pruner = new HistoryPruner(store.db);
+  const pruner = new HistoryPruner(store.db, {
+    ...defaultRetention,
+    attemptsKeepMs: config.deliveryLogDays * 24 * 60 * 60 * 1000,
+  });
   return {
     app,
     errorBody: errorBodyOf(faces),

@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { isOperatorToken } from '../src/core/admin-tokens.ts';
+import { createLogger } from '../src/log.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { createService } from '../src/service.ts';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/calpush.js', import.meta.url));
@@ -134,4 +138,19 @@ test('sources are added, listed and removed from the CLI', async () => {
   } finally {
     feed.close();
   }
+});
+
+test('operator tokens are made and revoked from the CLI, and open the admin API', async () => {
+  const made = await calpush('admin-token', 'create', '--name', 'alice');
+  assert.match(made.admin_token!, /^adm_/);
+  const service = await createService(loadConfig({ dataDir, logLevel: 'silent' }, {}), {
+    logger: createLogger('silent'),
+  });
+  try {
+    assert.equal(await isOperatorToken(service.core, made.admin_token, undefined), true);
+    assert.equal(await isOperatorToken(service.core, 'adm_guess', undefined), false);
+  } finally {
+    await service.stop();
+  }
+  assert.deepEqual(await calpush('admin-token', 'revoke-all'), { revoked: 1 });
 });

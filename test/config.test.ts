@@ -12,6 +12,9 @@ test('numeric settings: unset or empty take the default, anything but a whole nu
   assert.equal(loadConfig({}, {}).http.requestTimeoutMs, 30_000);
   assert.equal(loadConfig({}, {}).http.maxConnections, 1024);
   assert.equal(loadConfig({}, { CALPUSH_MAX_CONNECTIONS: '64' }).http.maxConnections, 64);
+  assert.equal(loadConfig({}, {}).deliveryLogDays, 7);
+  assert.equal(loadConfig({}, { CALPUSH_DELIVERY_LOG_DAYS: '30' }).deliveryLogDays, 30);
+  assert.equal(loadConfig({}, {}).adminToken, undefined);
   for (const [name, value] of [
     ['CALPUSH_MIN_INTERVAL_MS', '0x10'],
     ['CALPUSH_MIN_INTERVAL_MS', '-5'],
@@ -23,6 +26,8 @@ test('numeric settings: unset or empty take the default, anything but a whole nu
     ['CALPUSH_TOKEN_CACHE_MS', '60001'],
     ['CALPUSH_REQUEST_TIMEOUT_MS', '0'],
     ['CALPUSH_MAX_CONNECTIONS', '0'],
+    ['CALPUSH_DELIVERY_LOG_DAYS', '0'],
+    ['CALPUSH_ADMIN_TOKEN', 'short'],
   ] as const) {
     assert.throws(() => loadConfig({}, { [name]: value }), ConfigError, `${name}=${value}`);
   }

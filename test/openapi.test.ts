@@ -6,6 +6,7 @@ import { createCronofyFace } from '../src/faces/cronofy/app.ts';
 import { createGoogleFace } from '../src/faces/google/app.ts';
 import { createCronofyOAuth } from '../src/faces/cronofy/oauth-app.ts';
 import { createGraphFace } from '../src/faces/graph/app.ts';
+import { createAdminApi } from '../src/faces/admin/app.ts';
 import { createLogger } from '../src/log.ts';
 import type { CoreResources } from '../src/core/resources.ts';
 
@@ -35,6 +36,7 @@ function servedRoutes(): string[] {
         handshake: { request: () => Promise.reject(new Error('not used to list routes')) },
       }),
     ],
+    ['/admin/v1', createAdminApi(res, { logger, adminToken: undefined, attempts: () => () => {} })],
   ] as const;
   const out = new Set<string>();
   for (const [prefix, app] of faces) {

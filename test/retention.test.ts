@@ -52,6 +52,20 @@ for (const engine of engines) {
       assert.equal(attempts.length, 1);
     });
 
+    test('the delivery log keeps its own retention (CALPUSH_DELIVERY_LOG_DAYS)', async () => {
+      const db = h.service.store.db;
+      await db.deleteFrom('attempts').execute();
+      receiver.reply = { status: 200 };
+      await watchAccount(h.service, account, `${receiver.url}/log-days`);
+      await h.service.dispatcher.runUntilIdle();
+      clock.advance(2 * DAY);
+      const pruner = new HistoryPruner(db, { ...defaultRetention, attemptsKeepMs: DAY });
+      const removed = await pruner.prune(clock.now());
+      assert.equal(removed.attempts, 1, 'an attempt older than a day goes');
+      assert.equal(removed.notifications, 0, 'its notification stays the week');
+      await pruner.stop();
+    });
+
     test('the change log drops old entries but keeps each account its newest', async () => {
       const other = await createTestAccount(h.service, 'quiet@example.com');
       await touchEvent(h.service, other, 'q1'); // this account's only change

@@ -10,6 +10,7 @@ import { accountOfSource, connectSource, listSources, removeSource } from '../co
 import { sourceJson } from '../faces/cronofy/serialize.ts';
 import { readFileSync } from 'node:fs';
 import { runAccountCommand } from './account-commands.ts';
+import { createAdminToken, revokeAdminTokens } from '../core/admin-tokens.ts';
 
 /**
  * `sources add`: exactly one of --caldav, --ics and --google-refresh-token-file; a password
@@ -104,6 +105,16 @@ export async function runAdminCommand(config: Config, parsed: ParsedCommand): Pr
           },
           `account_id:   ${a.accountId}\naccess_token: ${a.accessToken}\ncalendar_id:  ${a.calendarId}`,
         );
+        return 0;
+      }
+      case 'admin-token create': {
+        const token = await createAdminToken(res, v.name ?? 'operator');
+        print(v.json, { admin_token: token }, `admin_token: ${token}\n(shown once; stored hashed)`);
+        return 0;
+      }
+      case 'admin-token revoke-all': {
+        const revoked = await revokeAdminTokens(res);
+        print(v.json, { revoked }, `revoked ${revoked} stored operator token(s)`);
         return 0;
       }
       case 'sources add': {

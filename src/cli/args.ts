@@ -30,6 +30,10 @@ Commands:
                                  account's calendars
   sources list --account-id ID   list an account's sources
   sources remove --source-id ID  remove a source, its calendars and their events
+  admin-token create [--name NAME]
+                                 make an operator token for /admin/v1 and /dashboard
+                                 (stored hashed, shown once); CALPUSH_ADMIN_TOKEN also opens
+  admin-token revoke-all         remove every stored operator token
   store copy --from DIR --to URL copy a stopped SQLite installation into an empty PostgreSQL
                                  database (the way to move to several nodes)
   listen --server URL --token TOKEN [--dev | --public-url URL] [--forward-to URL]

@@ -77,6 +77,13 @@ const schema = z.object({
   /** Requests per second per account on the API faces; 0 turns the limit off. */
   rateLimitPerSecond: z.number().int().min(0),
   channelsPerAccount: z.number().int().min(1),
+  /**
+   * The operator's token for the admin API and the dashboard (more can be made with
+   * `calpush admin-token create`); without one, only stored tokens open them.
+   */
+  adminToken: z.string().min(16, 'CALPUSH_ADMIN_TOKEN must be at least 16 characters').optional(),
+  /** How long the delivery log (each attempt) is kept, in days. */
+  deliveryLogDays: z.number().int().min(1).max(365),
   /** Base64 of 32 bytes sealing stored credentials; without it, a key file in dataDir. */
   secretKey: z.string().min(1).optional(),
   sources: z.object({
@@ -186,6 +193,8 @@ export function loadConfig(
     rateLimitPerSecond: whole(env.CALPUSH_RATE_LIMIT, 1000),
     channelsPerAccount: whole(env.CALPUSH_MAX_CHANNELS_PER_ACCOUNT, 128),
     secretKey: env.CALPUSH_SECRET_KEY || undefined,
+    adminToken: env.CALPUSH_ADMIN_TOKEN || undefined,
+    deliveryLogDays: whole(env.CALPUSH_DELIVERY_LOG_DAYS, 7),
     sources: {
       minIntervalMs: whole(env.CALPUSH_SOURCES_MIN_INTERVAL_SECONDS, 30) * 1000,
       concurrency: 32,

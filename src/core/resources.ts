@@ -36,6 +36,8 @@ export interface CoreResources {
   readonly sources: SourceResources;
   /** Recently checked bearer tokens; without it every request looks its token up. */
   readonly principals?: PrincipalCache | undefined;
+  /** How long a streak of failures lasts before a channel closes (default 24 hours). */
+  readonly deliveryWindowMs?: number | undefined;
   /** Live channels an account may hold on each face (default 128, Cronofy's own limit). */
   readonly channelsPerAccount?: number | undefined;
   /**

@@ -1,5 +1,5 @@
 import type { Clock } from '../domain/clock.ts';
-import type { Completion, Delivery } from '../domain/delivery.ts';
+import type { AttemptRecord, Completion, Delivery } from '../domain/delivery.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
 import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import type { SendResult } from './http-sender.ts';
@@ -26,16 +26,18 @@ export interface OutcomeRules {
 export function classifyOutcome(
   rules: OutcomeRules,
   delivery: Delivery,
-  { status, error, retryAfter }: SendResult,
+  { status, error, retryAfter, excerpt }: SendResult,
   at: number,
   latencyMs: number,
 ): Completion {
-  const attempt = {
+  const recorded = {
     at,
     status: status ?? null,
     error: error ?? (status === undefined ? 'no response' : null),
     latencyMs,
   };
+  // Only a failed answer with a body has an excerpt: the delivered majority carries no field.
+  const attempt: AttemptRecord = excerpt ? { ...recorded, excerpt } : recorded;
   const dialect = rules.dialects[delivery.channel.dialect];
   if (status !== undefined && dialect?.isSuccess(status)) {
     // A farewell ends the channel, whether it went as the head or batched behind it.

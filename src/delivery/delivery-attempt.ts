@@ -1,5 +1,5 @@
 import type { Completion } from '../domain/delivery.ts';
-import { membersOf } from '../domain/delivery.ts';
+import { membersOf, publicNotificationId } from '../domain/delivery.ts';
 import type { Logger } from '../log.ts';
 import type { HttpSender, SendResult } from './http-sender.ts';
 import type { InFlight } from './in-flight-requests.ts';
@@ -35,7 +35,10 @@ export async function attemptDelivery(
     result = await sender.send(url ?? delivery.channel.callbackUrl, headers, body, entry.handle);
   } catch (err) {
     result = { error: err instanceof Error ? err.message : String(err) };
-    logger.error({ err, channel: delivery.channel.id }, 'delivery attempt crashed');
+    logger.error(
+      { err, notification: `ntf_${publicNotificationId(delivery)}`, channel: delivery.channel.id },
+      'delivery attempt crashed',
+    );
     // A render or send that throws at once would otherwise finish inside the call that
     // started it, and the slot it frees would start the next waiting delivery from there:
     // one more level of stack per delivery waiting for that origin.
@@ -48,8 +51,27 @@ export async function attemptDelivery(
   const latencyMs = performance.now() - entry.startedAt;
   const completions = membersOf(delivery).map((d) => {
     const completion = classifyOutcome(deps, d, result, at, latencyMs);
+    const notification = `ntf_${publicNotificationId(d)}`;
     if (completion.kind === 'close') {
-      logger.warn({ channel: d.channel.id, reason: completion.reason }, 'channel closed');
+      logger.warn(
+        { notification, channel: d.channel.id, reason: completion.reason },
+        'channel closed',
+      );
+    }
+    // Follows one notification through its attempts; free unless debug is on.
+    if (logger.isLevelEnabled('debug')) {
+      logger.debug(
+        {
+          notification,
+          channel: d.channel.id,
+          kind: d.kind,
+          status: completion.attempt.status,
+          error: completion.attempt.error,
+          outcome: completion.kind,
+          latencyMs: Math.round(latencyMs),
+        },
+        'delivery attempt',
+      );
     }
     return completion;
   });

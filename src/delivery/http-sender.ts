@@ -5,12 +5,15 @@ import Agent from 'undici/lib/dispatcher/agent.js';
 import type { Dispatcher } from 'undici';
 import { isPublicAddress } from '../domain/address-policy.ts';
 import { safeLookup } from '../net/safe-lookup.ts';
+import { RESPONSE_EXCERPT_BYTES } from '../domain/attempt-log.ts';
 
 export interface SendResult {
   /** Undefined when no response came (refused, reset, timed out, unsafe address). */
   readonly status?: number | undefined;
   readonly retryAfter?: string | undefined;
   readonly error?: string | undefined;
+  /** The start of an answer outside 2xx (RESPONSE_EXCERPT_BYTES at most), for the log. */
+  readonly excerpt?: string | undefined;
   /** Nothing was written: the handle's `writeBy` had passed when the connection was ready. */
   readonly unsent?: boolean | undefined;
 }
@@ -108,6 +111,9 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   #status: number | undefined;
   #retryAfter: string | undefined;
   #unsent = false;
+  /** The start of an answer outside 2xx, kept for the delivery log; a 2xx body is dropped. */
+  #excerpt: Buffer[] | undefined;
+  #excerptBytes = 0;
 
   constructor(handle: RequestHandle, resolve: (result: SendResult) => void) {
     this.#handle = handle;
@@ -133,15 +139,23 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     this.#status = statusCode;
     const value = headers['retry-after'];
     this.#retryAfter = Array.isArray(value) ? value[0] : value;
+    if (statusCode < 200 || statusCode >= 300) this.#excerpt = [];
   }
 
-  onResponseData(): void {
-    // Nobody reads a receiver's answer body.
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // A delivered notification's answer is read by nobody; a failure's start is logged.
+    if (!this.#excerpt || this.#excerptBytes >= RESPONSE_EXCERPT_BYTES) return;
+    const part = chunk.subarray(0, RESPONSE_EXCERPT_BYTES - this.#excerptBytes);
+    this.#excerpt.push(Buffer.from(part));
+    this.#excerptBytes += part.length;
   }
 
   onResponseEnd(): void {
     this.#handle.detach();
-    this.#resolve({ status: this.#status, retryAfter: this.#retryAfter });
+    // PostgreSQL text cannot hold NUL: a receiver's binary answer must not stop the log.
+    const excerpt =
+      this.#excerpt && Buffer.concat(this.#excerpt).toString('utf8').replaceAll('\0', '');
+    this.#resolve({ status: this.#status, retryAfter: this.#retryAfter, excerpt });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {

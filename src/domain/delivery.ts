@@ -1,5 +1,6 @@
 import type { NotificationKind } from './notification.ts';
 import type { OpenedSecrets } from './secrets.ts';
+import type { NotificationPurpose } from './attempt-log.ts';
 
 /** A further notification of the same channel sent in the same request (a batch). */
 export interface BatchedNotification {
@@ -45,6 +46,10 @@ export interface Delivery {
    * compared with a node's clock.
    */
   readonly leaseUntil: number;
+  /** A replay's original notification: its id goes on the wire. */
+  readonly replayOf?: number | null;
+  /** Queued as a replay or a test rather than by a change. */
+  readonly purpose?: NotificationPurpose | null;
   /**
    * Until when the claiming node can count on holding the lease, on its steady clock
    * (`monotonicNow`): its reading taken before the claim was sent, plus the lease's length.
@@ -74,6 +79,13 @@ export interface AttemptRecord {
   readonly status: number | null;
   readonly error: string | null;
   readonly latencyMs: number;
+  /** The start of a failed answer's body, when it had one. */
+  readonly excerpt?: string | null;
+}
+
+/** The id a notification is known by on the wire and in the log: a replay keeps its original's. */
+export function publicNotificationId(delivery: Delivery): number {
+  return delivery.replayOf ?? delivery.notificationId;
 }
 
 /** How a finished attempt changes the queue. */

@@ -6,6 +6,9 @@ import type { RequestObserver } from './request-observer.ts';
 import { observeRequests } from './request-observer.ts';
 import type { MetricsEndpoint } from './metrics-route.ts';
 import { routeMetrics } from './metrics-route.ts';
+import { requestId } from 'hono/request-id';
+import type { Logger } from '../log.ts';
+import { logContext } from '../log.ts';
 
 /** A face as the root routes it: its sub-app, and its dialect's error body. */
 export interface RoutedFace {
@@ -24,6 +27,8 @@ export interface RootAppOptions {
   readonly requests?: RequestObserver;
   /** Served at `/metrics` on this app when it has a token. */
   readonly metrics?: MetricsEndpoint;
+  /** Where each request is logged (at debug level) with its id. */
+  readonly logger?: Logger | undefined;
 }
 
 /** The root's own error body, for paths outside every face. */
@@ -43,6 +48,25 @@ export function createRootApp(options: RootAppOptions) {
   const app = new Hono();
   const errorBody = errorBodyOf(options.faces);
   if (options.requests) app.use('*', observeRequests(options.requests));
+  // One id per API call (the caller's X-Request-Id if it sent a sane one), echoed back and
+  // carried by every log line written while serving it.
+  app.use('*', requestId({ limitLength: 64 }));
+  app.use('*', function logUnderRequestId(c, next) {
+    const id = c.get('requestId');
+    return logContext.run({ requestId: id }, async () => {
+      const started = performance.now();
+      await next();
+      options.logger?.debug(
+        {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+  });
   app.use('*', async function refuseNulInUrl(c, next) {
     // A NUL in a path segment or parameter would reach the store, which on PostgreSQL cannot
     // take it in text: refused here for every route, in the face's format.

@@ -14,6 +14,7 @@ import { inTransaction } from './transaction.ts';
 /** Tables in an order that puts every referenced row before the rows that refer to it. */
 export const COPIED_TABLES = [
   'meta',
+  'admin_tokens',
   'clients',
   'client_secrets',
   'accounts',

@@ -6,6 +6,8 @@ import { boundLimit } from './bound-limit.ts';
 export interface RetentionPolicy {
   /** Delivered and cancelled notifications, attempts and changes older than this go. */
   readonly keepMs: number;
+  /** The delivery log's own retention, when it differs from `keepMs`. */
+  readonly attemptsKeepMs?: number;
   /** Rows looked at per statement, so no statement holds the store for long. */
   readonly batch: number;
   /** Windows per table per pass; a pass that ends before catching up goes on next time. */
@@ -106,8 +108,13 @@ export class HistoryPruner {
       this.#cursor.notifications = this.#cursor.attempts = this.#cursor.changes = 0;
     }
     const before = now - this.#policy.keepMs;
+    const attemptsBefore = now - (this.#policy.attemptsKeepMs ?? this.#policy.keepMs);
     return {
-      attempts: await this.#sweep('attempts', (w) => this.#attempts(w, before), before),
+      attempts: await this.#sweep(
+        'attempts',
+        (w) => this.#attempts(w, attemptsBefore),
+        attemptsBefore,
+      ),
       notifications: await this.#sweep(
         'notifications',
         (w) => this.#notifications(w, before),

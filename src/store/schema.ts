@@ -211,6 +211,10 @@ export interface NotificationsTable {
   due_at: number;
   attempts: number;
   delivered_at: number | null;
+  /** A replay's original notification: its id is the one sent. */
+  replay_of: number | null;
+  /** Why it was queued besides a change: `replay`, `test`; null for a change. */
+  purpose: string | null;
 }
 
 export interface AttemptsTable {
@@ -222,6 +226,23 @@ export interface AttemptsTable {
   error: string | null;
   latency_ms: number;
   decision: string;
+  /** The notification's kind and its channel's dialect; null on attempts logged before. */
+  kind: string | null;
+  dialect: string | null;
+  /** A class of what went wrong (`domain/attempt-log.ts`); null when delivered. */
+  error_class: string | null;
+  /** The start of a failed answer's body, at most RESPONSE_EXCERPT_BYTES. */
+  response_excerpt: string | null;
+  /** When the notification is tried again after this attempt, if it is. */
+  next_retry_at: number | null;
+  /** `replay` or `test` when the notification was queued as one. */
+  purpose: string | null;
+}
+
+export interface AdminTokensTable {
+  token_hash: string;
+  name: string;
+  created_at: number;
 }
 
 export interface AclRulesTable {
@@ -261,6 +282,7 @@ export interface Database {
   channels: ChannelsTable;
   notifications: NotificationsTable;
   attempts: AttemptsTable;
+  admin_tokens: AdminTokensTable;
   acl_rules: AclRulesTable;
   settings: SettingsTable;
   sources: SourcesTable;

@@ -27,7 +27,7 @@ interface Parameter {
   readonly schema?: Schema;
 }
 
-export type Face = 'cronofy' | 'google' | 'graph' | 'oauth' | 'root';
+export type Face = 'cronofy' | 'google' | 'graph' | 'oauth' | 'admin' | 'root';
 
 /** One documented route: what the fuzzer calls, and what it may send with it. */
 export interface Operation {
@@ -66,6 +66,7 @@ export function faceOf(path: string): Face {
   if (path === '/calendar/v3' || path.startsWith('/calendar/v3/')) return 'google';
   if (path === '/oauth' || path.startsWith('/oauth/')) return 'oauth';
   if (path === '/v1.0' || path.startsWith('/v1.0/')) return 'graph';
+  if (path === '/admin/v1' || path.startsWith('/admin/v1/')) return 'admin';
   return 'root';
 }
 

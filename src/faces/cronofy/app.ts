@@ -13,6 +13,7 @@ import { eventsRoutes } from './events-routes.ts';
 import { accountRoutes } from './account-routes.ts';
 import { sourcesRoutes } from './sources-routes.ts';
 import { sourcesPublicRoutes } from './sources-public-routes.ts';
+import { deliveryLogRoutes } from './delivery-log-routes.ts';
 
 export interface CronofyFaceOptions {
   /** Per-account request budget; undefined for none. */
@@ -45,6 +46,7 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
   app.route('/calendars', calendarsRoutes(res));
   app.route('/events', eventsRoutes(res, options.logger));
   app.route('/sources', sourcesRoutes(res));
+  app.route('/', deliveryLogRoutes(res));
   app.route('/', accountRoutes(res));
 
   // The last route: a path no route matched (the face's bare prefix too) gets the face's own

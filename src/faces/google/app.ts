@@ -12,6 +12,7 @@ import { calendarListRoutes, calendarsRoutes } from './calendars-routes.ts';
 import { channelsRoutes } from './channels-routes.ts';
 import { eventsRoutes } from './events-routes.ts';
 import { settingsRoutes } from './settings-routes.ts';
+import { deliveryLogRoutes } from './delivery-log-routes.ts';
 
 export interface GoogleFaceOptions {
   readonly logger: Logger;
@@ -41,6 +42,7 @@ export function createGoogleFace(res: CoreResources, options: GoogleFaceOptions)
   app.route('/users/me/calendarList', calendarListRoutes(res));
   app.route('/users/me/settings', settingsRoutes(res));
   app.route('/channels', channelsRoutes(res));
+  app.route('/calpush', deliveryLogRoutes(res));
 
   // The last route: a path no route matched (the face's bare prefix too) gets the face's own
   // 404, whether the face stands alone or is routed under the root app.

@@ -15,6 +15,7 @@ import * as channelCreatorToken from './011-channel-creator-token.ts';
 import * as seriesHistory from './012-series-history.ts';
 import * as notificationLatestSeq from './013-notification-latest-seq.ts';
 import * as sourcePushes from './014-source-pushes.ts';
+import * as deliveryLog from './015-delivery-log.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -36,6 +37,7 @@ const modules: Record<string, MigrationModule> = {
   '012-series-history': seriesHistory,
   '013-notification-latest-seq': notificationLatestSeq,
   '014-source-pushes': sourcePushes,
+  '015-delivery-log': deliveryLog,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

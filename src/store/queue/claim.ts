@@ -14,6 +14,7 @@ import { traitsOf } from '../engine-traits.ts';
 import { headDueAt } from './heads-and-leases.ts';
 import type { LeaseClock } from '../lease-time.ts';
 import { databaseLeaseEnd, databaseNow, leaseClockOf } from '../lease-time.ts';
+import { notificationPurposes } from '../../domain/attempt-log.ts';
 
 export interface ClaimOptions {
   /**
@@ -102,7 +103,7 @@ const leaseQueries = new Map(
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'kind', 'changes_since', 'latest_seq', 'attempts', 'created_at'])
+    .select(['id', 'kind', 'changes_since', 'latest_seq', 'attempts', 'created_at', 'replay_of', 'purpose'])
     .where('id', 'in', ids)
     .where(liveState),
 );
@@ -184,12 +185,22 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         sealedSecrets: secrets.get(c.client_id) ?? [],
         leaseUntil: Number(c.lease_until),
         heldUntil,
+        ...(head.purpose === null ? {} : purposeOf(head.purpose, head.replay_of)),
       });
     }
     const batched = opts.batching ? await withBatches(trx, deliveries, opts.batching) : deliveries;
     // RETURNING has no order: send the oldest notifications first.
     return batched.sort((a, b) => a.notificationId - b.notificationId);
   });
+}
+
+/** A replayed or test notification's marks, as the delivery carries them. */
+function purposeOf(
+  purpose: string,
+  replayOf: number | null,
+): Pick<Delivery, 'purpose' | 'replayOf'> {
+  const known = notificationPurposes.find((p) => p === purpose) ?? null;
+  return { purpose: known, replayOf: replayOf === null ? null : Number(replayOf) };
 }
 
 const pendingOf = prepared((db, channelIds: string[], limit: number) =>

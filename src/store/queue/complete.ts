@@ -3,6 +3,8 @@ import type { Insertable } from 'kysely';
 import type { AttemptsTable, Db, Executor } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type { Completion } from '../../domain/delivery.ts';
+import { publicNotificationId } from '../../domain/delivery.ts';
+import { errorClassOf } from '../../domain/attempt-log.ts';
 import { lockChannels } from '../channel-locks.ts';
 import { PENDING, liveState } from '../live-notifications.ts';
 import { carryLatestSeq } from '../latest-seq.ts';
@@ -109,13 +111,19 @@ export async function recordCompletions(
       await insertAttempts(
         trx,
         batch.map((c) => ({
-          notification_id: c.delivery.notificationId,
+          notification_id: publicNotificationId(c.delivery),
           channel_id: c.delivery.channel.id,
           at: c.attempt.at,
           status: c.attempt.status,
           error: c.attempt.error,
           latency_ms: Math.round(c.attempt.latencyMs),
           decision: c.kind,
+          kind: c.delivery.kind,
+          dialect: c.delivery.channel.dialect,
+          error_class: errorClassOf(c.kind === 'delivered', c.attempt.status, c.attempt.error),
+          response_excerpt: c.attempt.excerpt ?? null,
+          next_retry_at: c.kind === 'retry' ? c.retryAt : null,
+          purpose: c.delivery.purpose ?? null,
         })),
       );
     }
