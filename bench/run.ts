@@ -1,10 +1,13 @@
 /**
  * calpush benchmark suite:
- * `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--repeat N] [--cpu-prof DIR]`.
+ * `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--repeat N] [--cpu-prof DIR]
+ * [--database-url postgres://…]`.
  * Starts a real `calpush serve --dev` per scenario and a webhook receiver in another process,
  * pairs every figure with the raw limit measured in the same run, prints one line per figure,
  * a summary table, and writes the figures as JSON to --out. With --repeat, every scenario runs
- * N times in rounds and the summary holds the rounds' medians.
+ * N times in rounds and the summary holds the rounds' medians. With --database-url, scenarios
+ * 1 and 2 also run on 1, 2 and 3 nodes over PostgreSQL, each in a fresh database made on
+ * that server and dropped after.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +18,8 @@ import { foldRounds } from './aggregate.ts';
 import { ReceiverProcess, scratchDir } from './context.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { latency } from './scenarios/latency.ts';
+import type { LatencyResult } from './scenarios/latency.ts';
+import { clusterThroughput } from './scenarios/cluster-throughput.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { apiWrites, API_CONNECTIONS } from './scenarios/api-writes.ts';
 import { footprint } from './scenarios/footprint.ts';
@@ -31,8 +36,19 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     repeat: { type: 'string', default: '1' },
+    'database-url': { type: 'string' },
   },
 });
+const databaseUrl = values['database-url'];
+if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+  console.error(
+    '--database-url takes a postgres:// URL of a server the bench may create databases on',
+  );
+  process.exit(2);
+}
+/** Node counts scenarios 1 and 2 run with on PostgreSQL. */
+const NODE_COUNTS = [1, 2, 3] as const;
+const nodesLabel = (n: number) => `PostgreSQL, ${n} node${n === 1 ? '' : 's'}`;
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) {
   console.error('--repeat takes a whole number of rounds from 1 to 9');
@@ -114,6 +130,82 @@ function reportGraphShare({ cronofy, graph }: { cronofy: number; graph: number }
   );
 }
 
+/** Scenario 2's lines beside its figures; returns the note its p99 figure carries. */
+function logLatency(r: LatencyResult): string {
+  const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
+  ctx.log(`  ${note}`);
+  const f = (n: number) => n.toFixed(1);
+  ctx.log(
+    `  from API request sent instead of commit: p50 ${f(r.fromSend.p50)} / p95 ${f(r.fromSend.p95)} / p99 ${f(r.fromSend.p99)} ms; API round trip p50 ${f(r.api.p50)} / p99 ${f(r.api.p99)} ms`,
+  );
+  return note;
+}
+
+/**
+ * Scenario 1 on 1, 2 and 3 PostgreSQL nodes; several nodes are judged against one, and one
+ * is shown against SQLite's rate in the same run.
+ */
+async function throughputOnPostgres(adminUrl: string, sqliteRate: number | null): Promise<void> {
+  let oneNode: number | null = null;
+  for (const nodes of NODE_COUNTS) {
+    const label = nodesLabel(nodes);
+    console.log(`1 throughput on ${label}: the same backlog, over a fresh database`);
+    const rate = await clusterThroughput(ctx, { adminUrl, nodes, tag: `pg${nodes}` });
+    if (nodes === 1) {
+      oneNode = rate;
+      ctx.report(
+        figure(
+          '1 throughput',
+          `${label}: notifications/s`,
+          '/s',
+          rate,
+          sqliteRate,
+          null,
+          null,
+          "baseline is scenario 1's rate on SQLite",
+        ),
+      );
+      continue;
+    }
+    const judged = nodes === 3 && oneNode !== null;
+    ctx.report(
+      figure(
+        '1 throughput',
+        `${label}: notifications/s`,
+        '/s',
+        rate,
+        oneNode,
+        judged ? '≥ 1.5 × 1 node' : null,
+        judged ? rate >= 1.5 * oneNode! : null,
+        "baseline is one PostgreSQL node's rate",
+      ),
+    );
+  }
+}
+
+/** Scenario 2 on 1, 2 and 3 PostgreSQL nodes, each judged against SQLite's p99. */
+async function latencyOnPostgres(adminUrl: string, sqlite: LatencyResult): Promise<void> {
+  for (const nodes of NODE_COUNTS) {
+    const label = nodesLabel(nodes);
+    console.log(`2 latency on ${label}: the same load, the API writes spread over the nodes`);
+    const r = await latency(ctx, { adminUrl, nodes });
+    const note = `${logLatency(r)}; baseline is SQLite's in this run`;
+    ctx.report(figure('2 latency', `${label}: p50`, 'ms', r.p50, sqlite.p50, null, null));
+    ctx.report(
+      figure(
+        '2 latency',
+        `${label}: p99`,
+        'ms',
+        r.p99,
+        sqlite.p99,
+        '≤ 2 × SQLite',
+        r.p99 <= 2 * sqlite.p99 && r.uncovered === 0,
+        note,
+      ),
+    );
+  }
+}
+
 async function runScenarios(): Promise<void> {
   let scenario1: number | null = null;
   let rawLimit: number | null = null;
@@ -167,31 +259,28 @@ async function runScenarios(): Promise<void> {
     });
     if (r.byDialect) reportGraphShare(r.byDialect);
   }
+  if (want(1) && databaseUrl) await throughputOnPostgres(databaseUrl, scenario1);
   if (want(2)) {
     console.log(
       `2 latency: steady ${Math.round(1000 * ctx.scale).toLocaleString('en-US')} changes/s through the API, one channel per account, one change a second each`,
     );
     const r = await latency(ctx);
-    const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
-    ctx.log(`  ${note}`);
-    const f = (n: number) => n.toFixed(1);
-    ctx.log(
-      `  from API request sent instead of commit: p50 ${f(r.fromSend.p50)} / p95 ${f(r.fromSend.p95)} / p99 ${f(r.fromSend.p99)} ms; API round trip p50 ${f(r.api.p50)} / p99 ${f(r.api.p99)} ms`,
-    );
-    ctx.report(figure('2 latency', 'p50', 'ms', r.p50, r.base.p50, null, null));
-    ctx.report(figure('2 latency', 'p95', 'ms', r.p95, r.base.p95, null, null));
+    const note = logLatency(r);
+    ctx.report(figure('2 latency', 'p50', 'ms', r.p50, r.base?.p50 ?? null, null, null));
+    ctx.report(figure('2 latency', 'p95', 'ms', r.p95, r.base?.p95 ?? null, null, null));
     ctx.report(
       figure(
         '2 latency',
         'p99',
         'ms',
         r.p99,
-        r.base.p99,
+        r.base?.p99 ?? null,
         '≤ 20 ms',
         r.p99 <= 20 && r.uncovered === 0,
         note,
       ),
     );
+    if (databaseUrl) await latencyOnPostgres(databaseUrl, r);
   }
   if (want(3)) {
     console.log(
