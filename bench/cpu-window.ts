@@ -31,11 +31,18 @@ function machineTimes(): MachineTimes {
   };
 }
 
-function cpuOrZero(pid: number): number {
+interface ProcessTimes {
+  readonly cpu: number;
+  /** Seconds its main thread was ready to run but waited for a core (/proc/PID/schedstat). */
+  readonly waited: number;
+}
+
+function timesOf(pid: number): ProcessTimes {
   try {
-    return cpuSecondsOf(pid);
+    const waitedNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return { cpu: cpuSecondsOf(pid), waited: Number.isFinite(waitedNs) ? waitedNs / 1e9 : 0 };
   } catch {
-    return 0; // gone, or not ours to read
+    return { cpu: 0, waited: 0 }; // gone, or not ours to read
   }
 }
 
@@ -58,8 +65,15 @@ export function postgresPids(): number[] {
 
 export interface CpuShares {
   readonly wallSeconds: number;
-  /** CPU seconds per group; a process in two groups counts in the first. */
-  readonly groups: readonly { readonly name: string; readonly seconds: number }[];
+  /**
+   * CPU seconds per group, and seconds its processes were ready to run but waited for a
+   * core; a process in two groups counts in the first.
+   */
+  readonly groups: readonly {
+    readonly name: string;
+    readonly seconds: number;
+    readonly waited: number;
+  }[];
   /** Busy CPU seconds of the whole machine not in any group (other helpers, the bench). */
   readonly elsewhere: number;
   readonly idle: number;
@@ -70,20 +84,20 @@ export interface CpuShares {
 
 export class CpuWindow {
   readonly #groups: ProcessGroups;
-  readonly #startCpu: Map<number, number>;
+  readonly #startTimes: Map<number, ProcessTimes>;
   readonly #startMachine: MachineTimes;
   readonly #startedAt: number;
 
-  private constructor(groups: ProcessGroups, startCpu: Map<number, number>) {
+  private constructor(groups: ProcessGroups, startTimes: Map<number, ProcessTimes>) {
     this.#groups = groups;
-    this.#startCpu = startCpu;
+    this.#startTimes = startTimes;
     this.#startMachine = machineTimes();
     this.#startedAt = performance.now();
   }
 
   static async open(groups: ProcessGroups): Promise<CpuWindow> {
     const pids = Object.values(await groups()).flat();
-    return new CpuWindow(groups, new Map(pids.map((pid) => [pid, cpuOrZero(pid)])));
+    return new CpuWindow(groups, new Map(pids.map((pid) => [pid, timesOf(pid)])));
   }
 
   /**
@@ -97,12 +111,16 @@ export class CpuWindow {
     const seen = new Set<number>();
     const shares = Object.entries(groups).map(([name, pids]) => {
       let seconds = 0;
+      let waited = 0;
       for (const pid of pids) {
         if (seen.has(pid)) continue;
         seen.add(pid);
-        seconds += Math.max(0, cpuOrZero(pid) - (this.#startCpu.get(pid) ?? 0));
+        const now = timesOf(pid);
+        const then = this.#startTimes.get(pid) ?? { cpu: 0, waited: 0 };
+        seconds += Math.max(0, now.cpu - then.cpu);
+        waited += Math.max(0, now.waited - then.waited);
       }
-      return { name, seconds };
+      return { name, seconds, waited };
     });
     const busy = machine.busy - this.#startMachine.busy;
     const inGroups = shares.reduce((sum, s) => sum + s.seconds, 0);
@@ -118,8 +136,12 @@ export class CpuWindow {
   }
 }
 
-/** One line: each group's CPU seconds and share of the machine's cores over the window. */
-export function describeShares(s: CpuShares): string {
+/**
+ * Two lines: each group's CPU seconds and share of the machine's cores over the window, and
+ * how long each waited, ready to run, for a core (a rate bound by CPU shows here, a rate
+ * bound by locks or round trips does not).
+ */
+export function describeShares(s: CpuShares): string[] {
   const capacity = s.wallSeconds * s.cores;
   const pct = (seconds: number) => `${Math.round((100 * seconds) / Math.max(1e-9, capacity))} %`;
   const parts = [
@@ -128,8 +150,10 @@ export function describeShares(s: CpuShares): string {
     `idle ${pct(s.idle)}`,
     ...(s.steal > 0.005 ? [`stolen by the hypervisor ${pct(s.steal)}`] : []),
   ];
-  return (
+  return [
     `CPU over ${s.wallSeconds.toFixed(1)} s on ${s.cores} cores (load average ${s.loadAverage.toFixed(1)}): ` +
-    parts.join(', ')
-  );
+      parts.join(', '),
+    'ready to run but waiting for a core: ' +
+      s.groups.map((g) => `${g.name} ${g.waited.toFixed(2)} s`).join(', '),
+  ];
 }

@@ -43,6 +43,20 @@ export class BenchDatabase {
     );
   }
 
+  /**
+   * Vacuums and analyzes the database after a set-up, as autovacuum would within a minute of
+   * it: without statistics the planner takes a fresh table's predicates as selective and
+   * picks other plans than a running installation's (the claim then reads every channel).
+   * Returns whether the server runs autovacuum at all.
+   */
+  async settle(): Promise<boolean> {
+    return withClient(this.url, async (c) => {
+      await c.query('vacuum analyze');
+      const { rows } = await c.query<{ autovacuum: string }>('show autovacuum');
+      return rows[0]?.autovacuum === 'on';
+    });
+  }
+
   /** Process ids of the server's backends serving this database (they are on this machine). */
   async backendPids(): Promise<number[]> {
     return withClient(this.#adminUrl, async (c) => {

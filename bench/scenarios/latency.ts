@@ -106,7 +106,11 @@ async function measureLatency(
   });
   const accountIndex = new Map(targets.map((t, i) => [t.accountId, i]));
   await b.store.close();
-  ctx.log(`  set-up: ${channels} accounts and channels created through the core`);
+  const analyzed = await postgres?.database.settle();
+  ctx.log(
+    `  set-up: ${channels} accounts and channels created through the core` +
+      (analyzed === undefined ? '' : ', the database vacuumed and analyzed'),
+  );
 
   ctx.receiver.reset();
   const env = { CALPUSH_RATE_LIMIT: '0' };
