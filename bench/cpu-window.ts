@@ -35,14 +35,16 @@ interface ProcessTimes {
   readonly cpu: number;
   /** Seconds its main thread was ready to run but waited for a core (/proc/PID/schedstat). */
   readonly waited: number;
+  /** Times its main thread was given a core. */
+  readonly runs: number;
 }
 
 function timesOf(pid: number): ProcessTimes {
   try {
-    const waitedNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
-    return { cpu: cpuSecondsOf(pid), waited: Number.isFinite(waitedNs) ? waitedNs / 1e9 : 0 };
+    const [, waitedNs, runs] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+    return { cpu: cpuSecondsOf(pid), waited: Number(waitedNs) / 1e9, runs: Number(runs) };
   } catch {
-    return { cpu: 0, waited: 0 }; // gone, or not ours to read
+    return { cpu: 0, waited: 0, runs: 0 }; // gone, or not ours to read
   }
 }
 
@@ -73,6 +75,8 @@ export interface CpuShares {
     readonly name: string;
     readonly seconds: number;
     readonly waited: number;
+    /** Times its processes were given a core. */
+    readonly runs: number;
   }[];
   /** Busy CPU seconds of the whole machine not in any group (other helpers, the bench). */
   readonly elsewhere: number;
@@ -112,15 +116,17 @@ export class CpuWindow {
     const shares = Object.entries(groups).map(([name, pids]) => {
       let seconds = 0;
       let waited = 0;
+      let runs = 0;
       for (const pid of pids) {
         if (seen.has(pid)) continue;
         seen.add(pid);
         const now = timesOf(pid);
-        const then = this.#startTimes.get(pid) ?? { cpu: 0, waited: 0 };
+        const then = this.#startTimes.get(pid) ?? { cpu: 0, waited: 0, runs: 0 };
         seconds += Math.max(0, now.cpu - then.cpu);
         waited += Math.max(0, now.waited - then.waited);
+        runs += Math.max(0, now.runs - then.runs);
       }
-      return { name, seconds, waited };
+      return { name, seconds, waited, runs };
     });
     const busy = machine.busy - this.#startMachine.busy;
     const inGroups = shares.reduce((sum, s) => sum + s.seconds, 0);
@@ -153,7 +159,12 @@ export function describeShares(s: CpuShares): string[] {
   return [
     `CPU over ${s.wallSeconds.toFixed(1)} s on ${s.cores} cores (load average ${s.loadAverage.toFixed(1)}): ` +
       parts.join(', '),
-    'ready to run but waiting for a core: ' +
-      s.groups.map((g) => `${g.name} ${g.waited.toFixed(2)} s`).join(', '),
+    'ready to run but waiting for a core (in all, and per time given one): ' +
+      s.groups
+        .map(
+          (g) =>
+            `${g.name} ${g.waited.toFixed(2)} s, ${((1000 * g.waited) / Math.max(1, g.runs)).toFixed(2)} ms`,
+        )
+        .join('; '),
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * calpush benchmark suite:
  * `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--repeat N] [--cpu-prof DIR]
- * [--database-url postgres://…]`.
+ * [--database-url postgres://…] [--scale F]`.
  * Starts a real `calpush serve --dev` per scenario and a webhook receiver in another process,
  * pairs every figure with the raw limit measured in the same run, prints one line per figure,
  * a summary table, and writes the figures as JSON to --out. With --repeat, every scenario runs
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     repeat: { type: 'string', default: '1' },
     'database-url': { type: 'string' },
+    scale: { type: 'string' },
   },
 });
 const databaseUrl = values['database-url'];
@@ -55,6 +56,12 @@ if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) {
   process.exit(2);
 }
 const quick = values.quick;
+// Smaller than --quick, for the smoke test of the PostgreSQL path: the figures mean nothing.
+const scale = values.scale === undefined ? (quick ? 0.1 : 1) : Number(values.scale);
+if (!(scale > 0 && scale <= 1)) {
+  console.error('--scale takes a fraction of the full size, above 0 and at most 1');
+  process.exit(2);
+}
 const only = values.only ? new Set(values.only.split(',').map(Number)) : null;
 const want = (n: number) => only === null || only.has(n);
 const cpuProfDir = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
@@ -76,7 +83,7 @@ const receiver = await ReceiverProcess.start();
 
 const ctx: BenchContext = {
   quick,
-  scale: quick ? 0.1 : 1,
+  scale,
   receiver,
   cpuProfDir,
   workDir,
@@ -117,9 +124,13 @@ function figure(
   };
 }
 
+/** The run's size in words: full, quick, or the --scale given. */
+const sizeLabel = (quickLabel: string, scaledLabel: string) =>
+  values.scale !== undefined ? scaledLabel : quick ? quickLabel : 'full';
+
 const started = performance.now();
 console.log(
-  `calpush bench (${quick ? 'quick, 1/10 size' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
+  `calpush bench (${sizeLabel('quick, 1/10 size', `${scale} of full size`)}) on ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
     `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 );
 /** Scenario 1's Graph half: its notifications per second against the Cronofy half's. */
@@ -570,7 +581,7 @@ const seconds = (performance.now() - started) / 1000;
 const figures = foldRounds(rounds).sort((a, b) => parseInt(a.scenario) - parseInt(b.scenario));
 const folded = repeat > 1;
 console.log(
-  `\nSummary (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s` +
+  `\nSummary (${sizeLabel('quick', `${scale} size`)} run, ${seconds.toFixed(0)} s` +
     (folded ? `, medians of ${repeat} rounds` : '') +
     ')',
 );
@@ -614,6 +625,7 @@ if (values.out) {
     JSON.stringify(
       {
         quick,
+        scale,
         seconds,
         machine: {
           cpus: cpus().length,
