@@ -58,18 +58,23 @@ export class BenchCluster {
       };
     });
     const activity = await db.sampleActivity();
+    const transactionsBefore = await db.transactions();
     return {
       stop: async (delivered?: number) => {
         const shares = await window.close(cpus().length);
         const { average, samples } = await activity.stop();
+        // The server publishes its counts within a second of a transaction's end.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const transactions = (await db.transactions()) - transactionsBefore;
         for (const line of describeShares(shares)) this.#ctx.log(`  ${line}`);
         const states = average
           .slice(0, 6)
           .map((a) => `${a.state} ${a.backends.toFixed(2)}`)
           .join(', ');
+        const per = delivered ? `, ${(transactions / delivered).toFixed(3)} per notification` : '';
         this.#ctx.log(
-          `  the nodes' backends, average number in each state over ${samples} samples: ` +
-            (states || 'all idle'),
+          `  ${transactions.toLocaleString('en-US')} transactions${per}; the nodes' backends, ` +
+            `average number in each state over ${samples} samples: ${states || 'all idle'}`,
         );
         if (delivered) this.#ctx.log(`  ${perNotification(shares, delivered)}`);
         return shares;
@@ -82,23 +87,38 @@ export class BenchCluster {
   }
 }
 
-/**
- * CPU per notification of the receiver, the nodes together and the database (its backends
- * for these nodes), and the rate the machine's cores would allow at that cost.
- */
-function perNotification(s: CpuShares, delivered: number): string {
+/** CPU seconds per notification of the parts a delivery runs through, over one scenario. */
+export interface DeliveryCost {
+  readonly receiver: number;
+  readonly nodes: number;
+  readonly postgres: number;
+  /** The rate the machine's cores would allow at that cost with nothing else running. */
+  readonly ceiling: number;
+}
+
+export function deliveryCost(s: CpuShares, delivered: number): DeliveryCost {
   const seconds = (name: (g: string) => boolean) =>
-    s.groups.filter((g) => name(g.name)).reduce((sum, g) => sum + g.seconds, 0);
-  const parts = {
-    receiver: seconds((g) => g === 'receiver'),
-    nodes: seconds((g) => g.startsWith('node ')),
-    postgres: seconds((g) => g === 'postgres for these nodes'),
-  };
-  const us = (v: number) => `${Math.round((v * 1e6) / delivered)} µs`;
-  const total = parts.receiver + parts.nodes + parts.postgres;
+    s.groups.filter((g) => name(g.name)).reduce((sum, g) => sum + g.seconds, 0) / delivered;
+  const receiver = seconds((g) => g === 'receiver');
+  const nodes = seconds((g) => g.startsWith('node '));
+  const postgres = seconds((g) => g === 'postgres for these nodes');
+  return { receiver, nodes, postgres, ceiling: s.cores / (receiver + nodes + postgres) };
+}
+
+/** The cost in µs, each part and in all. */
+export function describeCost(c: DeliveryCost): string {
+  const us = (v: number) => `${Math.round(v * 1e6)} µs`;
   return (
-    `CPU per notification: receiver ${us(parts.receiver)}, nodes ${us(parts.nodes)}, ` +
-    `postgres ${us(parts.postgres)}; ${us(total)} in all, so ${s.cores} cores with nothing ` +
-    `else running would allow at most ${Math.round((s.cores * delivered) / total).toLocaleString('en-US')}/s`
+    `receiver ${us(c.receiver)}, nodes ${us(c.nodes)}, postgres ${us(c.postgres)}; ` +
+    `${us(c.receiver + c.nodes + c.postgres)} in all`
+  );
+}
+
+/** CPU per notification, and the rate the machine's cores would allow at that cost. */
+function perNotification(s: CpuShares, delivered: number): string {
+  const cost = deliveryCost(s, delivered);
+  return (
+    `CPU per notification: ${describeCost(cost)}, so ${s.cores} cores with nothing else ` +
+    `running would allow at most ${Math.round(cost.ceiling).toLocaleString('en-US')}/s`
   );
 }

@@ -57,6 +57,17 @@ export class BenchDatabase {
     });
   }
 
+  /** Transactions ended in this database so far (committed or rolled back). */
+  async transactions(): Promise<number> {
+    return withClient(this.#adminUrl, async (c) => {
+      const { rows } = await c.query<{ n: string }>(
+        'select xact_commit + xact_rollback as n from pg_stat_database where datname = $1',
+        [this.name],
+      );
+      return Number(rows[0]?.n ?? 0);
+    });
+  }
+
   /** Process ids of the server's backends serving this database (they are on this machine). */
   async backendPids(): Promise<number[]> {
     return withClient(this.#adminUrl, async (c) => {

@@ -20,6 +20,8 @@ import { throughput } from './scenarios/throughput.ts';
 import { latency } from './scenarios/latency.ts';
 import type { LatencyResult } from './scenarios/latency.ts';
 import { clusterThroughput } from './scenarios/cluster-throughput.ts';
+import type { ClusterThroughput } from './scenarios/cluster-throughput.ts';
+import { describeCost } from './cluster.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { apiWrites, API_CONNECTIONS } from './scenarios/api-writes.ts';
 import { footprint } from './scenarios/footprint.ts';
@@ -157,19 +159,19 @@ function logLatency(r: LatencyResult): string {
  * is shown against SQLite's rate in the same run.
  */
 async function throughputOnPostgres(adminUrl: string, sqliteRate: number | null): Promise<void> {
-  let oneNode: number | null = null;
+  let oneNode: ClusterThroughput | null = null;
   for (const nodes of NODE_COUNTS) {
     const label = nodesLabel(nodes);
     console.log(`1 throughput on ${label}: the same backlog, over a fresh database`);
-    const rate = await clusterThroughput(ctx, { adminUrl, nodes, tag: `pg${nodes}` });
+    const r = await clusterThroughput(ctx, { adminUrl, nodes, tag: `pg${nodes}` });
     if (nodes === 1) {
-      oneNode = rate;
+      oneNode = r;
       ctx.report(
         figure(
           '1 throughput',
           `${label}: notifications/s`,
           '/s',
-          rate,
+          r.rate,
           sqliteRate,
           null,
           null,
@@ -184,14 +186,31 @@ async function throughputOnPostgres(adminUrl: string, sqliteRate: number | null)
         '1 throughput',
         `${label}: notifications/s`,
         '/s',
-        rate,
-        oneNode,
+        r.rate,
+        oneNode?.rate ?? null,
         judged ? '≥ 1.5 × 1 node' : null,
-        judged ? rate >= 1.5 * oneNode! : null,
+        judged ? r.rate >= 1.5 * oneNode!.rate : null,
         "baseline is one PostgreSQL node's rate",
       ),
     );
+    if (oneNode) ctx.log(`  ${whatBounds(oneNode, r, nodes)}`);
   }
+}
+
+/**
+ * What bounds several nodes against one on this machine: the CPU each notification took in
+ * each run (receiver, nodes, database), the rate the cores would allow at that cost, and how
+ * much of the machine was idle or someone else's meanwhile.
+ */
+function whatBounds(one: ClusterThroughput, many: ClusterThroughput, nodes: number): string {
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const pct = (v: number) => `${Math.round(100 * v)} %`;
+  return (
+    `bound: ${cpus().length} cores at ${describeCost(many.cost)} per notification allow at most ` +
+    `${n(many.cost.ceiling)}/s on ${nodes} nodes, against ${n(one.cost.ceiling)}/s at one node's ` +
+    `${describeCost(one.cost)} (${fmt(many.cost.ceiling / one.cost.ceiling, 2)} ×); ` +
+    `meanwhile the machine was ${pct(many.idle)} idle and other processes used ${pct(many.elsewhere)}`
+  );
 }
 
 /** Scenario 2 on 1, 2 and 3 PostgreSQL nodes, each judged against SQLite's p99. */

@@ -8,7 +8,8 @@
  */
 import { sql } from 'kysely';
 import type { BenchContext } from '../context.ts';
-import { BenchCluster } from '../cluster.ts';
+import { BenchCluster, deliveryCost } from '../cluster.ts';
+import type { DeliveryCost } from '../cluster.ts';
 import { BenchDatabase } from '../postgres.ts';
 import type { BenchStore } from '../setup.ts';
 import { chunks } from '../../src/store/list-lengths.ts';
@@ -72,10 +73,18 @@ export async function prepareBacklog(
   };
 }
 
+export interface ClusterThroughput {
+  readonly rate: number;
+  readonly cost: DeliveryCost;
+  /** Shares of the machine's CPU time over the drain: idle, and used by other processes. */
+  readonly idle: number;
+  readonly elsewhere: number;
+}
+
 export async function clusterThroughput(
   ctx: BenchContext,
   opts: { adminUrl: string; nodes: number; tag: string },
-): Promise<number> {
+): Promise<ClusterThroughput> {
   const n = Math.round(50_000 * ctx.scale);
   const dir = ctx.scratch(opts.tag);
   const database = await BenchDatabase.create(opts.adminUrl);
@@ -87,9 +96,15 @@ export async function clusterThroughput(
       const watch = await cluster.watch();
       await backlog.release();
       const s = await ctx.receiver.expect(opts.tag, n, 240_000);
-      await watch.stop(s.count);
+      const shares = await watch.stop(s.count);
       if (s.count < n) ctx.log(`  only ${s.count} of ${n} arrived within 240 s`);
-      return (s.count * 1000) / Math.max(1, s.last - s.first);
+      const capacity = shares.wallSeconds * shares.cores;
+      return {
+        rate: (s.count * 1000) / Math.max(1, s.last - s.first),
+        cost: deliveryCost(shares, Math.max(1, s.count)),
+        idle: shares.idle / capacity,
+        elsewhere: shares.elsewhere / capacity,
+      };
     } finally {
       await cluster.stop();
     }
