@@ -146,7 +146,7 @@ function reportGraphShare({ cronofy, graph }: { cronofy: number; graph: number }
 /** Scenario 2's lines beside its figures; returns the note its p99 figure carries. */
 function logLatency(r: LatencyResult): string {
   const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
-  ctx.log(`  ${note}`);
+  ctx.log(`  ${note}; committed at ${fmt(r.committedPerSecond)}/s from first to last`);
   const f = (n: number) => n.toFixed(1);
   ctx.log(
     `  from API request sent instead of commit: p50 ${f(r.fromSend.p50)} / p95 ${f(r.fromSend.p95)} / p99 ${f(r.fromSend.p99)} ms; API round trip p50 ${f(r.api.p50)} / p99 ${f(r.api.p99)} ms`,

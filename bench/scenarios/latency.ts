@@ -42,6 +42,8 @@ export interface LatencyResult {
   readonly p99: number;
   readonly max: number;
   readonly changes: number;
+  /** Changes committed per second, first to last: below the rate sent when the API lags. */
+  readonly committedPerSecond: number;
   readonly uncovered: number;
   readonly errors: number;
   /** The raw loop's one-way latencies; none on PostgreSQL. */
@@ -68,6 +70,13 @@ function coveredLatencies(
   });
   latencies.sort((x, y) => x - y);
   return { latencies, uncovered };
+}
+
+/** Events per second from the first time to the last. */
+function ratePerSecond(times: readonly number[]): number {
+  if (times.length < 2) return Number.NaN;
+  const span = Math.max(...times) - Math.min(...times);
+  return ((times.length - 1) * 1000) / Math.max(1, span);
 }
 
 function quantiles(sorted: readonly number[]): Quantiles {
@@ -203,6 +212,7 @@ async function measureLatency(
     ...quantiles(fromCommit.latencies),
     max: fromCommit.latencies.at(-1) ?? Number.NaN,
     changes: rows.length,
+    committedPerSecond: ratePerSecond(rows.map((r) => Number(r.at))),
     uncovered: Math.max(fromCommit.uncovered, fromSend.uncovered),
     errors,
     fromSend: quantiles(fromSend.latencies),
