@@ -8,9 +8,12 @@ export interface ApiTarget {
 
 export class ApiClient {
   readonly #pool: Pool;
+  readonly #eventPrefix: string;
   #n = 0;
-  constructor(url: string, connections = 64) {
+  /** `eventPrefix` keeps event ids apart when several clients write to one installation. */
+  constructor(url: string, connections = 64, eventPrefix = 'bench') {
     this.#pool = new Pool(url, { connections, pipelining: 1 });
+    this.#eventPrefix = eventPrefix;
   }
 
   /** Upserts a managed event with a fresh event_id; resolves with the status code. */
@@ -20,7 +23,7 @@ export class ApiClient {
       path: `/v1/calendars/${t.calendarId}/events`,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token}` },
       body: JSON.stringify({
-        event_id: `bench-${++this.#n}`,
+        event_id: `${this.#eventPrefix}-${++this.#n}`,
         summary: 'Bench event',
         start: '2026-03-01T09:00:00Z',
         end: '2026-03-01T10:00:00Z',

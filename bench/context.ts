@@ -75,6 +75,10 @@ export class ReceiverProcess {
     });
   }
 
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
   /** CPU seconds the receiver has used so far. */
   cpuSeconds(): number {
     return cpuSecondsOf(this.#child.pid ?? 0);

@@ -1,10 +1,13 @@
 /**
  * calpush benchmark suite:
- * `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--repeat N] [--cpu-prof DIR]`.
+ * `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--repeat N] [--cpu-prof DIR]
+ * [--database-url postgres://…] [--scale F]`.
  * Starts a real `calpush serve --dev` per scenario and a webhook receiver in another process,
  * pairs every figure with the raw limit measured in the same run, prints one line per figure,
  * a summary table, and writes the figures as JSON to --out. With --repeat, every scenario runs
- * N times in rounds and the summary holds the rounds' medians.
+ * N times in rounds and the summary holds the rounds' medians. With --database-url, scenarios
+ * 1 and 2 also run on 1, 2 and 3 nodes over PostgreSQL, each in a fresh database made on
+ * that server and dropped after.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +18,10 @@ import { foldRounds } from './aggregate.ts';
 import { ReceiverProcess, scratchDir } from './context.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { latency } from './scenarios/latency.ts';
+import type { LatencyResult } from './scenarios/latency.ts';
+import { clusterThroughput } from './scenarios/cluster-throughput.ts';
+import type { ClusterThroughput } from './scenarios/cluster-throughput.ts';
+import { describeCost } from './cluster.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { apiWrites, API_CONNECTIONS } from './scenarios/api-writes.ts';
 import { footprint } from './scenarios/footprint.ts';
@@ -32,14 +39,32 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     repeat: { type: 'string', default: '1' },
+    'database-url': { type: 'string' },
+    scale: { type: 'string' },
   },
 });
+const databaseUrl = values['database-url'];
+if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+  console.error(
+    '--database-url takes a postgres:// URL of a server the bench may create databases on',
+  );
+  process.exit(2);
+}
+/** Node counts scenarios 1 and 2 run with on PostgreSQL. */
+const NODE_COUNTS = [1, 2, 3] as const;
+const nodesLabel = (n: number) => `PostgreSQL, ${n} node${n === 1 ? '' : 's'}`;
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) {
   console.error('--repeat takes a whole number of rounds from 1 to 9');
   process.exit(2);
 }
 const quick = values.quick;
+// Smaller than --quick, for the smoke test of the PostgreSQL path: the figures mean nothing.
+const scale = values.scale === undefined ? (quick ? 0.1 : 1) : Number(values.scale);
+if (!(scale > 0 && scale <= 1)) {
+  console.error('--scale takes a fraction of the full size, above 0 and at most 1');
+  process.exit(2);
+}
 const only = values.only ? new Set(values.only.split(',').map(Number)) : null;
 const want = (n: number) => only === null || only.has(n);
 const cpuProfDir = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
@@ -61,7 +86,7 @@ const receiver = await ReceiverProcess.start();
 
 const ctx: BenchContext = {
   quick,
-  scale: quick ? 0.1 : 1,
+  scale,
   receiver,
   cpuProfDir,
   workDir,
@@ -102,9 +127,13 @@ function figure(
   };
 }
 
+/** The run's size in words: full, quick, or the --scale given. */
+const sizeLabel = (quickLabel: string, scaledLabel: string) =>
+  values.scale !== undefined ? scaledLabel : quick ? quickLabel : 'full';
+
 const started = performance.now();
 console.log(
-  `calpush bench (${quick ? 'quick, 1/10 size' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
+  `calpush bench (${sizeLabel('quick, 1/10 size', `${scale} of full size`)}) on ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ` +
     `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 );
 /** Scenario 1's Graph half: its notifications per second against the Cronofy half's. */
@@ -113,6 +142,99 @@ function reportGraphShare({ cronofy, graph }: { cronofy: number; graph: number }
   ctx.report(
     figure('1 throughput', 'Graph notifications/s', '/s', graph, cronofy, target, graph >= cronofy),
   );
+}
+
+/** Scenario 2's lines beside its figures; returns the note its p99 figure carries. */
+function logLatency(r: LatencyResult): string {
+  const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
+  ctx.log(`  ${note}; committed at ${fmt(r.committedPerSecond)}/s from first to last`);
+  const f = (n: number) => n.toFixed(1);
+  ctx.log(
+    `  from API request sent instead of commit: p50 ${f(r.fromSend.p50)} / p95 ${f(r.fromSend.p95)} / p99 ${f(r.fromSend.p99)} ms; API round trip p50 ${f(r.api.p50)} / p99 ${f(r.api.p99)} ms`,
+  );
+  return note;
+}
+
+/**
+ * Scenario 1 on 1, 2 and 3 PostgreSQL nodes; several nodes are judged against one, and one
+ * is shown against SQLite's rate in the same run.
+ */
+async function throughputOnPostgres(adminUrl: string, sqliteRate: number | null): Promise<void> {
+  let oneNode: ClusterThroughput | null = null;
+  for (const nodes of NODE_COUNTS) {
+    const label = nodesLabel(nodes);
+    console.log(`1 throughput on ${label}: the same backlog, over a fresh database`);
+    const r = await clusterThroughput(ctx, { adminUrl, nodes, tag: `pg${nodes}` });
+    if (nodes === 1) {
+      oneNode = r;
+      ctx.report(
+        figure(
+          '1 throughput',
+          `${label}: notifications/s`,
+          '/s',
+          r.rate,
+          sqliteRate,
+          null,
+          null,
+          "baseline is scenario 1's rate on SQLite",
+        ),
+      );
+      continue;
+    }
+    const judged = nodes === 3 && oneNode !== null;
+    ctx.report(
+      figure(
+        '1 throughput',
+        `${label}: notifications/s`,
+        '/s',
+        r.rate,
+        oneNode?.rate ?? null,
+        judged ? '≥ 1.5 × 1 node' : null,
+        judged ? r.rate >= 1.5 * oneNode!.rate : null,
+        "baseline is one PostgreSQL node's rate",
+      ),
+    );
+    if (oneNode) ctx.log(`  ${whatBounds(oneNode, r, nodes)}`);
+  }
+}
+
+/**
+ * What bounds several nodes against one on this machine: the CPU each notification took in
+ * each run (receiver, nodes, database), the rate the cores would allow at that cost, and how
+ * much of the machine was idle or someone else's meanwhile.
+ */
+function whatBounds(one: ClusterThroughput, many: ClusterThroughput, nodes: number): string {
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const pct = (v: number) => `${Math.round(100 * v)} %`;
+  return (
+    `bound: ${cpus().length} cores at ${describeCost(many.cost)} per notification allow at most ` +
+    `${n(many.cost.ceiling)}/s on ${nodes} nodes, against ${n(one.cost.ceiling)}/s at one node's ` +
+    `${describeCost(one.cost)} (${fmt(many.cost.ceiling / one.cost.ceiling, 2)} ×); ` +
+    `meanwhile the machine was ${pct(many.idle)} idle and other processes used ${pct(many.elsewhere)}`
+  );
+}
+
+/** Scenario 2 on 1, 2 and 3 PostgreSQL nodes, each judged against SQLite's p99. */
+async function latencyOnPostgres(adminUrl: string, sqlite: LatencyResult): Promise<void> {
+  for (const nodes of NODE_COUNTS) {
+    const label = nodesLabel(nodes);
+    console.log(`2 latency on ${label}: the same load, the API writes spread over the nodes`);
+    const r = await latency(ctx, { adminUrl, nodes });
+    const note = `${logLatency(r)}; baseline is SQLite's in this run`;
+    ctx.report(figure('2 latency', `${label}: p50`, 'ms', r.p50, sqlite.p50, null, null));
+    ctx.report(
+      figure(
+        '2 latency',
+        `${label}: p99`,
+        'ms',
+        r.p99,
+        sqlite.p99,
+        '≤ 2 × SQLite',
+        r.p99 <= 2 * sqlite.p99 && r.uncovered === 0,
+        note,
+      ),
+    );
+  }
 }
 
 async function runScenarios(): Promise<void> {
@@ -168,31 +290,28 @@ async function runScenarios(): Promise<void> {
     });
     if (r.byDialect) reportGraphShare(r.byDialect);
   }
+  if (want(1) && databaseUrl) await throughputOnPostgres(databaseUrl, scenario1);
   if (want(2)) {
     console.log(
       `2 latency: steady ${Math.round(1000 * ctx.scale).toLocaleString('en-US')} changes/s through the API, one channel per account, one change a second each`,
     );
     const r = await latency(ctx);
-    const note = `${r.changes} changes, ${r.uncovered} never notified, ${r.errors} API errors`;
-    ctx.log(`  ${note}`);
-    const f = (n: number) => n.toFixed(1);
-    ctx.log(
-      `  from API request sent instead of commit: p50 ${f(r.fromSend.p50)} / p95 ${f(r.fromSend.p95)} / p99 ${f(r.fromSend.p99)} ms; API round trip p50 ${f(r.api.p50)} / p99 ${f(r.api.p99)} ms`,
-    );
-    ctx.report(figure('2 latency', 'p50', 'ms', r.p50, r.base.p50, null, null));
-    ctx.report(figure('2 latency', 'p95', 'ms', r.p95, r.base.p95, null, null));
+    const note = logLatency(r);
+    ctx.report(figure('2 latency', 'p50', 'ms', r.p50, r.base?.p50 ?? null, null, null));
+    ctx.report(figure('2 latency', 'p95', 'ms', r.p95, r.base?.p95 ?? null, null, null));
     ctx.report(
       figure(
         '2 latency',
         'p99',
         'ms',
         r.p99,
-        r.base.p99,
+        r.base?.p99 ?? null,
         '≤ 20 ms',
         r.p99 <= 20 && r.uncovered === 0,
         note,
       ),
     );
+    if (databaseUrl) await latencyOnPostgres(databaseUrl, r);
   }
   if (want(3)) {
     console.log(
@@ -508,7 +627,7 @@ const seconds = (performance.now() - started) / 1000;
 const figures = foldRounds(rounds).sort((a, b) => parseInt(a.scenario) - parseInt(b.scenario));
 const folded = repeat > 1;
 console.log(
-  `\nSummary (${quick ? 'quick' : 'full'} run, ${seconds.toFixed(0)} s` +
+  `\nSummary (${sizeLabel('quick', `${scale} size`)} run, ${seconds.toFixed(0)} s` +
     (folded ? `, medians of ${repeat} rounds` : '') +
     ')',
 );
@@ -552,6 +671,7 @@ if (values.out) {
     JSON.stringify(
       {
         quick,
+        scale,
         seconds,
         machine: {
           cpus: cpus().length,

@@ -10,6 +10,8 @@ export interface ServerOptions {
   /** Directory for a V8 CPU profile of the server (written on clean exit). */
   readonly cpuProfDir?: string | undefined;
   readonly port?: number;
+  /** Serve from this PostgreSQL database instead of SQLite under `dataDir`. */
+  readonly databaseUrl?: string | undefined;
 }
 
 export class BenchServer {
@@ -28,6 +30,7 @@ export class BenchServer {
         nodeArgs: opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [],
         logLevel: 'error',
         ...(opts.port ? { port: opts.port } : {}),
+        ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
         onStderr: (d) => {
           if (process.env.BENCH_VERBOSE) process.stderr.write(d);
         },
@@ -57,4 +60,9 @@ export class BenchServer {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** `count` servers over one store (PostgreSQL: nodes of one installation), started at once. */
+export function startNodes(count: number, opts: ServerOptions): Promise<BenchServer[]> {
+  return Promise.all(Array.from({ length: count }, () => BenchServer.start(opts)));
 }

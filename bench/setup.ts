@@ -69,9 +69,10 @@ export async function benchCore(
   };
 }
 
-export async function openBenchStore(dataDir: string): Promise<BenchStore> {
+/** The bench's store under `dataDir`, or in the PostgreSQL database `databaseUrl` names. */
+export async function openBenchStore(dataDir: string, databaseUrl?: string): Promise<BenchStore> {
   const secrets = benchSecrets(dataDir);
-  const store = await openStore({ dataDir, sealer: secrets });
+  const store = await openStore({ dataDir, databaseUrl, sealer: secrets });
   const core = await benchCore(store, separateWrites(store.db), secrets);
   const { clientId, clientSecret } = await createClient(core, 'bench');
   return { store, core, clientId, clientSecret };

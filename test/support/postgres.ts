@@ -2,7 +2,7 @@ import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 
 /** The server tests make throwaway databases on; CI provides one on loopback. */
-const adminUrl =
+export const adminUrl =
   process.env.CALPUSH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {

@@ -103,7 +103,16 @@ const leaseQueries = new Map(
 const liveNotificationsById = prepared((db, ids: number[]) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'kind', 'changes_since', 'latest_seq', 'attempts', 'created_at', 'replay_of', 'purpose'])
+    .select([
+      'id',
+      'kind',
+      'changes_since',
+      'latest_seq',
+      'attempts',
+      'created_at',
+      'replay_of',
+      'purpose',
+    ])
     .where('id', 'in', ids)
     .where(liveState),
 );
