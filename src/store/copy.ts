@@ -106,5 +106,8 @@ export async function copyStore(
   });
   await releaseAllLeases(target);
   await target.updateTable('sources').set({ lease_until: null }).execute();
+  // Statistics now, not at autovacuum's leisure: without them PostgreSQL plans the delivery
+  // claim as a scan and sort of every live channel (tens of ms per claim at 20,000 channels).
+  await sql`analyze`.execute(target);
   return { rows };
 }
