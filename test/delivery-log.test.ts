@@ -188,6 +188,41 @@ for (const engine of engines) {
       );
     });
 
+    test('a change queued behind a replay goes out under a new id, not as a replay', async () => {
+      await watchAccount(h.service, account, `${receiver.url}/hook`);
+      await deliver();
+      clock.advance(MINUTE);
+      await touchEvent(h.service, account, 'e1');
+      await deliver();
+      const original = idOf(1);
+      const replay = await api('POST', `/v1/notifications/${original}/replay`);
+      assert.equal(replay.status, 202);
+      // The event changes again before the replay is sent: the receiver must not drop it
+      // as a duplicate of the original.
+      clock.advance(MINUTE);
+      await touchEvent(h.service, account, 'e2');
+      await deliver();
+      const after = receiver.requests.slice(2);
+      assert.ok(after.length >= 1);
+      const fresh = after.filter((r) => r.headers['calpush-replay'] === undefined);
+      assert.equal(fresh.length, 1, 'the change is sent as an ordinary notification');
+      assert.notEqual(fresh[0]?.headers['calpush-notification-id'], original);
+      const body = JSON.parse(fresh[0]?.body ?? '{}') as {
+        notification: { changes_since: string };
+      };
+      const first = JSON.parse(receiver.requests[1]?.body ?? '{}') as typeof body;
+      assert.ok(
+        body.notification.changes_since <= first.notification.changes_since,
+        'it still covers what the replay would have',
+      );
+      const pending = await h.service.store.db
+        .selectFrom('notifications')
+        .select('id')
+        .where('state', 'in', ['pending', 'sending'])
+        .execute();
+      assert.equal(pending.length, 0);
+    });
+
     test('a channel closed for failures is reactivated with a fresh verification, then its failures replayed', async () => {
       const ch = await watchAccount(h.service, account, `${receiver.url}/hook`);
       await deliver();

@@ -4,6 +4,7 @@ import type { Harness } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { engines } from './support/postgres.ts';
+import { callApi } from './support/api.ts';
 import {
   graphClientFor,
   graphReply,
@@ -152,3 +153,66 @@ test('changing an occurrence is updated, deleting one is deleted, under the occu
     ],
   );
 });
+
+for (const engine of engines) {
+  test(`a replay goes out alone, never carrying fresh changes under its id, on ${engine}`, async () => {
+    h = await startHarness({ listen: true, engine, env: { CALPUSH_MIN_INTERVAL_MS: '0' } });
+    receiver = await Receiver.start();
+    const hook = receiver;
+    hook.reply = graphReply;
+    const account = await createTestAccount(h.service);
+    const graph = graphClientFor(h.url, account.accessToken);
+    const subscribe = (clientState: string) =>
+      graph.subscriptions.post({
+        changeType: 'created',
+        notificationUrl: `${hook.url}/shared`,
+        resource: 'me/events',
+        expirationDateTime: new Date(Date.now() + 3_600_000),
+        clientState,
+      });
+    const a = await subscribe('a');
+    const b = await subscribe('b');
+    await graph.me.events.post(event(1));
+    await h.service.dispatcher.runUntilIdle();
+    const posts = () => hook.requests.filter((r) => validationTokenOf(r) === undefined);
+    const [first] = posts();
+    assert.equal(posts().length, 1);
+    const itemsOf = (r: (typeof hook.requests)[number]) =>
+      (JSON.parse(r.body) as { value: { subscriptionId: string; resourceData: { id: string } }[] })
+        .value;
+    const original = String(first?.headers['calpush-notification-id']);
+    // The lead of the shared POST is one subscription's notification: replay that one.
+    const replayed = await callApi(
+      h.service,
+      account.accessToken,
+      'POST',
+      `/v1/notifications/${original}/replay`,
+    );
+    assert.equal(replayed.status, 202);
+    const replayedSub = itemsOf(first!)[0]?.subscriptionId;
+    // Changes of other events queue behind the replay before it is sent.
+    const fresh = [
+      (await graph.me.events.post(event(2)))!.id!,
+      (await graph.me.events.post(event(3)))!.id!,
+    ];
+    await h.service.dispatcher.runUntilIdle();
+    const later = posts().slice(1);
+    const replays = later.filter((r) => r.headers['calpush-replay'] === '1');
+    assert.equal(replays.length, 1);
+    assert.equal(replays[0]?.headers['calpush-notification-id'], original);
+    assert.deepEqual(
+      itemsOf(replays[0]).map((i) => i.subscriptionId),
+      [replayedSub],
+      'the replay carries only the notification replayed',
+    );
+    const ordinary = later.filter((r) => r.headers['calpush-replay'] === undefined);
+    assert.ok(ordinary.every((r) => r.headers['calpush-notification-id'] !== original));
+    assert.deepEqual(
+      ordinary
+        .flatMap(itemsOf)
+        .map((i) => [i.subscriptionId, i.resourceData.id])
+        .sort(),
+      [a?.id, b?.id].flatMap((sub) => fresh.map((id) => [sub, id])).sort(),
+    );
+  });
+}

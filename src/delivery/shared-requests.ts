@@ -4,7 +4,8 @@ import type { BatchRule } from '../domain/dialect.ts';
 /**
  * Deliveries of a dialect that batches across channels, claimed together and going to the
  * same address (the dialect's key), become one request of at most the dialect's size in
- * notifications: the first carries the others `alongside`. Everything else goes as it came.
+ * notifications: the first carries the others `alongside`. Everything else, replays and
+ * tests included, goes as it came.
  */
 export function shareRequests(
   deliveries: readonly Delivery[],
@@ -21,7 +22,8 @@ export function shareRequests(
   };
   for (const d of deliveries) {
     const rule = batching.get(d.channel.dialect);
-    const key = rule?.acrossChannels?.(d) ?? null;
+    // A replay or test notification is not shared: the request's marks are its lead's.
+    const key = d.purpose ? null : (rule?.acrossChannels?.(d) ?? null);
     if (!rule || key === null) {
       out.push(d);
       continue;

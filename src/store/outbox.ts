@@ -7,12 +7,28 @@ import { chunks, insertRuns, padToPowerOfTwo } from './list-lengths.ts';
 import { PENDING, liveState } from './live-notifications.ts';
 import type { NotificationKind } from '../domain/notification.ts';
 
+/**
+ * A change that merges into a queued replay or test notification makes it an ordinary one:
+ * sent under a replay's old id and marked `Calpush-Replay`, the change would look like a
+ * duplicate to a receiver that drops those by id. The row keeps its own id (the one it goes
+ * out under once unmarked) and its earlier `changes_since`, which covers both.
+ */
+const UNMARKED = { replay_of: null, purpose: null } as const;
+
+/**
+ * Only a marked row is written: the common merge, into an ordinary pending row, stays a
+ * conflict that updates nothing.
+ */
 const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
   db
     .insertInto('notifications')
     .values(rows)
     .onConflict((oc) =>
-      oc.columns(['channel_id', 'kind']).where('state', '=', PENDING).doNothing(),
+      oc
+        .columns(['channel_id', 'kind'])
+        .where('state', '=', PENDING)
+        .doUpdateSet(UNMARKED)
+        .where('notifications.purpose', 'is not', null),
     ),
 );
 
@@ -25,7 +41,7 @@ const insertPendingLatest = prepared((db, rows: Insertable<NotificationsTable>[]
       oc
         .columns(['channel_id', 'kind'])
         .where('state', '=', PENDING)
-        .doUpdateSet((eb) => ({ latest_seq: eb.ref('excluded.latest_seq') })),
+        .doUpdateSet((eb) => ({ latest_seq: eb.ref('excluded.latest_seq'), ...UNMARKED })),
     ),
 );
 
@@ -91,7 +107,8 @@ const scheduleIdle = prepared((db, ids: string[], now: number) =>
 /**
  * Queues one notification of `kind` per channel, in the caller's transaction. A channel that
  * already has one of that kind pending keeps it: that is coalescing, and the older row's
- * earlier `changes_since` still covers the new change. A head on the wire is set aside
+ * earlier `changes_since` still covers the new change; a replay or test notification it
+ * merges into becomes an ordinary one (`UNMARKED`). A head on the wire is set aside
  * first; a caller that read the channels' `sending_id` passes those heads (`onTheWire`),
  * which spares SQLite looking them up again on every change. With `latestSeq` (the change's
  * sequence number, for a dialect that names the version) the pending row takes it instead
@@ -111,7 +128,7 @@ export async function enqueue(
       await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
     }
   }
-  for (const ids of chunks([...channelIds].sort())) {
+  for (const ids of chunks([...new Set(channelIds)].sort())) {
     const locked = await lockChannels(trx, ids);
     if (locked) {
       const heads = sendingIds(locked);

@@ -215,7 +215,7 @@ function purposeOf(
 const pendingOf = prepared((db, channelIds: string[], limit: number) =>
   db
     .selectFrom('notifications')
-    .select(['id', 'channel_id', 'kind', 'changes_since', 'latest_seq'])
+    .select(['id', 'channel_id', 'kind', 'changes_since', 'latest_seq', 'purpose'])
     .where('channel_id', 'in', channelIds)
     .where(liveState)
     .where('state', '=', PENDING)
@@ -238,7 +238,9 @@ async function withBatches(
   deliveries: Delivery[],
   rules: ReadonlyMap<string, BatchRule>,
 ): Promise<Delivery[]> {
-  const sizeOf = (d: Delivery) => rules.get(d.channel.dialect)?.size ?? 1;
+  // A replay or test notification goes out alone: its marks (`Calpush-Replay`, the old id)
+  // belong to the request, and would otherwise pass fresh changes off as its own.
+  const sizeOf = (d: Delivery) => (d.purpose ? 1 : (rules.get(d.channel.dialect)?.size ?? 1));
   const batching = deliveries.filter((d) => sizeOf(d) > 1);
   if (batching.length === 0) return deliveries;
   const heads = new Set(batching.map((d) => d.notificationId));
@@ -257,6 +259,7 @@ async function withBatches(
       if (
         !head ||
         !rule?.sameRequest(head.kind, row.kind) ||
+        row.purpose !== null ||
         Number(row.id) < head.notificationId
       ) {
         room.set(row.channel_id, 0);
