@@ -221,7 +221,16 @@ async function requireOwnCalendars(
   }
 }
 
-async function requireRoom(trx: Executor, request: ChannelRequest): Promise<void> {
+/**
+ * Refuses (`limit_reached`, on `callback.field`) a channel more than the account may hold live
+ * on its dialect; in the caller's transaction, before the channel is opened or reopened.
+ */
+export async function requireRoom(
+  trx: Executor,
+  request: Pick<ChannelRequest, 'accountId' | 'dialect' | 'maxPerAccount'> & {
+    readonly callback: Pick<ChannelRequest['callback'], 'field'>;
+  },
+): Promise<void> {
   const { count } = await trx
     .selectFrom('channels')
     .select((eb) => eb.fn.countAll<number>().as('count'))

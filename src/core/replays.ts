@@ -4,6 +4,7 @@ import type { LogScope } from './delivery-log.ts';
 import type { QueuedMark } from '../store/replays.ts';
 import { channelOfNotification, notificationIdText } from './delivery-log.ts';
 import { CoreError } from './errors.ts';
+import { DEFAULT_CHANNELS_PER_ACCOUNT, requireRoom } from './channels.ts';
 import { queueMarked, reopenChannel } from '../store/replays.ts';
 import { failedNotificationIds } from '../store/delivery-log.ts';
 import { closedForFailures } from '../domain/attempt-log.ts';
@@ -161,6 +162,13 @@ export async function reactivateChannel(res: CoreResources, channel: ChannelView
         field: 'channel_id',
       });
     }
+    // A closed channel freed its room: reopening takes one again, within the same limit.
+    await requireRoom(trx, {
+      accountId: channel.accountId,
+      dialect: channel.dialect,
+      maxPerAccount: res.channelsPerAccount ?? DEFAULT_CHANNELS_PER_ACCOUNT,
+      callback: { field: 'channel_id' },
+    });
     if (!(await reopenChannel(trx, channel.id, dialect.firstMessage, now))) {
       throw new CoreError('conflict', `channel ${channel.publicId} is not closed`, {
         field: 'channel_id',
