@@ -8,6 +8,7 @@ import { claimDue } from '../src/store/queue/claim.ts';
 import { recordCompletions } from '../src/store/queue/complete.ts';
 import { releaseClaims } from '../src/store/queue/release.ts';
 import { enqueue } from '../src/store/outbox.ts';
+import { queueMarked } from '../src/store/replays.ts';
 import { inTransaction } from '../src/store/transaction.ts';
 
 const KIND = 'updated Events/evt_1';
@@ -68,6 +69,59 @@ for (const engine of engines) {
         after.map((r) => [Number(r.id), r.state, Number(r.latest_seq)]),
         [[head.notificationId, 'pending', 9]],
       );
+    });
+
+    test('a change merging into a queued replay makes it ordinary, with or without a latest change', async () => {
+      const clock = new ManualClock();
+      h = await startHarness({ clock, engine });
+      const account = await createTestAccount(h.service);
+      const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/x');
+      const db = h.service.store.db;
+      const marked = (kind: string) =>
+        inTransaction(db, (trx) =>
+          queueMarked(trx, {
+            channelId: channel.id,
+            kind,
+            changesSince: 5,
+            purpose: 'replay',
+            replayOf: 1,
+            now: clock.now(),
+          }),
+        );
+      const rowOf = (id: number) =>
+        db
+          .selectFrom('notifications')
+          .select(['replay_of', 'purpose', 'latest_seq', 'changes_since', 'state'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow();
+      const latest = await marked(KIND);
+      const plain = await marked('change');
+      await inTransaction(db, (trx) =>
+        enqueue(trx, [channel.id], KIND, clock.now(), 7, 'unread', 9),
+      );
+      await inTransaction(db, (trx) =>
+        enqueue(trx, [channel.id, channel.id], 'change', clock.now(), 7),
+      );
+      for (const [mark, seq] of [
+        [latest, 9],
+        [plain, null],
+      ] as const) {
+        const row = await rowOf(mark.notificationId);
+        assert.deepEqual(
+          [row.replay_of, row.purpose, row.latest_seq === null ? null : Number(row.latest_seq)],
+          [null, null, seq],
+        );
+        assert.equal(Number(row.changes_since), 5, 'it still covers the replayed change');
+        assert.equal(row.state, 'pending');
+      }
+      const queued = await db
+        .selectFrom('notifications')
+        .select('id')
+        .where('channel_id', '=', channel.id)
+        .where('state', '=', 'pending')
+        .where('kind', 'in', [KIND, 'change'])
+        .execute();
+      assert.equal(queued.length, 2, 'still one of a kind');
     });
   });
 }
