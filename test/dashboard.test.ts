@@ -229,6 +229,34 @@ describe('dashboard sessions and the operator token', () => {
     assert.match(page, /Operator token/);
   });
 
+  test('the live feed of a session closes once its token is revoked', async () => {
+    const receiver = await Receiver.start();
+    try {
+      const stored = await createAdminToken(h.service.core, 'watcher');
+      const session = await signIn(stored);
+      const feed = await h.service.app.request('/admin/v1/events', {
+        headers: { cookie: session },
+      });
+      assert.equal(feed.status, 200);
+      const reader = feed.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = '';
+      while (!seen.includes('event: ready')) seen += (await reader.read()).value ?? '';
+      await revokeAdminTokens(h.service.core);
+      clock.advance(31_000);
+      // An attempt recorded wakes the stream, which asks again and finds the session gone.
+      const account = await createTestAccount(h.service);
+      await watchAccount(h.service, account, receiver.url);
+      await h.service.dispatcher.runUntilIdle();
+      let rest = '';
+      for (let part = await reader.read(); !part.done; part = await reader.read()) {
+        rest += part.value;
+      }
+      assert.doesNotMatch(rest, /event: attempt/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   test('a session opened with the configured token outlives revoke-all', async () => {
     const session = await signIn(ADMIN_TOKEN);
     await revokeAdminTokens(h.service.core);
