@@ -40,6 +40,7 @@ import { createAdminApi } from './faces/admin/app.ts';
 import { adminErrorBody } from './faces/admin/errors.ts';
 import { createDashboard } from './faces/admin/dashboard.ts';
 import { DashboardSessions } from './faces/admin/sessions.ts';
+import { isOperatorTokenHash } from './core/admin-tokens.ts';
 import { HANDSHAKE_TIMEOUT_MS } from './faces/graph/handshake.ts';
 import { isPublicAddress } from './domain/address-policy.ts';
 import { isIP } from 'node:net';
@@ -276,7 +277,10 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
           burst: config.rateLimitPerSecond * 2,
         })
       : undefined;
-  const dashboardSessions = new DashboardSessions(() => clock.now());
+  const dashboardSessions = new DashboardSessions(
+    () => clock.now(),
+    (tokenHash) => isOperatorTokenHash(core, tokenHash, config.adminToken),
+  );
   const faces: RoutedFace[] = [
     {
       prefix: '/v1',

@@ -9,6 +9,8 @@ import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { touchEvent } from './support/events.ts';
+import { ManualClock } from '../src/domain/clock.ts';
+import { createAdminToken, revokeAdminTokens } from '../src/core/admin-tokens.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = 'operator-token-for-the-dashboard';
@@ -190,4 +192,100 @@ describe('the dashboard', () => {
       }
     },
   );
+});
+
+describe('dashboard sessions and the operator token', () => {
+  let h: Harness;
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+
+  before(async () => {
+    h = await startHarness({ clock, env: { CALPUSH_ADMIN_TOKEN: ADMIN_TOKEN } });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  async function signIn(token: string): Promise<string> {
+    const login = await h.service.app.request('/dashboard/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${encodeURIComponent(token)}`,
+    });
+    assert.equal(login.status, 303);
+    return (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  }
+
+  test('a session ends once its stored token is revoked, within the cache time', async () => {
+    const stored = await createAdminToken(h.service.core, 'night shift');
+    const session = await signIn(stored);
+    const read = () => h.service.app.request('/admin/v1/clients', { headers: { cookie: session } });
+    assert.equal((await read()).status, 200);
+    await revokeAdminTokens(h.service.core);
+    clock.advance(31_000);
+    assert.equal((await read()).status, 401);
+    const page = await (
+      await h.service.app.request('/dashboard', { headers: { cookie: session } })
+    ).text();
+    assert.match(page, /Operator token/);
+  });
+
+  test('the live feed of a session closes once its token is revoked', async () => {
+    const receiver = await Receiver.start();
+    try {
+      const stored = await createAdminToken(h.service.core, 'watcher');
+      const session = await signIn(stored);
+      const feed = await h.service.app.request('/admin/v1/events', {
+        headers: { cookie: session },
+      });
+      assert.equal(feed.status, 200);
+      const reader = feed.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = '';
+      while (!seen.includes('event: ready')) seen += (await reader.read()).value ?? '';
+      await revokeAdminTokens(h.service.core);
+      clock.advance(31_000);
+      // An attempt recorded wakes the stream, which asks again and finds the session gone.
+      const account = await createTestAccount(h.service);
+      await watchAccount(h.service, account, receiver.url);
+      await h.service.dispatcher.runUntilIdle();
+      let rest = '';
+      for (let part = await reader.read(); !part.done; part = await reader.read()) {
+        rest += part.value;
+      }
+      assert.doesNotMatch(rest, /event: attempt/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('a session opened with the configured token outlives revoke-all', async () => {
+    const session = await signIn(ADMIN_TOKEN);
+    await revokeAdminTokens(h.service.core);
+    clock.advance(31_000);
+    const read = await h.service.app.request('/admin/v1/clients', { headers: { cookie: session } });
+    assert.equal(read.status, 200);
+  });
+
+  test('logout needs the session CSRF token', async () => {
+    const session = await signIn(ADMIN_TOKEN);
+    const out = await h.service.app.request('/dashboard/logout', {
+      method: 'POST',
+      headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=wrong',
+    });
+    assert.equal(out.status, 303);
+    const read = await h.service.app.request('/admin/v1/clients', { headers: { cookie: session } });
+    assert.equal(read.status, 200);
+  });
+
+  test('the cookie is Secure when the request came over https', async () => {
+    const login = await h.service.app.request('/dashboard/login', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-proto': 'https',
+      },
+      body: `token=${ADMIN_TOKEN}`,
+    });
+    assert.match(login.headers.get('set-cookie') ?? '', /; Secure/);
+  });
 });

@@ -24,16 +24,33 @@ describe('connecting a Google account in the browser (OAuth with PKCE)', () => {
 
   const call = (method: string, path: string, body?: unknown) =>
     callApi<Json>(b.service, account.accessToken, method, path, body);
-  /** One browser step: the request, not following its redirect. */
-  const visit = async (url: string, token?: string) => {
-    const response = await fetch(url, {
-      redirect: 'manual',
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
+  /** A browser's cookies for calpush (b): name → value and path. */
+  type Jar = Map<string, { value: string; path: string }>;
+  const browser: Jar = new Map();
+  /** One browser step: the request, not following its redirect, keeping calpush's cookies. */
+  const visit = async (url: string, token?: string, jar: Jar = browser) => {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const target = new URL(url);
+    if (target.origin === new URL(b.url).origin) {
+      const sent = [...jar]
+        .filter(([, c]) => target.pathname.startsWith(c.path))
+        .map(([name, c]) => `${name}=${c.value}`);
+      if (sent.length > 0) headers['cookie'] = sent.join('; ');
+    }
+    const response = await fetch(url, { redirect: 'manual', headers });
+    const cookies = response.headers.getSetCookie();
+    for (const line of cookies) {
+      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
+      const [name = '', value = ''] = pair.split('=');
+      const path = attributes.find((a) => a.startsWith('Path='))?.slice(5) ?? '/';
+      if (/Max-Age=0/.test(line)) jar.delete(name);
+      else jar.set(name, { value, path });
+    }
     const text = await response.text();
     return {
       status: response.status,
       location: response.headers.get('location') ?? '',
+      cookies,
       json: (text ? JSON.parse(text) : {}) as Json,
     };
   };
@@ -86,6 +103,7 @@ describe('connecting a Google account in the browser (OAuth with PKCE)', () => {
     const granted = await visit(start.location);
     assert.equal(granted.status, 302);
     assert.ok(granted.location.startsWith(`${b.url}/v1/sources/connect/google/callback?`));
+    const cookiesBefore: Jar = new Map(browser);
     const back = await visit(granted.location);
     assert.equal(back.status, 302);
     const done = new URL(back.location);
@@ -102,8 +120,10 @@ describe('connecting a Google account in the browser (OAuth with PKCE)', () => {
     assert.equal(source.json.source?.provider, 'google');
     assert.equal(source.json.source?.state, 'connected');
 
-    // A code is good once: the same callback again ends at the app with an error.
-    const again = new URL((await visit(granted.location)).location);
+    // The callback spends the browser's nonce: the same callback again is refused.
+    assert.equal((await visit(granted.location)).status, 422);
+    // A code is good once: with the nonce kept, the same callback ends at the app with an error.
+    const again = new URL((await visit(granted.location, undefined, cookiesBefore)).location);
     assert.equal(again.searchParams.get('error'), 'access_denied');
     assert.equal(again.searchParams.get('state'), 'abc123');
   });
@@ -165,5 +185,62 @@ describe('connecting a Google account in the browser (OAuth with PKCE)', () => {
     );
     assert.equal(ics.status, 422);
     assert.ok(ics.json.errors?.['provider']);
+  });
+
+  test('the start sets a nonce cookie only the callback sees', async () => {
+    const start = await visit(
+      `${b.url}/v1/sources/connect/google?redirect_uri=${encodeURIComponent(appPage)}&state=c`,
+      account.accessToken,
+      new Map(),
+    );
+    const cookie = start.cookies.find((line) => line.startsWith('calpush_connect='));
+    assert.ok(cookie, 'a nonce cookie is set');
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Lax/);
+    assert.match(cookie, /Path=\/v1\/sources\/connect\/google\/callback/);
+  });
+
+  test('a callback in a browser that did not start the flow is refused; no source', async () => {
+    const before = await call('GET', '/v1/sources');
+    // The attacker starts the flow and consents in their own browser…
+    const attacker: Jar = new Map();
+    const made = await call('POST', '/v1/sources/connect/google', {
+      redirect_uri: appPage,
+      state: 'csrf',
+    });
+    const start = await visit(made.json.connect_url!, undefined, attacker);
+    const granted = await visit(start.location, undefined, attacker);
+    // …then sends the victim's browser to the callback.
+    const victim: Jar = new Map();
+    const lured = await visit(granted.location, undefined, victim);
+    assert.equal(lured.status, 422);
+    assert.ok(lured.json.errors?.['state']);
+    assert.equal(lured.location, '');
+    // A cookie from another start does not match either.
+    await visit(
+      `${b.url}/v1/sources/connect/google?redirect_uri=${encodeURIComponent(appPage)}&state=v`,
+      account.accessToken,
+      victim,
+    );
+    const mismatched = await visit(granted.location, undefined, victim);
+    assert.equal(mismatched.status, 422);
+    const after = await call('GET', '/v1/sources');
+    assert.deepEqual(after.json, before.json);
+  });
+
+  test('the error path redirects only the browser that started the flow', async () => {
+    const start = await visit(
+      `${b.url}/v1/sources/connect/google?redirect_uri=${encodeURIComponent(appPage)}&state=e`,
+      account.accessToken,
+      new Map(),
+    );
+    const state = new URL(start.location).searchParams.get('state') ?? '';
+    const elsewhere = await visit(
+      `${b.url}/v1/sources/connect/google/callback?error=x&state=${encodeURIComponent(state)}`,
+      undefined,
+      new Map(),
+    );
+    assert.equal(elsewhere.status, 422);
+    assert.equal(elsewhere.location, '');
   });
 });

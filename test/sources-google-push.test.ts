@@ -165,6 +165,17 @@ for (const engine of engines)
       const wrong = await push(watch, 'wrong-token');
       assert.equal(wrong.status, 401);
       assert.equal((await push(watch, token, 'sync')).status, 200);
+      // `sync` is answered alike whatever it names, so it tells no one which sources exist.
+      assert.equal((await push(watch, 'wrong-token', 'sync')).status, 200);
+      const nowhere = await b.service.app.request('/v1/sources/google/push/src_nosuchsource', {
+        method: 'POST',
+        headers: {
+          'x-goog-channel-id': watch.id,
+          'x-goog-channel-token': token,
+          'x-goog-resource-state': 'sync',
+        },
+      });
+      assert.equal(nowhere.status, 200);
       const row = await sourceRow();
       assert.ok(Number(row.next_poll_at) > clock.now(), 'none of these made the source due');
 

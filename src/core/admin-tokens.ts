@@ -29,18 +29,32 @@ export async function isOperatorToken(
   token: string | undefined,
   configured: string | undefined,
 ): Promise<boolean> {
-  if (!token) return false;
-  const hash = Buffer.from(hashToken(token), 'hex');
+  return token ? isOperatorTokenHash(res, hashToken(token), configured) : false;
+}
+
+/**
+ * `isOperatorToken` for a token kept only as its hash (a dashboard session's), so a session
+ * can be checked again later without holding the token itself.
+ */
+export async function isOperatorTokenHash(
+  res: CoreResources,
+  tokenHash: string,
+  configured: string | undefined,
+): Promise<boolean> {
+  const hash = Buffer.from(tokenHash, 'hex');
+  const configuredHash =
+    configured === undefined ? undefined : Buffer.from(hashToken(configured), 'hex');
   if (
-    configured !== undefined &&
-    timingSafeEqual(hash, Buffer.from(hashToken(configured), 'hex'))
+    configuredHash &&
+    configuredHash.length === hash.length &&
+    timingSafeEqual(hash, configuredHash)
   ) {
     return true;
   }
   const row = await res.db
     .selectFrom('admin_tokens')
     .select('name')
-    .where('token_hash', '=', hashToken(token))
+    .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   return row !== undefined;
 }

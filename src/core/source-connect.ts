@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CoreResources } from './resources.ts';
 import type { OAuthConsent } from '../domain/source.ts';
 import { SourceError } from '../domain/source.ts';
@@ -9,7 +9,9 @@ import { connectSource } from './sources.ts';
 /** A connect link made for an end user works this long. */
 export const CONNECT_LINK_MS = 10 * 60_000;
 /** The time a user has on the provider's consent page. */
-const CONSENT_MS = 30 * 60_000;
+export const CONSENT_MS = 30 * 60_000;
+/** The cookie tying a connection's state to the browser that started it. */
+export const CONNECT_NONCE_COOKIE = 'calpush_connect';
 
 /** What a browser connection asks for: who connects, and where to send the user back. */
 export interface ConnectRequest {
@@ -26,6 +28,17 @@ interface Sealed extends ConnectRequest {
   readonly purpose: 'link' | 'consent';
   readonly until: number;
   readonly verifier?: string;
+  /** The hash of the nonce the starting browser holds in its cookie. */
+  readonly nonceHash?: string;
+}
+
+const nonceHashOf = (nonce: string) => createHash('sha256').update(nonce).digest('base64url');
+
+function sameNonce(nonce: string | undefined, hash: string | undefined): boolean {
+  if (!nonce || !hash) return false;
+  const x = Buffer.from(nonceHashOf(nonce));
+  const y = Buffer.from(hash);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function consentOf(res: CoreResources, provider: string): OAuthConsent {
@@ -109,23 +122,32 @@ export function openConnectLink(
 
 /**
  * The provider's consent page for this connection: PKCE S256, and a state that carries the
- * request and the verifier sealed, so the callback needs no stored session.
+ * request and the verifier sealed, so the callback needs no stored session. The `nonce` goes
+ * to the browser in a cookie (`CONNECT_NONCE_COOKIE`) and its hash into the state: the
+ * callback finishes only in the browser that started, so a state or code another browser
+ * got hold of cannot link a calendar to this account, nor bounce through the callback.
  */
-export function startConnect(res: CoreResources, request: ConnectRequest): string {
+export function startConnect(
+  res: CoreResources,
+  request: ConnectRequest,
+): { location: string; nonce: string } {
   const consent = consentOf(res, request.provider);
   checkRedirect(res, request.redirectUri);
   const verifier = randomBytes(32).toString('base64url');
+  const nonce = randomBytes(32).toString('base64url');
   const state = seal(res, {
     ...request,
     purpose: 'consent',
     until: res.clock.now() + CONSENT_MS,
     verifier,
+    nonceHash: nonceHashOf(nonce),
   });
-  return consent.consentUrl({
+  const location = consent.consentUrl({
     redirectUri: connectCallbackUrl(res, request.provider),
     state,
     codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
   });
+  return { location, nonce };
 }
 
 export interface CallbackQuery {
@@ -134,6 +156,8 @@ export interface CallbackQuery {
   readonly state: string | undefined;
   /** The provider's error (`access_denied` when the user said no). */
   readonly error: string | undefined;
+  /** The browser's `CONNECT_NONCE_COOKIE`. */
+  readonly nonce: string | undefined;
 }
 
 /**
@@ -141,13 +165,20 @@ export interface CallbackQuery {
  * this provider), the code traded for a refresh token with the PKCE verifier, and the source
  * connected. Returns where to send the user: the client's page with `source_id` and `state`,
  * or with `error` when consent was refused or the connection failed. A state that cannot be
- * trusted throws (no redirect to an address it names).
+ * trusted, or that another browser started, throws (no redirect to an address it names).
  */
 export async function finishConnect(res: CoreResources, query: CallbackQuery): Promise<string> {
   if (!query.state) throw new CoreError('invalid', 'no state', { field: 'state' });
   const sealed = open(res, query.state, 'consent');
   if (sealed.provider !== query.provider) {
     throw new CoreError('invalid', 'this state is for another provider', { field: 'state' });
+  }
+  if (!sameNonce(query.nonce, sealed.nonceHash)) {
+    throw new CoreError(
+      'invalid',
+      'this connection was started in another browser (or its cookie is gone): start again',
+      { field: 'state' },
+    );
   }
   const back = new URL(sealed.redirectUri);
   back.searchParams.set('state', sealed.state);

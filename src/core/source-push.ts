@@ -12,8 +12,10 @@ export interface SourcePush {
 }
 
 /**
- * A push from a source's provider: checked against the channels the source keeps (an
- * unknown channel is a 404, a wrong token a 401, and neither does any work), then the
+ * A push from a source's provider: `sync` (a channel's first message; it may arrive before
+ * the poll that opened the channel has stored it) is taken at once and does nothing; others
+ * are checked against the channels the source keeps (an unknown channel is a 404, a wrong
+ * token a 401, and neither does any work), then the
  * source is made due now, in the store, so whichever node leases it next polls it: pushes
  * may reach any node. Pushes before the poll starts share it; one while it runs leaves the
  * source due again (`pushed_at`), so what it announced is read by the next poll.
@@ -22,6 +24,9 @@ export async function acceptSourcePush(
   res: CoreResources,
   push: SourcePush,
 ): Promise<'polled' | 'ignored'> {
+  // `sync` only opens a channel and says nothing changed: answered before any lookup, alike
+  // for every address, so it cannot be used to learn which sources exist.
+  if (push.resourceState === 'sync') return 'ignored';
   const row = await res.db
     .selectFrom('sources')
     .select(['provider', 'cursor_json', 'state'])
@@ -31,13 +36,9 @@ export async function acceptSourcePush(
   if (!row || !provider?.verifyPush) throw new CoreError('not_found', 'no such push channel');
   const cursor = row.cursor_json === null ? null : (JSON.parse(row.cursor_json) as unknown);
   const verdict = provider.verifyPush(cursor, { channelId: push.channelId, token: push.token });
-  if (verdict === 'unknown_channel') {
-    // A channel opened by a poll not yet stored says `sync` first: nothing to do, nothing told.
-    if (push.resourceState === 'sync') return 'ignored';
-    throw new CoreError('not_found', 'no such push channel');
-  }
+  if (verdict === 'unknown_channel') throw new CoreError('not_found', 'no such push channel');
   if (verdict === 'bad_token') throw new CoreError('unauthorized', 'wrong channel token');
-  if (push.resourceState === 'sync' || row.state === 'disconnected') return 'ignored';
+  if (row.state === 'disconnected') return 'ignored';
   const now = res.clock.now();
   await res.write(async (trx) => {
     await trx

@@ -51,11 +51,16 @@ export interface SessionRequest {
   readonly csrf: string | undefined;
 }
 
+/** An open operator's session; long requests (the event stream) ask again whether it still is. */
+export interface OpenSession {
+  stillOpen(): Promise<boolean>;
+}
+
 /**
  * Another way in besides the bearer token (the dashboard's session cookie), checked first:
  * an operator's session, one whose write lacks its CSRF token, or none.
  */
-export type OperatorSession = (req: SessionRequest) => 'operator' | 'csrf' | null;
+export type OperatorSession = (req: SessionRequest) => Promise<OpenSession | 'csrf' | null>;
 
 export interface AdminApiOptions {
   readonly logger: Logger;
@@ -89,16 +94,19 @@ function bodyOf<T>(schema: z.ZodType<T>, body: Awaited<ReturnType<typeof readJso
  * live stream of attempts (server-sent events). Opened by the operator's token.
  */
 export function createAdminApi(res: CoreResources, options: AdminApiOptions) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: { session: OpenSession | undefined } }>();
 
   app.use('*', async function authenticateOperator(c, next) {
     const session =
-      options.session?.({
+      (await options.session?.({
         method: c.req.method,
         cookie: c.req.header('cookie'),
         csrf: c.req.header('x-csrf-token'),
-      }) ?? null;
-    if (session === 'operator') return next();
+      })) ?? null;
+    if (session !== null && session !== 'csrf') {
+      c.set('session', session);
+      return next();
+    }
     if (session === 'csrf') throw new AdminError(403, 'csrf', 'missing or wrong CSRF token');
     const token = bearerToken(c.req.header('authorization'));
     if (!(await isOperatorToken(res, token, options.adminToken))) {
@@ -205,12 +213,16 @@ export function createAdminApi(res: CoreResources, options: AdminApiOptions) {
         wake?.();
       });
       const keepAlive = setInterval(() => wake?.(), options.keepAliveMs ?? 15_000);
+      // A dashboard session can end while its stream is open (the token revoked): ask again
+      // at each keep-alive, and close the stream when it has.
+      const session = c.get('session');
       try {
         await stream.writeSSE({ event: 'ready', data: '{}' });
         while (!stream.aborted) {
           if (queue.length === 0) {
             await new Promise<void>((resolve) => (wake = resolve));
             wake = undefined;
+            if (session && !(await session.stillOpen())) break;
             if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
             continue;
           }

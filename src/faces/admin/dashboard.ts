@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
+import type { HonoRequest } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import { isOperatorToken } from '../../core/admin-tokens.ts';
+import { hashToken } from '../../core/ids.ts';
 import type { DashboardSessions } from './sessions.ts';
-import { SESSION_COOKIE } from './sessions.ts';
+import { SESSION_COOKIE, sameText } from './sessions.ts';
 import { adminErrorBody } from './errors.ts';
 
 /** The page's script and style: files shipped with calpush, read once; no CDN, no build. */
@@ -15,7 +17,7 @@ const STYLE_CSS = asset('style.css');
 export interface DashboardOptions {
   readonly adminToken: string | undefined;
   readonly sessions: DashboardSessions;
-  /** Cookies are marked Secure when calpush is reached over https. */
+  /** Cookies are marked Secure when calpush's public URL is https (else when the request was). */
   readonly secureCookies: boolean;
 }
 
@@ -39,6 +41,15 @@ function sameHost(origin: string, host: string | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the request reached calpush over https, directly or through a proxy that says so.
+ * A client lying about it only makes its own cookie https-only.
+ */
+function cameOverHttps(req: HonoRequest): boolean {
+  const forwarded = req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  return forwarded === 'https' || req.url.startsWith('https:');
 }
 
 /** One text field of a posted form; undefined when absent or the body is not a form. */
@@ -91,16 +102,16 @@ function appPage(csrf: string): string {
 export function createDashboard(res: CoreResources, options: DashboardOptions) {
   const app = new Hono();
   const { sessions } = options;
-  const cookie = (value: string, maxAge: number) =>
-    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${options.secureCookies ? '; Secure' : ''}`;
+  const cookie = (req: HonoRequest, value: string, maxAge: number) =>
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${options.secureCookies || cameOverHttps(req) ? '; Secure' : ''}`;
 
   app.use('*', async function dashboardHeaders(c, next) {
     await next();
     securityHeaders((name, value) => c.header(name, value));
   });
 
-  app.get('/', (c) => {
-    const session = sessions.find(c.req.header('cookie'));
+  app.get('/', async (c) => {
+    const session = await sessions.find(c.req.header('cookie'));
     return c.html(session ? appPage(session.csrf) : loginPage());
   });
 
@@ -114,15 +125,16 @@ export function createDashboard(res: CoreResources, options: DashboardOptions) {
     if (!(await isOperatorToken(res, token, options.adminToken))) {
       return c.html(loginPage('That is not an operator token.'), 401);
     }
-    const session = sessions.open();
-    c.header('set-cookie', cookie(session.id, session.maxAgeSeconds));
+    const session = sessions.open(hashToken(token ?? ''));
+    c.header('set-cookie', cookie(c.req, session.id, session.maxAgeSeconds));
     return c.redirect('/dashboard', 303);
   });
 
   app.post('/logout', async (c) => {
-    const session = sessions.find(c.req.header('cookie'));
-    if (session && (await formField(c.req, 'csrf')) === session.csrf) sessions.close(session.id);
-    c.header('set-cookie', cookie('', 0));
+    const session = await sessions.find(c.req.header('cookie'));
+    const csrf = await formField(c.req, 'csrf');
+    if (session && csrf !== undefined && sameText(csrf, session.csrf)) sessions.close(session.id);
+    c.header('set-cookie', cookie(c.req, '', 0));
     return c.redirect('/dashboard', 303);
   });
 

@@ -5,7 +5,14 @@ import type { TokenBuckets } from '../../domain/rate-limit.ts';
 import type { CronofyEnv } from './context.ts';
 import type { ConnectRequest } from '../../core/source-connect.ts';
 import { acceptSourcePush } from '../../core/source-push.ts';
-import { finishConnect, openConnectLink, startConnect } from '../../core/source-connect.ts';
+import {
+  CONNECT_NONCE_COOKIE,
+  CONSENT_MS,
+  connectCallbackUrl,
+  finishConnect,
+  openConnectLink,
+  startConnect,
+} from '../../core/source-connect.ts';
 import { CoreError } from '../../core/errors.ts';
 import { authorize } from '../../http/authorize.ts';
 import { bearerToken } from '../../http/read-json.ts';
@@ -16,6 +23,25 @@ function required(c: Context<CronofyEnv>, name: string): string {
   const value = c.req.query(name);
   if (!value) throw new CoreError('invalid', `${name} is required`, { field: name });
   return value;
+}
+
+/** A request's cookie by name. */
+function cookieOf(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+/**
+ * The connection's nonce cookie: sent only to the callback, and (SameSite=Lax) on the
+ * provider's top-level redirect back but not on requests other sites make.
+ */
+function nonceCookie(res: CoreResources, provider: string, value: string, maxAge: number) {
+  const url = new URL(connectCallbackUrl(res, provider));
+  const secure = url.protocol === 'https:' ? '; Secure' : '';
+  return `${CONNECT_NONCE_COOKIE}=${value}; Path=${url.pathname}; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
 }
 
 /**
@@ -41,12 +67,15 @@ export function sourcesPublicRoutes(
   });
 
   app.get('/connect/:provider/callback', async (c) => {
+    const provider = c.req.param('provider');
     const location = await finishConnect(res, {
-      provider: c.req.param('provider'),
+      provider,
       code: c.req.query('code'),
       state: c.req.query('state'),
       error: c.req.query('error'),
+      nonce: cookieOf(c.req.header('cookie'), CONNECT_NONCE_COOKIE),
     });
+    c.header('set-cookie', nonceCookie(res, provider, '', 0));
     return c.redirect(location, 302);
   });
 
@@ -77,7 +106,9 @@ export function sourcesPublicRoutes(
         state: required(c, 'state'),
       };
     }
-    return c.redirect(startConnect(res, request), 302);
+    const started = startConnect(res, request);
+    c.header('set-cookie', nonceCookie(res, provider, started.nonce, CONSENT_MS / 1000));
+    return c.redirect(started.location, 302);
   });
 
   return app;
