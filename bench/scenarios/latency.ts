@@ -20,7 +20,7 @@ import { BenchServer } from '../server.ts';
 import { BenchCluster } from '../cluster.ts';
 import { BenchDatabase } from '../postgres.ts';
 import { createWatchedAccounts, openBenchStore } from '../setup.ts';
-import { openStore } from '../../src/store/store.ts';
+import { arrivalsByChannel, commitTimesByAccount, coveredLatencies } from '../change-arrivals.ts';
 import { ApiClient } from '../api-client.ts';
 import type { Arrival } from '../receiver.ts';
 
@@ -52,24 +52,6 @@ export interface LatencyResult {
   readonly fromSend: Quantiles;
   /** API round trips (request sent → response received). */
   readonly api: { p50: number; p99: number };
-}
-
-/** Latency of every change: arrival of the first notification after it, per channel. */
-function coveredLatencies(
-  changes: readonly (readonly number[])[],
-  arrivals: readonly (readonly number[])[],
-): { latencies: number[]; uncovered: number } {
-  const latencies: number[] = [];
-  let uncovered = 0;
-  changes.forEach((made, i) => {
-    let j = 0;
-    for (const at of arrivals[i] ?? []) {
-      while (j < made.length && made[j]! < at) latencies.push(at - made[j++]!);
-    }
-    uncovered += made.length - j;
-  });
-  latencies.sort((x, y) => x - y);
-  return { latencies, uncovered };
 }
 
 /** Events per second from the first time to the last. */
@@ -185,25 +167,12 @@ async function measureLatency(
     await stopServers();
   }
 
-  const byChannel: number[][] = targets.map(() => []);
-  for (const a of arrivals)
-    byChannel[Number(a.path.slice(a.path.lastIndexOf('-') + 1))]!.push(a.at);
-  for (const got of byChannel) got.sort((x, y) => x - y);
-
-  const committed: number[][] = targets.map(() => []);
-  const after = await openStore({ dataDir: dir, databaseUrl });
-  const rows = await after.db
-    .selectFrom('changes')
-    .select(['account_id', 'at'])
-    .where('resource', '=', 'event')
-    .where('at', '>=', Math.floor(start))
-    .orderBy('seq')
-    .execute();
-  await after.close();
-  for (const row of rows) {
-    const i = accountIndex.get(row.account_id);
-    if (i !== undefined) committed[i]!.push(Number(row.at));
-  }
+  const byChannel = arrivalsByChannel(arrivals, targets.length);
+  const { committed, times } = await commitTimesByAccount(
+    { dataDir: dir, databaseUrl },
+    accountIndex,
+    start,
+  );
   const fromCommit = coveredLatencies(committed, byChannel);
   const fromSend = coveredLatencies(sent, byChannel);
   roundTrips.sort((x, y) => x - y);
@@ -211,8 +180,8 @@ async function measureLatency(
   const measured = {
     ...quantiles(fromCommit.latencies),
     max: fromCommit.latencies.at(-1) ?? Number.NaN,
-    changes: rows.length,
-    committedPerSecond: ratePerSecond(rows.map((r) => Number(r.at))),
+    changes: times.length,
+    committedPerSecond: ratePerSecond(times),
     uncovered: Math.max(fromCommit.uncovered, fromSend.uncovered),
     errors,
     fromSend: quantiles(fromSend.latencies),

@@ -14,7 +14,7 @@ import { percentile, sleep, wallNow } from '../clock.ts';
 import { BenchServer } from '../server.ts';
 import { createWatchedAccounts, openBenchStore } from '../setup.ts';
 import type { WatchedAccount } from '../setup.ts';
-import { openStore } from '../../src/store/store.ts';
+import { arrivalsByChannel, commitTimesByAccount, coveredLatencies } from '../change-arrivals.ts';
 import { createAccount } from '../../src/core/accounts.ts';
 import { GoogleOAuthStandIn } from '../../test/support/google-oauth.ts';
 
@@ -43,21 +43,12 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Each change's latency: the first notification of its channel that arrived after it. */
+/** Quantiles of each change's latency to the first notification of its channel after it. */
 function latencies(
   changes: readonly (readonly number[])[],
   arrivals: readonly (readonly number[])[],
 ): Quantiles {
-  const all: number[] = [];
-  let uncovered = 0;
-  changes.forEach((made, i) => {
-    let j = 0;
-    for (const at of arrivals[i] ?? []) {
-      while (j < made.length && made[j]! < at) all.push(at - made[j++]!);
-    }
-    uncovered += made.length - j;
-  });
-  all.sort((x, y) => x - y);
+  const { latencies: all, uncovered } = coveredLatencies(changes, arrivals);
   return {
     p50: percentile(all, 50),
     p99: percentile(all, 99),
@@ -88,13 +79,6 @@ async function downstream(ctx: BenchContext, dir: string, n: number, tag: string
   });
   await b.store.close();
   return accounts;
-}
-
-function byChannel(arrivals: readonly { path: string; at: number }[], n: number): number[][] {
-  const out: number[][] = Array.from({ length: n }, () => []);
-  for (const a of arrivals) out[Number(a.path.slice(a.path.lastIndexOf('-') + 1))]?.push(a.at);
-  for (const got of out) got.sort((x, y) => x - y);
-  return out;
 }
 
 export async function sourcePush(ctx: BenchContext): Promise<PushLatency> {
@@ -206,26 +190,17 @@ export async function sourcePush(ctx: BenchContext): Promise<PushLatency> {
     // The polled server reads each source within its interval (+10 % jitter), then delivers:
     // by then every change has had its poll.
     await sleep(pollSeconds * 1100 + 4000);
-    const arrivalsP = byChannel(await ctx.receiver.arrivals('gp'), sources);
-    const arrivalsQ = byChannel(await ctx.receiver.arrivals('gq'), sources);
+    const arrivalsP = arrivalsByChannel(await ctx.receiver.arrivals('gp'), sources);
+    const arrivalsQ = arrivalsByChannel(await ctx.receiver.arrivals('gq'), sources);
     for (const server of servers) await server.stop();
 
-    const committed: number[][] = upstream.map(() => []);
-    const store = await openStore({ dataDir: upDir });
-    const rows = await store.db
-      .selectFrom('changes')
-      .select(['account_id', 'at'])
-      .where('resource', '=', 'event')
-      .where('at', '>=', Math.floor(start))
-      .orderBy('seq')
-      .execute();
-    await store.close();
-    for (const row of rows) {
-      const i = accountIndex.get(row.account_id);
-      if (i !== undefined) committed[i]!.push(Number(row.at));
-    }
+    const { committed, times } = await commitTimesByAccount(
+      { dataDir: upDir },
+      accountIndex,
+      start,
+    );
     return {
-      changes: rows.length,
+      changes: times.length,
       pollSeconds,
       push: latencies(committed, arrivalsP),
       poll: latencies(committed, arrivalsQ),
