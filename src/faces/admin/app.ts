@@ -37,9 +37,9 @@ import {
   completionJson,
   healthJson,
   pageJson,
-  replayedJson,
   sourceJson,
 } from './serialize.ts';
+import { replayedJson } from '../../http/delivery-log-json.ts';
 
 /** Subscribes to attempts as their outcomes are recorded; returns the unsubscribe. */
 export type AttemptFeed = (listener: (batch: readonly Completion[]) => void) => () => void;

@@ -1,5 +1,4 @@
 import type { AttemptPage, AttemptView, ChannelHealth } from '../../core/delivery-log.ts';
-import type { Replayed } from '../../core/replays.ts';
 import type {
   AccountSummary,
   ChannelSummary,
@@ -9,27 +8,19 @@ import type {
 import type { Completion } from '../../domain/delivery.ts';
 import { publicNotificationId } from '../../domain/delivery.ts';
 import { errorClassOf } from '../../domain/attempt-log.ts';
+import {
+  attemptJson as sharedAttemptJson,
+  healthJson as sharedHealthJson,
+  isoOrNull,
+} from '../../http/delivery-log-json.ts';
 
-/** The admin API's JSON: snake_case, instants as ISO 8601 in UTC with milliseconds. */
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/**
+ * The admin API's JSON: snake_case, instants as ISO 8601 in UTC with milliseconds; the
+ * delivery log's shape is the Cronofy face's, with whose channel it is.
+ */
 
 export function attemptJson(a: AttemptView) {
-  return {
-    notification_id: a.notificationId,
-    channel_id: a.channelId,
-    at: iso(a.at),
-    kind: a.kind,
-    dialect: a.dialect,
-    outcome: a.outcome,
-    status: a.status,
-    error: a.error,
-    error_class: a.errorClass,
-    latency_ms: a.latencyMs,
-    response_excerpt: a.responseExcerpt,
-    next_retry_at: iso(a.nextRetryAt),
-    replay: a.replay,
-    test: a.test,
-  };
+  return { ...sharedAttemptJson(a), dialect: a.dialect };
 }
 
 export function pageJson(page: AttemptPage) {
@@ -39,34 +30,18 @@ export function pageJson(page: AttemptPage) {
 export function healthJson(h: ChannelHealth, now: number) {
   return {
     id: h.channel.id,
-    channel_id: h.channel.publicId,
     dialect: h.channel.dialect,
     client_id: h.channel.clientId,
     account_id: h.channel.accountId,
-    callback_url: h.channel.callbackUrl,
-    state: h.state,
-    closed_reason: h.channel.closedReason,
-    closed_at: iso(h.closedAt),
-    last_success_at: iso(h.lastSuccessAt),
-    last_attempt_at: iso(h.lastAttemptAt),
-    failing_since: iso(h.failingSince),
-    failure_streak: h.failureStreak,
-    closes_at: iso(h.closesAt),
-    closes_in_seconds:
-      h.closesAt === null ? null : Math.max(0, Math.round((h.closesAt - now) / 1000)),
-    queued: h.queued,
+    ...sharedHealthJson(h, now),
   };
-}
-
-export function replayedJson(r: Replayed) {
-  return { notification_id: r.notificationId, queued_as: r.queuedAs, merged: r.merged };
 }
 
 export function clientJson(c: ClientSummary) {
   return {
     client_id: c.clientId,
     name: c.name,
-    created_at: iso(c.createdAt),
+    created_at: isoOrNull(c.createdAt),
     accounts: c.accounts,
   };
 }
@@ -77,7 +52,7 @@ export function accountJson(a: AccountSummary) {
     client_id: a.clientId,
     email: a.email,
     name: a.name,
-    created_at: iso(a.createdAt),
+    created_at: isoOrNull(a.createdAt),
   };
 }
 
@@ -91,10 +66,10 @@ export function channelSummaryJson(c: ChannelSummary) {
     callback_url: c.callbackUrl,
     state: c.state,
     closed_reason: c.closedReason,
-    failing_since: iso(c.failingSince),
-    closes_at: iso(c.closesAt),
-    last_success_at: iso(c.lastSuccessAt),
-    created_at: iso(c.createdAt),
+    failing_since: isoOrNull(c.failingSince),
+    closes_at: isoOrNull(c.closesAt),
+    last_success_at: isoOrNull(c.lastSuccessAt),
+    created_at: isoOrNull(c.createdAt),
   };
 }
 
@@ -105,7 +80,7 @@ export function sourceJson(s: SourceSummary) {
     provider: s.provider,
     host: s.host,
     state: s.state,
-    last_polled_at: iso(s.lastPolledAt),
+    last_polled_at: isoOrNull(s.lastPolledAt),
     last_error: s.lastError,
   };
 }
@@ -117,7 +92,7 @@ export function completionJson(c: Completion) {
     notification_id: `ntf_${publicNotificationId(delivery)}`,
     id: delivery.channel.id,
     channel_id: delivery.channel.publicId,
-    at: iso(attempt.at),
+    at: isoOrNull(attempt.at),
     kind: delivery.kind,
     dialect: delivery.channel.dialect,
     outcome: c.kind,
@@ -125,7 +100,7 @@ export function completionJson(c: Completion) {
     error: attempt.error,
     error_class: errorClassOf(c.kind === 'delivered', attempt.status, attempt.error),
     latency_ms: Math.round(attempt.latencyMs),
-    next_retry_at: c.kind === 'retry' ? iso(c.retryAt) : null,
+    next_retry_at: c.kind === 'retry' ? isoOrNull(c.retryAt) : null,
     replay: delivery.purpose === 'replay',
     test: delivery.purpose === 'test',
   };

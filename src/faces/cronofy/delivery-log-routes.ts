@@ -2,8 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
-import type { AttemptPage, AttemptView, ChannelHealth, LogScope } from '../../core/delivery-log.ts';
-import type { Replayed } from '../../core/replays.ts';
+import type { AttemptPage, LogScope } from '../../core/delivery-log.ts';
 import {
   channelAttempts,
   channelHealth,
@@ -19,55 +18,14 @@ import {
 } from '../../core/replays.ts';
 import { parseAttemptQuery, parseInstant } from '../../http/log-query.ts';
 import { readJson } from '../../http/read-json.ts';
+import { attemptJson, healthJson, replayedJson } from '../../http/delivery-log-json.ts';
 import { parseBody } from './schemas.ts';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export function attemptJson(a: AttemptView) {
-  return {
-    notification_id: a.notificationId,
-    channel_id: a.channelId,
-    at: iso(a.at),
-    kind: a.kind,
-    outcome: a.outcome,
-    status: a.status,
-    error: a.error,
-    error_class: a.errorClass,
-    latency_ms: a.latencyMs,
-    response_excerpt: a.responseExcerpt,
-    next_retry_at: iso(a.nextRetryAt),
-    replay: a.replay,
-    test: a.test,
-  };
-}
 
 function pageJson(page: AttemptPage) {
   return {
     attempts: page.attempts.map(attemptJson),
     pages: { next_cursor: page.nextCursor },
   };
-}
-
-function healthJson(h: ChannelHealth, now: number) {
-  return {
-    channel_id: h.channel.publicId,
-    callback_url: h.channel.callbackUrl,
-    state: h.state,
-    closed_reason: h.channel.closedReason,
-    closed_at: iso(h.closedAt),
-    last_success_at: iso(h.lastSuccessAt),
-    last_attempt_at: iso(h.lastAttemptAt),
-    failing_since: iso(h.failingSince),
-    failure_streak: h.failureStreak,
-    closes_at: iso(h.closesAt),
-    closes_in_seconds:
-      h.closesAt === null ? null : Math.max(0, Math.round((h.closesAt - now) / 1000)),
-    queued: h.queued,
-  };
-}
-
-function replayedJson(r: Replayed) {
-  return { notification_id: r.notificationId, queued_as: r.queuedAs, merged: r.merged };
 }
 
 const replaySinceSchema = z.object({ since: z.string().min(1) });
