@@ -147,6 +147,27 @@ export interface ChannelSpec {
   readonly calendarIds?: readonly string[] | null;
 }
 
+/** Channel rows written straight into the channels table, ids `{prefix}{tag}{n}`, in batches. */
+async function insertChannelRows(
+  b: BenchStore,
+  specs: readonly ChannelSpec[],
+  idPrefix: string,
+  rowOf: (spec: ChannelSpec, id: string) => ChannelsTable,
+): Promise<string[]> {
+  const ids: string[] = [];
+  await b.store.db.transaction().execute(async (trx) => {
+    for (const batch of chunks(specs, 1000)) {
+      const rows = batch.map((s) => {
+        const id = `${idPrefix}${ids.length}`;
+        ids.push(id);
+        return rowOf(s, id);
+      });
+      await trx.insertInto('channels').values(rows).execute();
+    }
+  });
+  return ids;
+}
+
 /** Active Cronofy channels written straight into the channels table (no verification sent). */
 export async function insertChannels(
   b: BenchStore,
@@ -154,34 +175,24 @@ export async function insertChannels(
   tag: string,
 ): Promise<string[]> {
   const now = Date.now();
-  const ids: string[] = [];
-  await b.store.db.transaction().execute(async (trx) => {
-    let n = 0;
-    for (const batch of chunks(specs, 1000)) {
-      const rows: ChannelsTable[] = batch.map((s) => {
-        const id = `chn_${tag}${n++}`;
-        ids.push(id);
-        const interest: CronofyInterest = {
-          dialect: 'cronofy',
-          calendarIds: s.calendarIds ?? null,
-          onlyManaged: false,
-        };
-        return activeChannelRow({
-          id,
-          clientId: b.clientId,
-          accountId: s.accountId,
-          dialect: 'cronofy',
-          publicId: id,
-          callbackUrl: s.callbackUrl,
-          interest,
-          requestKey: JSON.stringify([s.callbackUrl, s.calendarIds ?? null, false]),
-          now,
-        });
-      });
-      await trx.insertInto('channels').values(rows).execute();
-    }
+  return insertChannelRows(b, specs, `chn_${tag}`, (s, id) => {
+    const interest: CronofyInterest = {
+      dialect: 'cronofy',
+      calendarIds: s.calendarIds ?? null,
+      onlyManaged: false,
+    };
+    return activeChannelRow({
+      id,
+      clientId: b.clientId,
+      accountId: s.accountId,
+      dialect: 'cronofy',
+      publicId: id,
+      callbackUrl: s.callbackUrl,
+      interest,
+      requestKey: JSON.stringify([s.callbackUrl, s.calendarIds ?? null, false]),
+      now,
+    });
   });
-  return ids;
 }
 
 /**
@@ -194,40 +205,30 @@ export async function insertGraphSubscriptions(
   tag: string,
 ): Promise<string[]> {
   const now = Date.now();
-  const ids: string[] = [];
-  await b.store.db.transaction().execute(async (trx) => {
-    let n = 0;
-    for (const batch of chunks(specs, 1000)) {
-      const rows: ChannelsTable[] = batch.map((s) => {
-        const id = `sub_${tag}${n++}`;
-        ids.push(id);
-        const interest: GraphInterest = {
-          dialect: 'graph',
-          resource: 'me/events',
-          accountId: s.accountId,
-          calendarId: null,
-          changeTypes: ['created', 'updated', 'deleted'],
-          lifecycleUrl: null,
-          tlsVersion: 'v1_2',
-        };
-        return activeChannelRow({
-          id,
-          clientId: b.clientId,
-          accountId: s.accountId,
-          dialect: 'graph',
-          publicId: id,
-          callbackUrl: s.callbackUrl,
-          interest,
-          // Sealed as the face seals a subscription's clientState.
-          sealedToken: b.core.secrets.seal('bench-client-state'),
-          expiresAt: now + 3 * 86_400_000,
-          now,
-        });
-      });
-      await trx.insertInto('channels').values(rows).execute();
-    }
+  return insertChannelRows(b, specs, `sub_${tag}`, (s, id) => {
+    const interest: GraphInterest = {
+      dialect: 'graph',
+      resource: 'me/events',
+      accountId: s.accountId,
+      calendarId: null,
+      changeTypes: ['created', 'updated', 'deleted'],
+      lifecycleUrl: null,
+      tlsVersion: 'v1_2',
+    };
+    return activeChannelRow({
+      id,
+      clientId: b.clientId,
+      accountId: s.accountId,
+      dialect: 'graph',
+      publicId: id,
+      callbackUrl: s.callbackUrl,
+      interest,
+      // Sealed as the face seals a subscription's clientState.
+      sealedToken: b.core.secrets.seal('bench-client-state'),
+      expiresAt: now + 3 * 86_400_000,
+      now,
+    });
   });
-  return ids;
 }
 
 /** One event change per account through the core's change log (which fills the outbox). */
