@@ -1,13 +1,13 @@
 /**
  * calpush benchmark suite:
  * `npm run bench -- [--quick] [--out FILE] [--only 1,2,…] [--repeat N] [--cpu-prof DIR]
- * [--database-url postgres://…] [--scale F]`.
+ * [--database-url postgres://…] [--nodes 1,2,3] [--scale F]`.
  * Starts a real `calpush serve --dev` per scenario and a webhook receiver in another process,
  * pairs every figure with the raw limit measured in the same run, prints one line per figure,
  * a summary table, and writes the figures as JSON to --out. With --repeat, every scenario runs
  * N times in rounds and the summary holds the rounds' medians. With --database-url, scenarios
- * 1 and 2 also run on 1, 2 and 3 nodes over PostgreSQL, each in a fresh database made on
- * that server and dropped after.
+ * 1 and 2 also run on 1, 2 and 3 nodes over PostgreSQL (or the counts --nodes names), each in a
+ * fresh database made on that server and dropped after.
  */
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     'database-url': { type: 'string' },
     scale: { type: 'string' },
+    nodes: { type: 'string', default: '1,2,3' },
   },
 });
 const databaseUrl = values['database-url'];
@@ -51,7 +52,11 @@ if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
   process.exit(2);
 }
 /** Node counts scenarios 1 and 2 run with on PostgreSQL. */
-const NODE_COUNTS = [1, 2, 3] as const;
+const NODE_COUNTS = [...new Set(values.nodes.split(',').map(Number))].sort((a, b) => a - b);
+if (NODE_COUNTS.some((n) => !Number.isInteger(n) || n < 1 || n > 3)) {
+  console.error('--nodes takes node counts from 1 to 3, such as 1,3');
+  process.exit(2);
+}
 const nodesLabel = (n: number) => `PostgreSQL, ${n} node${n === 1 ? '' : 's'}`;
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) {

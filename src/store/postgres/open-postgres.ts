@@ -6,6 +6,7 @@ import type { OpenedEngine } from '../opened-engine.ts';
 import { postgresTraits } from './postgres-traits.ts';
 import { PostgresQueueSignal } from './queue-signal.ts';
 import type { PostgresSessionLimits } from './session-limits.ts';
+import { isStalePlan, namedQuery } from './named-statements.ts';
 import { DEFAULT_SESSION_LIMITS } from './session-limits.ts';
 
 const postgresMigrationContext: EngineMigrationContext = {
@@ -42,21 +43,30 @@ const ANSWER_MARGIN_MS = 2_000;
 const isUnanswered = (err: unknown) => err instanceof Error && err.message === 'Query read timeout';
 
 /**
+ * Each connection's queries: statements with parameters go named (see named-statements.ts).
  * A query that got no answer in time fails (pg's `query_timeout`), but pg keeps the
  * connection, with the statement still outstanding on it, and the pool would hand it out
  * again: every later query on it would wait as long. It is closed instead, so the pool
- * replaces it; its session's transaction, if any, ends on the server.
+ * replaces it; its session's transaction, if any, ends on the server. So is a connection
+ * whose named statement went stale.
  */
-function closeWhenUnanswered(client: pg.PoolClient): void {
+function wrapQueries(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const named = new Set<string>();
+  const close = () =>
+    (
+      client as unknown as { connection: { stream: { destroy(): void } } }
+    ).connection.stream.destroy();
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
-    const result = query(...args);
+    const [text, values] = args;
+    const asNamed =
+      args.length === 2 && typeof text === 'string' && Array.isArray(values)
+        ? namedQuery(named, text, values)
+        : undefined;
+    const result = asNamed ? query(asNamed) : query(...args);
     if (result instanceof Promise) {
       result.catch((err: unknown) => {
-        if (isUnanswered(err))
-          (
-            client as unknown as { connection: { stream: { destroy(): void } } }
-          ).connection.stream.destroy();
+        if (isUnanswered(err) || isStalePlan(err)) close();
       });
     }
     return result;
@@ -91,7 +101,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   pool.on('error', failed);
   pool.on('connect', (client) => {
     client.on('error', failed);
-    closeWhenUnanswered(client);
+    wrapQueries(client);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One connection without the statement bounds, for the migrations only.
