@@ -1,35 +1,17 @@
-import type { Insertable } from 'kysely';
-import type { ChangesTable, Executor } from '../store/schema.ts';
+import type { Executor } from '../store/schema.ts';
 import type { ChangeFact } from '../domain/change.ts';
 import type { Dialects, PlannedNotification } from '../domain/dialect.ts';
-import { prepared } from '../store/prepared.ts';
+import { appendChange } from '../store/change-append.ts';
 import { enqueue } from '../store/outbox.ts';
 import { lockChannels } from '../store/channel-locks.ts';
 import { chunks } from '../store/list-lengths.ts';
 import { serializeAccountChanges } from '../store/account-lock.ts';
-import { ACTIVE } from '../store/channel-states.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';
 
 export interface Change extends ChangeFact {
   readonly accountId: string;
   readonly resourceId: string;
 }
-
-const appendChange = prepared((db, values: Insertable<ChangesTable>) =>
-  db.insertInto('changes').values(values).returning('seq'),
-);
-
-/**
- * The account's live channels, with the head each one's lease is sending (which `enqueue`
- * takes as it stands on SQLite, and reads again under its row locks on PostgreSQL).
- */
-const liveChannelsOf = prepared((db, accountId: string) =>
-  db
-    .selectFrom('channels')
-    .select(['id', 'dialect', 'interest_json', 'sending_id'])
-    .where('account_id', '=', accountId)
-    .where('state', '=', ACTIVE),
-);
 
 /** The channels one planned notification goes to, with the heads they have on the wire. */
 interface PlannedGroup {
@@ -66,18 +48,13 @@ export async function recordChange(
   now: number,
 ): Promise<number> {
   await serializeAccountChanges(trx, change.accountId);
-  const [appended] = (
-    await appendChange(trx, {
-      account_id: change.accountId,
-      resource: change.resource,
-      calendar_id: change.calendarId,
-      resource_id: change.resourceId,
-      at: now,
-    })
-  ).rows;
-  if (!appended) throw new Error('change log append returned nothing');
-  const seq = Number(appended.seq);
-  const { rows: channels } = await liveChannelsOf(trx, change.accountId);
+  const { seq, channels, locked } = await appendChange(trx, {
+    account_id: change.accountId,
+    resource: change.resource,
+    calendar_id: change.calendarId,
+    resource_id: change.resourceId,
+    at: now,
+  });
   // Dialects hand back one plan object per kind of notification, so plans group by identity.
   const groups = new Map<PlannedNotification, PlannedGroup>();
   for (const channel of channels) {
@@ -90,37 +67,29 @@ export async function recordChange(
       groups.set(plan, (group = { dialect: channel.dialect, plan, channelIds: [], heads: [] }));
     }
     group.channelIds.push(channel.id);
-    if (channel.sending_id !== null) group.heads.push(Number(channel.sending_id));
+    if (channel.sending_id !== null) group.heads.push(channel.sending_id);
   }
-  if (groups.size === 1) {
-    for (const { plan, channelIds, heads } of groups.values()) {
-      await enqueue(
-        trx,
-        channelIds,
-        plan.kind,
-        now,
-        plan.withChangeTime ? now : null,
-        heads,
-        plan.withLatestSeq ? seq : undefined,
-      );
-    }
-    return seq;
-  }
-  // Each group's enqueue locks its own channels in id order; several groups together would
-  // interleave those orders, so every channel they touch is locked first in one ordered pass
-  // (a deadlock with a writer that locks them in id order otherwise).
-  const touched = [...groups.values()].flatMap((g) => g.channelIds).sort();
-  for (const ids of chunks(touched)) await lockChannels(trx, ids);
-  for (const { plan, channelIds, heads } of inFixedOrder(dialects, groups.values())) {
-    await enqueue(
+  const queue = async ({ plan, channelIds, heads }: PlannedGroup) =>
+    enqueue(
       trx,
       channelIds,
       plan.kind,
       now,
       plan.withChangeTime ? now : null,
-      heads,
+      locked ? { locked: heads } : heads,
       plan.withLatestSeq ? seq : undefined,
     );
+  if (groups.size === 1) {
+    for (const group of groups.values()) await queue(group);
+    return seq;
   }
+  // Each group's enqueue locks its own channels in id order; several groups together would
+  // interleave those orders, so every channel they touch is locked first in one ordered pass
+  // (a deadlock with a writer that locks them in id order otherwise), unless the append did.
+  if (!locked) {
+    const touched = [...groups.values()].flatMap((g) => g.channelIds).sort();
+    for (const ids of chunks(touched)) await lockChannels(trx, ids);
+  }
+  for (const group of inFixedOrder(dialects, groups.values())) await queue(group);
   return seq;
 }

@@ -13,5 +13,18 @@ import { traitsOf } from './engine-traits.ts';
  */
 export async function serializeAccountChanges(trx: Executor, accountId: string): Promise<void> {
   if (!traitsOf(trx).concurrentWriters) return;
+  // A write takes it before its first read and again as its change is recorded: the second
+  // time it is already held until commit, and asking costs a round trip.
+  let held = heldByTransaction.get(trx);
+  if (held?.has(accountId)) return;
   await sql`select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(trx);
+  if (!held) heldByTransaction.set(trx, (held = new Set()));
+  held.add(accountId);
 }
+
+/**
+ * The accounts whose lock each transaction holds, by the transaction's executor: one object
+ * per transaction, gone with it. A savepoint is an executor of its own, so a lock taken
+ * inside one (and released if it rolls back) is not taken as held outside it.
+ */
+const heldByTransaction = new WeakMap<Executor, Set<string>>();

@@ -1,5 +1,6 @@
 import type { Executor } from './schema.ts';
 import { traitsOf } from './engine-traits.ts';
+import { padToPowerOfTwo } from './list-lengths.ts';
 
 /**
  * Locks channel rows, in id order, before a transaction recomputes their queue state.
@@ -8,8 +9,10 @@ import { traitsOf } from './engine-traits.ts';
  * channel's next due time from a snapshot taken before a concurrent enqueue committed could
  * overwrite it with "nothing queued" and strand the new notification. Locking first makes
  * the next statement see every committed enqueue; a fixed order keeps concurrent lockers
- * from deadlocking. SQLite runs one transaction at a time, so there it is a no-op and
- * returns null; on PostgreSQL it returns the rows it locked (`concurrentWriters`).
+ * from deadlocking. The list is padded to a power of two with repeats, which lock nothing
+ * more, so few statement texts serve every length. SQLite runs one transaction at a time,
+ * so there it is a no-op and returns null; on PostgreSQL it returns the rows it locked
+ * (`concurrentWriters`).
  */
 export async function lockChannels(
   trx: Executor,
@@ -20,7 +23,7 @@ export async function lockChannels(
   return trx
     .selectFrom('channels')
     .select(['id', 'sending_id'])
-    .where('id', 'in', [...channelIds])
+    .where('id', 'in', padToPowerOfTwo(channelIds))
     .orderBy('id')
     .forUpdate()
     .execute();

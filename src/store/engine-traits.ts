@@ -19,10 +19,16 @@ export interface EngineTraits {
   /**
    * Each statement text is prepared and kept with a program of its own (SQLite), so every
    * length of a bound list is one more statement held: rows to insert go in power-of-two runs
-   * (`insertRuns`). PostgreSQL keeps no texts, and there one more statement is one more round
-   * trip.
+   * (`insertRuns`). PostgreSQL keeps a bounded number per connection (named statements), and
+   * there one more statement is one more round trip.
    */
   readonly keepsStatementTexts: boolean;
+  /**
+   * A statement may write in its WITH clause (PostgreSQL), so writes that would each be a
+   * round trip while locks are held go as one statement (`appendChange`, the enqueue's
+   * insert and schedule). SQLite's WITH holds queries only, and it has no round trips.
+   */
+  readonly writesInWith: boolean;
   /**
    * The column a claim picks its channel rows by: SQLite's `rowid`, which spares one index
    * lookup per row over the primary key; `id` where tables have no row ids.

@@ -1,6 +1,6 @@
 import { lockChannels, sendingIds } from './channel-locks.ts';
-import type { Insertable } from 'kysely';
-import type { Executor, NotificationsTable } from './schema.ts';
+import type { Insertable, QueryCreator } from 'kysely';
+import type { Database, Executor, NotificationsTable } from './schema.ts';
 import { traitsOf } from './engine-traits.ts';
 import { prepared } from './prepared.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from './list-lengths.ts';
@@ -19,7 +19,7 @@ const UNMARKED = { replay_of: null, purpose: null } as const;
  * Only a marked row is written: the common merge, into an ordinary pending row, stays a
  * conflict that updates nothing.
  */
-const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
+const pendingRows = (db: QueryCreator<Database>, rows: Insertable<NotificationsTable>[]) =>
   db
     .insertInto('notifications')
     .values(rows)
@@ -29,11 +29,10 @@ const insertPending = prepared((db, rows: Insertable<NotificationsTable>[]) =>
         .where('state', '=', PENDING)
         .doUpdateSet(UNMARKED)
         .where('notifications.purpose', 'is not', null),
-    ),
-);
+    );
 
 /** The same, for notifications that name the latest change: a merge raises `latest_seq`. */
-const insertPendingLatest = prepared((db, rows: Insertable<NotificationsTable>[]) =>
+const pendingLatestRows = (db: QueryCreator<Database>, rows: Insertable<NotificationsTable>[]) =>
   db
     .insertInto('notifications')
     .values(rows)
@@ -42,8 +41,10 @@ const insertPendingLatest = prepared((db, rows: Insertable<NotificationsTable>[]
         .columns(['channel_id', 'kind'])
         .where('state', '=', PENDING)
         .doUpdateSet((eb) => ({ latest_seq: eb.ref('excluded.latest_seq'), ...UNMARKED })),
-    ),
-);
+    );
+
+const insertPending = prepared(pendingRows);
+const insertPendingLatest = prepared(pendingLatestRows);
 
 /**
  * A head on the wire is still `pending` (a claim only records it as the channel's
@@ -77,19 +78,11 @@ const setAsideHeadsOf = prepared((db, channelIds: string[], kind: string) =>
 );
 
 /**
- * The heads on the wire among the channels being queued to, as the caller read them in its
- * transaction (`sending_id`), or `unread`. Only SQLite uses them: it runs one writer at a
- * time, so that reading still stands. On PostgreSQL the heads come with the row locks the
- * enqueue takes anyway, read after them.
- */
-export type HeadsOnTheWire = readonly number[] | 'unread';
-
-/**
  * A channel with a queue keeps the due time of its head; an idle one becomes due now, or
  * when its quiet interval after the last delivery ends. Busy channels are not touched at
  * all, which spares their pages a rewrite per change.
  */
-const scheduleIdle = prepared((db, ids: string[], now: number) =>
+const idleScheduled = (db: QueryCreator<Database>, ids: string[], now: number) =>
   db
     .updateTable('channels')
     .set((eb) => ({
@@ -101,8 +94,48 @@ const scheduleIdle = prepared((db, ids: string[], now: number) =>
         .end(),
     }))
     .where('id', 'in', ids)
-    .where('queue_due_at', 'is', null),
+    .where('queue_due_at', 'is', null);
+
+const scheduleIdle = prepared(idleScheduled);
+
+/**
+ * The insert and the schedule as one statement, where each statement is a round trip made
+ * while the channels' locks are held (PostgreSQL). The two touch different tables, so
+ * neither needs to see the other's rows.
+ */
+const insertPendingAndSchedule = prepared(
+  (db, rows: Insertable<NotificationsTable>[], ids: string[], now: number) =>
+    idleScheduled(
+      db.with('queued', (w) => pendingRows(w, rows)),
+      ids,
+      now,
+    ),
 );
+const insertPendingLatestAndSchedule = prepared(
+  (db, rows: Insertable<NotificationsTable>[], ids: string[], now: number) =>
+    idleScheduled(
+      db.with('queued', (w) => pendingLatestRows(w, rows)),
+      ids,
+      now,
+    ),
+);
+
+/**
+ * The heads on the wire among the channels being queued to, as the caller read them in its
+ * transaction (`sending_id`): read under the rows' locks, taken in id order (`LockedHeads`),
+ * or without them, or `unread`. A reading without locks serves SQLite only: it runs one
+ * writer at a time, so that reading still stands. On PostgreSQL, unless the caller holds the
+ * locks, the enqueue takes them and reads the heads after.
+ */
+export type HeadsOnTheWire = readonly number[] | LockedHeads | 'unread';
+
+export interface LockedHeads {
+  readonly locked: readonly number[];
+}
+
+function isLocked(heads: HeadsOnTheWire): heads is LockedHeads {
+  return typeof heads === 'object' && 'locked' in heads;
+}
 
 /**
  * Queues one notification of `kind` per channel, in the caller's transaction. A channel that
@@ -123,21 +156,25 @@ export async function enqueue(
   onTheWire: HeadsOnTheWire = 'unread',
   latestSeq?: number,
 ): Promise<void> {
-  if (!traitsOf(trx).concurrentWriters && onTheWire !== 'unread') {
-    for (const heads of chunks(onTheWire)) {
-      await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
-    }
+  const callerLocked = isLocked(onTheWire);
+  let readHeads: readonly number[] = [];
+  if (isLocked(onTheWire)) readHeads = onTheWire.locked;
+  else if (onTheWire !== 'unread' && !traitsOf(trx).concurrentWriters) readHeads = onTheWire;
+  for (const heads of chunks(readHeads)) {
+    await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
   }
   for (const ids of chunks([...new Set(channelIds)].sort())) {
-    const locked = await lockChannels(trx, ids);
-    if (locked) {
-      const heads = sendingIds(locked);
-      if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
-    } else if (onTheWire === 'unread') {
-      await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
+    if (!callerLocked) {
+      const locked = await lockChannels(trx, ids);
+      if (locked) {
+        const heads = sendingIds(locked);
+        if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
+      } else if (onTheWire === 'unread') {
+        await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
+      }
     }
-    for (const run of insertRuns(trx, ids, 256)) {
-      const rows = run.map((channelId) => ({
+    const runs = insertRuns(trx, ids, 256).map((run) =>
+      run.map((channelId) => ({
         channel_id: channelId,
         kind,
         state: 'pending',
@@ -146,16 +183,18 @@ export async function enqueue(
         due_at: now,
         attempts: 0,
         delivered_at: null,
-      }));
+        ...(latestSeq === undefined ? {} : { latest_seq: latestSeq }),
+      })),
+    );
+    const last = traitsOf(trx).writesInWith ? runs.pop() : undefined;
+    for (const rows of runs) {
       if (latestSeq === undefined) await insertPending(trx, rows);
-      else {
-        await insertPendingLatest(
-          trx,
-          rows.map((row) => ({ ...row, latest_seq: latestSeq })),
-        );
-      }
+      else await insertPendingLatest(trx, rows);
     }
-    await scheduleIdle(trx, padToPowerOfTwo(ids), now);
+    const padded = padToPowerOfTwo(ids);
+    if (!last) await scheduleIdle(trx, padded, now);
+    else if (latestSeq === undefined) await insertPendingAndSchedule(trx, last, padded, now);
+    else await insertPendingLatestAndSchedule(trx, last, padded, now);
   }
 }
 

@@ -4,6 +4,7 @@ import type { EngineTraits } from '../engine-traits.ts';
 export const postgresTraits: EngineTraits = Object.freeze({
   concurrentWriters: true,
   keepsStatementTexts: false,
+  writesInWith: true,
   claimKey: 'id',
   singleNode: false,
   groupCommit: false,

@@ -4,6 +4,7 @@ import type { EngineTraits } from '../engine-traits.ts';
 export const sqliteTraits: EngineTraits = Object.freeze({
   concurrentWriters: false,
   keepsStatementTexts: true,
+  writesInWith: false,
   claimKey: 'rowid',
   singleNode: true,
   groupCommit: true,
