@@ -5,6 +5,12 @@ import type { QueueSignal } from '../queue-signal.ts';
 const CHANNEL = 'calpush_queued';
 const RECONNECT_FIRST_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
+/**
+ * NOTIFYs sent at most this often: each is a transaction of its own, and wakes every other
+ * node into a claim, which mostly finds that the writing node (woken directly) took the work
+ * already. A burst of writes makes one NOTIFY per interval.
+ */
+export const SIGNAL_SPACING_MS = 5;
 
 /**
  * Tells every node sharing the database that notifications were queued, with LISTEN/NOTIFY:
@@ -21,9 +27,14 @@ export class PostgresQueueSignal implements QueueSignal {
   #listening = false;
   #reconnectMs = RECONNECT_FIRST_MS;
   #reconnectTimer: NodeJS.Timeout | undefined;
-  /** One NOTIFY on the wire at a time; signals meanwhile make one more after it. */
+  /**
+   * One NOTIFY on the wire at a time, and none within `SIGNAL_SPACING_MS` of the last one
+   * sent; signals meanwhile make one more after that.
+   */
   #sending: Promise<void> | undefined;
   #again = false;
+  #lastSentAt = -Infinity;
+  #spacingTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, pool: pg.Pool, onError: (err: Error) => void) {
     this.#url = url;
@@ -78,10 +89,21 @@ export class PostgresQueueSignal implements QueueSignal {
   }
 
   signal(): void {
-    if (this.#sending) {
+    if (this.#sending || this.#spacingTimer) {
       this.#again = true;
       return;
     }
+    const wait = this.#lastSentAt + SIGNAL_SPACING_MS - performance.now();
+    if (wait > 0) {
+      this.#spacingTimer = setTimeout(() => {
+        this.#spacingTimer = undefined;
+        this.#again = false;
+        this.signal();
+      }, wait);
+      this.#spacingTimer.unref();
+      return;
+    }
+    this.#lastSentAt = performance.now();
     this.#sending = this.#pool
       .query(`select pg_notify('${CHANNEL}', '')`)
       .then(
@@ -100,6 +122,8 @@ export class PostgresQueueSignal implements QueueSignal {
   async close(): Promise<void> {
     this.#listening = false;
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#spacingTimer);
+    this.#spacingTimer = undefined;
     this.events.removeAllListeners('signalled');
     await this.#sending;
     const listener = this.#listener;

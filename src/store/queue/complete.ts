@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Insertable } from 'kysely';
-import type { AttemptsTable, Db, Executor } from '../schema.ts';
+import type { Insertable, QueryCreator } from 'kysely';
+import type { AttemptsTable, Database, Db, Executor } from '../schema.ts';
 import { prepared } from '../prepared.ts';
 import type { Completion } from '../../domain/delivery.ts';
 import { publicNotificationId } from '../../domain/delivery.ts';
@@ -14,6 +14,7 @@ import { ACTIVE } from '../channel-states.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from '../list-lengths.ts';
 import { byLease, headDueAt, headDueNotBefore, stillHeld } from './heads-and-leases.ts';
 import { enqueue } from '../outbox.ts';
+import { traitsOf } from '../engine-traits.ts';
 
 const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
   db.insertInto('attempts').values(rows),
@@ -24,7 +25,12 @@ const insertAttempts = prepared((db, rows: Insertable<AttemptsTable>[]) =>
  * `recordCompletions`). The channel is looked up by its primary key for each row: cheaper
  * than asking the release that follows which channels it freed (RETURNING).
  */
-const markDelivered = prepared((db, notificationIds: number[], now: number, leaseUntil: number) =>
+const deliveredMarked = (
+  db: QueryCreator<Database>,
+  notificationIds: number[],
+  now: number,
+  leaseUntil: number,
+) =>
   db
     .updateTable('notifications')
     .set({ state: 'delivered', delivered_at: now, attempts: sql`attempts + 1` })
@@ -39,6 +45,27 @@ const markDelivered = prepared((db, notificationIds: number[], now: number, leas
           .where('c.lease_until', '=', leaseUntil)
           .where('c.state', '=', ACTIVE),
       ),
+    );
+
+const markDelivered = prepared(deliveredMarked);
+
+/**
+ * The attempts' insert and the first mark as one statement, where each statement is a round
+ * trip made while the channels' locks are held (PostgreSQL): they touch different tables.
+ */
+const insertAttemptsAndMarkDelivered = prepared(
+  (
+    db,
+    rows: Insertable<AttemptsTable>[],
+    notificationIds: number[],
+    now: number,
+    leaseUntil: number,
+  ) =>
+    deliveredMarked(
+      db.with('logged', (w) => w.insertInto('attempts').values(rows)),
+      notificationIds,
+      now,
+      leaseUntil,
     ),
 );
 
@@ -94,6 +121,25 @@ async function requeueBatched(trx: Executor, delivery: Completion['delivery']): 
   }
 }
 
+/** The delivery log's row for one finished attempt. */
+function attemptRow(c: Completion): Insertable<AttemptsTable> {
+  return {
+    notification_id: publicNotificationId(c.delivery),
+    channel_id: c.delivery.channel.id,
+    at: c.attempt.at,
+    status: c.attempt.status,
+    error: c.attempt.error,
+    latency_ms: Math.round(c.attempt.latencyMs),
+    decision: c.kind,
+    kind: c.delivery.kind,
+    dialect: c.delivery.channel.dialect,
+    error_class: errorClassOf(c.kind === 'delivered', c.attempt.status, c.attempt.error),
+    response_excerpt: c.attempt.excerpt ?? null,
+    next_retry_at: c.kind === 'retry' ? c.retryAt : null,
+    purpose: c.delivery.purpose ?? null,
+  };
+}
+
 /**
  * Writes a batch of finished attempts and their effect on the queue in one transaction. A
  * channel that was delivered to is not sent its next notification before `now + quietMs`.
@@ -107,35 +153,22 @@ export async function recordCompletions(
   if (completions.length === 0) return;
   await inTransaction(db, async (trx) => {
     await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
-    for (const batch of insertRuns(trx, completions, 128)) {
-      await insertAttempts(
-        trx,
-        batch.map((c) => ({
-          notification_id: publicNotificationId(c.delivery),
-          channel_id: c.delivery.channel.id,
-          at: c.attempt.at,
-          status: c.attempt.status,
-          error: c.attempt.error,
-          latency_ms: Math.round(c.attempt.latencyMs),
-          decision: c.kind,
-          kind: c.delivery.kind,
-          dialect: c.delivery.channel.dialect,
-          error_class: errorClassOf(c.kind === 'delivered', c.attempt.status, c.attempt.error),
-          response_excerpt: c.attempt.excerpt ?? null,
-          next_retry_at: c.kind === 'retry' ? c.retryAt : null,
-          purpose: c.delivery.purpose ?? null,
-        })),
-      );
-    }
+    const runs = insertRuns(trx, completions, 128).map((batch) => batch.map(attemptRow));
+    const delivered = completions.filter((c) => c.kind === 'delivered');
+    // The last run waits for the first mark it can go with (see the fused statement).
+    let unlogged = traitsOf(trx).writesInWith && delivered.length > 0 ? runs.pop() : undefined;
+    for (const rows of runs) await insertAttempts(trx, rows);
     // An outcome changes the queue only under the lease its claim took. One that comes after
     // its lease ran out and another claim took the channel over (a stalled process) is
     // recorded as an attempt and nothing more: the head it sent, and any change queued
     // behind it, now belong to the new holder.
-    const delivered = completions.filter((c) => c.kind === 'delivered');
     for (const batch of chunks(delivered)) {
       for (const [leaseUntil, leased] of byLease(batch, (c) => c.delivery.leaseUntil)) {
         // The head first: the release then finds the channel's next notification.
-        await markDelivered(trx, padToPowerOfTwo(sentIds(leased)), now, leaseUntil);
+        const ids = padToPowerOfTwo(sentIds(leased));
+        if (unlogged) await insertAttemptsAndMarkDelivered(trx, unlogged, ids, now, leaseUntil);
+        else await markDelivered(trx, ids, now, leaseUntil);
+        unlogged = undefined;
         await releaseDelivered(
           trx,
           padToPowerOfTwo(leased.map((c) => c.delivery.channel.id)),
