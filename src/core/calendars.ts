@@ -22,15 +22,6 @@ export async function ownedCalendar(
   calendarId: string,
 ): Promise<CalendarRow> {
   const [row] = (await liveCalendar(trx, calendarId)).rows;
-  return checkOwned(row, accountId, calendarId);
-}
-
-/** A live calendar as read (undefined: none), refused unless `accountId` owns it. */
-export function checkOwned<T extends Pick<CalendarRow, 'account_id'>>(
-  row: T | undefined,
-  accountId: string,
-  calendarId: string,
-): T {
   if (!row) throw new CoreError('not_found', `no calendar ${calendarId}`, { field: 'calendar_id' });
   if (row.account_id !== accountId) {
     throw new CoreError('forbidden', `calendar ${calendarId} belongs to another account`, {
@@ -38,21 +29,6 @@ export function checkOwned<T extends Pick<CalendarRow, 'account_id'>>(
     });
   }
   return row;
-}
-
-/** As `checkOwned`, and refused too when the calendar mirrors a source. */
-export function checkWritable<T extends Pick<CalendarRow, 'account_id' | 'readonly'>>(
-  row: T | undefined,
-  accountId: string,
-  calendarId: string,
-): T {
-  const owned = checkOwned(row, accountId, calendarId);
-  if (owned.readonly === 1) {
-    throw new CoreError('forbidden', `calendar ${calendarId} is read-only: it mirrors a source`, {
-      field: 'calendar_id',
-    });
-  }
-  return owned;
 }
 
 /**
@@ -69,8 +45,13 @@ export async function writableCalendar(
   calendarId: string,
 ): Promise<CalendarRow> {
   await serializeAccountChanges(trx, accountId);
-  const [row] = (await liveCalendar(trx, calendarId)).rows;
-  return checkWritable(row, accountId, calendarId);
+  const row = await ownedCalendar(trx, accountId, calendarId);
+  if (row.readonly === 1) {
+    throw new CoreError('forbidden', `calendar ${calendarId} is read-only: it mirrors a source`, {
+      field: 'calendar_id',
+    });
+  }
+  return row;
 }
 
 export async function listCalendars(
