@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from './schema.ts';
 import { traitsOf } from './engine-traits.ts';
+import { ANSWER_UNAWAITED } from './unawaited.ts';
 
 /**
  * On PostgreSQL, writers run concurrently and a sequence number is taken before its
@@ -17,7 +18,9 @@ export async function serializeAccountChanges(trx: Executor, accountId: string):
   // time it is already held until commit, and asking costs a round trip.
   let held = heldByTransaction.get(trx);
   if (held?.has(accountId)) return;
-  await sql`select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(trx);
+  await sql`${sql.raw(ANSWER_UNAWAITED)}select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(
+    trx,
+  );
   if (!held) heldByTransaction.set(trx, (held = new Set()));
   held.add(accountId);
 }

@@ -6,7 +6,7 @@ import type { OpenedEngine } from '../opened-engine.ts';
 import { postgresTraits } from './postgres-traits.ts';
 import { PostgresQueueSignal } from './queue-signal.ts';
 import type { PostgresSessionLimits } from './session-limits.ts';
-import { isStalePlan, namedQuery } from './named-statements.ts';
+import { wrapQueries } from './client-queries.ts';
 import { DEFAULT_SESSION_LIMITS } from './session-limits.ts';
 
 const postgresMigrationContext: EngineMigrationContext = {
@@ -39,39 +39,13 @@ const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
  */
 const ANSWER_MARGIN_MS = 2_000;
 
-/** pg's error when `query_timeout` passes with no answer. */
-const isUnanswered = (err: unknown) => err instanceof Error && err.message === 'Query read timeout';
-
 /**
- * Each connection's queries: statements with parameters go named (see named-statements.ts).
- * A query that got no answer in time fails (pg's `query_timeout`), but pg keeps the
- * connection, with the statement still outstanding on it, and the pool would hand it out
- * again: every later query on it would wait as long. It is closed instead, so the pool
- * replaces it; its session's transaction, if any, ends on the server. So is a connection
- * whose named statement went stale.
+ * Named statements are parsed once, but planned at every call with the values bound: a plan
+ * the server keeps from a statement's first calls was made with the statistics of that
+ * moment, and a table that was empty then (a new installation, a table that had not been
+ * analyzed) keeps being scanned whole as it grows, until the next ANALYZE.
  */
-function wrapQueries(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  const named = new Set<string>();
-  const close = () =>
-    (
-      client as unknown as { connection: { stream: { destroy(): void } } }
-    ).connection.stream.destroy();
-  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
-    const [text, values] = args;
-    const asNamed =
-      args.length === 2 && typeof text === 'string' && Array.isArray(values)
-        ? namedQuery(named, text, values)
-        : undefined;
-    const result = asNamed ? query(asNamed) : query(...args);
-    if (result instanceof Promise) {
-      result.catch((err: unknown) => {
-        if (isUnanswered(err) || isStalePlan(err)) close();
-      });
-    }
-    return result;
-  };
-}
+const CUSTOM_PLANS = 'set plan_cache_mode = force_custom_plan';
 
 export interface PostgresOptions {
   /** Told of every connection that fails (server restart, failover, terminated backend). */
@@ -92,6 +66,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     query_timeout: limits.statementTimeoutMs + ANSWER_MARGIN_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    // A statement goes out without waiting for the answers before it (see client-queries.ts).
+    pipeline: true,
   });
   const failed = (err: Error) => options.onConnectionError?.(err);
   // A connection the server drops emits 'error'; left unhandled, that ends the process. The
@@ -102,6 +78,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   pool.on('connect', (client) => {
     client.on('error', failed);
     wrapQueries(client);
+    // Queued ahead of whatever the connection is taken for; a failure shows on that query.
+    void client.query(CUSTOM_PLANS).catch(() => undefined);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One connection without the statement bounds, for the migrations only.

@@ -1,0 +1,70 @@
+import type pg from 'pg';
+import { isStalePlan, namedQuery } from './named-statements.ts';
+import { isUnawaited } from '../unawaited.ts';
+
+/** pg's error when `query_timeout` passes with no answer. */
+const isUnanswered = (err: unknown) => err instanceof Error && err.message === 'Query read timeout';
+
+/** What the SQL builder is told of a statement whose answer nobody waits for. */
+const NOT_WAITED_FOR = Object.freeze({ command: '', rowCount: null, rows: [], fields: [] });
+
+/**
+ * `begin` goes out with the statement after it: its answer carries nothing, and the driver
+ * would otherwise wait a round trip for it before sending the transaction's first statement.
+ * It can only fail on a connection that is failing, which fails the statements behind it too.
+ */
+const isBegin = (text: string) => text === 'begin';
+
+/**
+ * Each connection's queries, as the SQL builder sends them:
+ * - statements with parameters go named (see named-statements.ts);
+ * - `begin` and statements marked `ANSWER_UNAWAITED` are sent at once and reported done; the
+ *   next statement goes out right behind them (the pool's connections pipeline) and waits for
+ *   their answers with its own, failing with their error if one failed. A rollback takes no
+ *   error from them: the transaction is ending, and the error that ended it was reported.
+ * - a query that got no answer in time fails (pg's `query_timeout`), but pg keeps the
+ *   connection, with the statement still outstanding on it, and the pool would hand it out
+ *   again: every later query on it would wait as long. It is closed instead, so the pool
+ *   replaces it; its session's transaction, if any, ends on the server. So is a connection
+ *   whose named statement went stale.
+ */
+export function wrapQueries(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const named = new Set<string>();
+  let unanswered: Promise<unknown> | undefined;
+  const close = () =>
+    (
+      client as unknown as { connection: { stream: { destroy(): void } } }
+    ).connection.stream.destroy();
+  const send = (args: unknown[]): unknown => {
+    const [text, values] = args;
+    const asNamed =
+      args.length === 2 && typeof text === 'string' && Array.isArray(values)
+        ? namedQuery(named, text, values)
+        : undefined;
+    const result = asNamed ? query(asNamed) : query(...args);
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if (isUnanswered(err) || isStalePlan(err)) close();
+      });
+    }
+    return result;
+  };
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+    const [text] = args;
+    const plain = args.length <= 2 && typeof text === 'string';
+    if (plain && (isBegin(text) || isUnawaited(text))) {
+      const sent = Promise.resolve(send(args));
+      const before = unanswered;
+      unanswered = before ? Promise.all([before, sent]) : sent;
+      // Reported by the statement that carries it, if any comes.
+      unanswered.catch(() => undefined);
+      return Promise.resolve(NOT_WAITED_FOR);
+    }
+    const result = send(args);
+    const carried = unanswered;
+    unanswered = undefined;
+    if (!carried || !(result instanceof Promise) || (plain && text === 'rollback')) return result;
+    return Promise.all([carried, result as Promise<unknown>]).then(([, answer]) => answer);
+  };
+}
