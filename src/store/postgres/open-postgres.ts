@@ -40,12 +40,13 @@ const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 const ANSWER_MARGIN_MS = 2_000;
 
 /**
- * Named statements are parsed once, but planned at every call with the values bound: a plan
- * the server keeps from a statement's first calls was made with the statistics of that
- * moment, and a table that was empty then (a new installation, a table that had not been
- * analyzed) keeps being scanned whole as it grows, until the next ANALYZE.
+ * Connections are replaced after this long. Named statements keep the plan the server settled
+ * on after their first calls; one made while a table was empty (a new installation) scans it
+ * whole as it grows, until an ANALYZE (autovacuum) makes the server plan again. A connection
+ * that ends takes its plans with it, which bounds how long such a plan can last where
+ * autovacuum is off.
  */
-const CUSTOM_PLANS = 'set plan_cache_mode = force_custom_plan';
+const CONNECTION_LIFETIME_S = 600;
 
 export interface PostgresOptions {
   /** Told of every connection that fails (server restart, failover, terminated backend). */
@@ -68,6 +69,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // A statement goes out without waiting for the answers before it (see client-queries.ts).
     pipeline: true,
+    maxLifetimeSeconds: CONNECTION_LIFETIME_S,
   });
   const failed = (err: Error) => options.onConnectionError?.(err);
   // A connection the server drops emits 'error'; left unhandled, that ends the process. The
@@ -78,8 +80,6 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   pool.on('connect', (client) => {
     client.on('error', failed);
     wrapQueries(client);
-    // Queued ahead of whatever the connection is taken for; a failure shows on that query.
-    void client.query(CUSTOM_PLANS).catch(() => undefined);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One connection without the statement bounds, for the migrations only.

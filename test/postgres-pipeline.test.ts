@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { createTestAccount, startHarness } from './support/harness.ts';
+import { createTestDatabase } from './support/postgres.ts';
+import { touchEvent } from './support/events.ts';
+import { isStoreUnavailable } from '../src/store/unavailable.ts';
+
+/**
+ * `begin` and the account's lock go out without the node waiting for their answers (the
+ * pool pipelines). What must still hold: the statements behind them run after them, and a
+ * failure of theirs fails the write, with nothing of it kept.
+ */
+test('a write whose account lock times out fails as unavailable and leaves nothing behind', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({
+    config: { databaseUrl: database.url },
+    tune: (config) => ({ ...config, postgres: { ...config.postgres, lockTimeoutMs: 200 } }),
+  });
+  const holder = new pg.Client({ connectionString: database.url });
+  try {
+    const account = await createTestAccount(h.service);
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('select pg_advisory_xact_lock(hashtext($1))', [account.accountId]);
+    const { rows: before } = await holder.query<{ n: number }>(
+      'select count(*)::int as n from changes',
+    );
+
+    await assert.rejects(touchEvent(h.service, account, 'held'), (err: unknown) => {
+      assert.ok(isStoreUnavailable(err), `unavailable, not ${String(err)}`);
+      assert.equal((err as { code?: string }).code, '55P03');
+      return true;
+    });
+
+    await holder.query('commit');
+    const counts = await holder.query<{ changes: number; events: number }>(
+      `select (select count(*)::int from changes) as changes,
+              (select count(*)::int from events where external_id = 'held') as events`,
+    );
+    assert.deepEqual(counts.rows[0], { changes: before[0]!.n, events: 0 });
+
+    // The connection the failed write had is usable again, and so is the lock.
+    for (let i = 0; i < 12; i++) await touchEvent(h.service, account, `after-${i}`);
+    const after = await holder.query<{ n: number }>(
+      `select count(*)::int as n from events where external_id like 'after-%'`,
+    );
+    assert.equal(after.rows[0]!.n, 12);
+  } finally {
+    await holder.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});
+
+test('writes of one account made at once all land, each after the lock it was sent behind', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({ config: { databaseUrl: database.url } });
+  const reader = new pg.Client({ connectionString: database.url });
+  try {
+    const account = await createTestAccount(h.service);
+    // Every write upserts the same event: without the lock before its read, two would find
+    // none and one would fail on the unique key.
+    await Promise.all(Array.from({ length: 24 }, () => touchEvent(h.service, account, 'same')));
+    await reader.connect();
+    const { rows } = await reader.query<{ sequence: number; n: number }>(
+      `select max(sequence)::int as sequence, count(*)::int as n from events where external_id = 'same'`,
+    );
+    assert.deepEqual(rows[0], { sequence: 23, n: 1 });
+    const seqs = await reader.query<{ seq: number }>(
+      'select seq from changes where account_id = $1 order by seq',
+      [account.accountId],
+    );
+    assert.equal(seqs.rows.length >= 24, true);
+  } finally {
+    await reader.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});
