@@ -8,7 +8,7 @@ import { closeChannels } from '../store/channel-closing.ts';
 import { ACTIVE } from '../store/channel-states.ts';
 import { liveStateOf } from '../store/live-notifications.ts';
 import { serializeAccountChanges } from '../store/account-lock.ts';
-import { lockChannels } from '../store/channel-locks.ts';
+import { holdChannels } from '../store/channel-locks.ts';
 import { chunks } from '../store/list-lengths.ts';
 import { traitsOf } from '../store/engine-traits.ts';
 import { databaseNow } from '../store/lease-time.ts';
@@ -69,7 +69,7 @@ export async function deleteAccount(
       .where('account_id', '=', accountId)
       .orderBy('id')
       .execute();
-    for (const ids of chunks(channels.map((c) => c.id))) await lockChannels(trx, ids);
+    for (const ids of chunks(channels.map((c) => c.id))) await holdChannels(trx, ids);
     return deleteAccountRows(trx, accountId);
   });
   res.principals?.forgetAccount(accountId);

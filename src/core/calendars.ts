@@ -5,7 +5,7 @@ import { CoreError } from './errors.ts';
 import { newId } from './ids.ts';
 import { recordChange } from './change-log.ts';
 import { serializeAccountChanges } from '../store/account-lock.ts';
-import { lockChannels } from '../store/channel-locks.ts';
+import { holdChannels } from '../store/channel-locks.ts';
 import { prepared } from '../store/prepared.ts';
 import { ACTIVE } from '../store/channel-states.ts';
 
@@ -194,7 +194,7 @@ export async function deleteCalendar(
       .where('account_id', '=', accountId)
       .where('state', '=', ACTIVE)
       .execute();
-    await lockChannels(trx, watchers.map((c) => c.id).sort());
+    await holdChannels(trx, watchers.map((c) => c.id).sort());
     await markCalendarRemoved(res, trx, { accountId, calendarId, managed: true }, now);
   });
   res.notifyQueued();

@@ -3,7 +3,7 @@ import type { ChangeFact } from '../domain/change.ts';
 import type { Dialects, PlannedNotification } from '../domain/dialect.ts';
 import { appendChange } from '../store/change-append.ts';
 import { enqueue } from '../store/outbox.ts';
-import { lockChannels } from '../store/channel-locks.ts';
+import { holdChannels } from '../store/channel-locks.ts';
 import { chunks } from '../store/list-lengths.ts';
 import { serializeAccountChanges } from '../store/account-lock.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';
@@ -88,7 +88,7 @@ export async function recordChange(
   // (a deadlock with a writer that locks them in id order otherwise), unless the append did.
   if (!locked) {
     const touched = [...groups.values()].flatMap((g) => g.channelIds).sort();
-    for (const ids of chunks(touched)) await lockChannels(trx, ids);
+    for (const ids of chunks(touched)) await holdChannels(trx, ids);
   }
   for (const group of inFixedOrder(dialects, groups.values())) await queue(group);
   return seq;

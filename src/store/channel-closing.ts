@@ -1,5 +1,5 @@
 import type { Executor } from './schema.ts';
-import { lockChannels } from './channel-locks.ts';
+import { holdChannels } from './channel-locks.ts';
 import { cancelQueued } from './outbox.ts';
 import { boundLimit } from './bound-limit.ts';
 import { ACTIVE } from './channel-states.ts';
@@ -15,7 +15,7 @@ export async function closeChannels(
   now: number,
 ): Promise<void> {
   if (channelIds.length === 0) return;
-  await lockChannels(trx, [...channelIds].sort());
+  await holdChannels(trx, [...channelIds].sort());
   await trx
     .updateTable('channels')
     .set({

@@ -1,5 +1,5 @@
 import type { Executor } from './schema.ts';
-import { lockChannels } from './channel-locks.ts';
+import { holdChannels } from './channel-locks.ts';
 import { PENDING } from './live-notifications.ts';
 import { ACTIVE } from './channel-states.ts';
 import { enqueue } from './outbox.ts';
@@ -30,7 +30,7 @@ export interface QueuedMark {
  * does, so nothing merges into a notification the receiver may already have read.
  */
 export async function queueMarked(trx: Executor, n: MarkedNotification): Promise<QueuedMark> {
-  await lockChannels(trx, [n.channelId]);
+  await holdChannels(trx, [n.channelId]);
   const channel = await trx
     .selectFrom('channels')
     .select(['sending_id'])
@@ -100,7 +100,7 @@ export async function reopenChannel(
   firstMessage: string | null,
   now: number,
 ): Promise<boolean> {
-  await lockChannels(trx, [channelId]);
+  await holdChannels(trx, [channelId]);
   const reopened = await trx
     .updateTable('channels')
     .set({

@@ -28,10 +28,23 @@ const isBegin = (text: string) => text === 'begin';
  *   replaces it; its session's transaction, if any, ends on the server. So is a connection
  *   whose named statement went stale.
  */
+/**
+ * Waits for every answer; fails with the first failure in the order the statements were
+ * sent (an error of a lock, not the "transaction is aborted" of the statement behind it),
+ * else gives the last answer.
+ */
+async function inSentOrder(answers: readonly Promise<unknown>[]): Promise<unknown> {
+  const settled = await Promise.allSettled(answers);
+  for (const answer of settled) if (answer.status === 'rejected') throw answer.reason;
+  const last = settled.at(-1);
+  return last?.status === 'fulfilled' ? last.value : undefined;
+}
+
 export function wrapQueries(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const named = new Set<string>();
-  let unanswered: Promise<unknown> | undefined;
+  /** Statements sent whose answers nobody has waited for yet, in the order sent. */
+  let unanswered: Promise<unknown>[] = [];
   const close = () =>
     (
       client as unknown as { connection: { stream: { destroy(): void } } }
@@ -55,16 +68,16 @@ export function wrapQueries(client: pg.PoolClient): void {
     const plain = args.length <= 2 && typeof text === 'string';
     if (plain && (isBegin(text) || isUnawaited(text))) {
       const sent = Promise.resolve(send(args));
-      const before = unanswered;
-      unanswered = before ? Promise.all([before, sent]) : sent;
       // Reported by the statement that carries it, if any comes.
-      unanswered.catch(() => undefined);
+      sent.catch(() => undefined);
+      unanswered.push(sent);
       return Promise.resolve(NOT_WAITED_FOR);
     }
     const result = send(args);
     const carried = unanswered;
-    unanswered = undefined;
-    if (!carried || !(result instanceof Promise) || (plain && text === 'rollback')) return result;
-    return Promise.all([carried, result as Promise<unknown>]).then(([, answer]) => answer);
+    unanswered = [];
+    if (carried.length === 0 || !(result instanceof Promise) || (plain && text === 'rollback'))
+      return result;
+    return inSentOrder([...carried, result]);
   };
 }

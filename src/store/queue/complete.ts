@@ -5,7 +5,7 @@ import { prepared } from '../prepared.ts';
 import type { Completion } from '../../domain/delivery.ts';
 import { publicNotificationId } from '../../domain/delivery.ts';
 import { errorClassOf } from '../../domain/attempt-log.ts';
-import { lockChannels } from '../channel-locks.ts';
+import { holdChannels } from '../channel-locks.ts';
 import { PENDING, liveState } from '../live-notifications.ts';
 import { carryLatestSeq } from '../latest-seq.ts';
 import { inTransaction } from '../transaction.ts';
@@ -152,7 +152,7 @@ export async function recordCompletions(
 ): Promise<void> {
   if (completions.length === 0) return;
   await inTransaction(db, async (trx) => {
-    await lockChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
+    await holdChannels(trx, [...new Set(completions.map((c) => c.delivery.channel.id))].sort());
     const runs = insertRuns(trx, completions, 128).map((batch) => batch.map(attemptRow));
     const delivered = completions.filter((c) => c.kind === 'delivered');
     // The last run waits for the first mark it can go with (see the fused statement).

@@ -1,6 +1,6 @@
 import type { Db, Executor } from '../schema.ts';
 import type { Delivery } from '../../domain/delivery.ts';
-import { lockChannels } from '../channel-locks.ts';
+import { holdChannels } from '../channel-locks.ts';
 import { PENDING, SENDING, liveState } from '../live-notifications.ts';
 import { carryLatestSeq } from '../latest-seq.ts';
 import { inTransaction } from '../transaction.ts';
@@ -50,7 +50,7 @@ async function requeueSending(
 export async function releaseClaims(db: Db, deliveries: readonly Delivery[]): Promise<void> {
   if (deliveries.length === 0) return;
   await inTransaction(db, async (trx) => {
-    await lockChannels(trx, [...new Set(deliveries.map((d) => d.channel.id))].sort());
+    await holdChannels(trx, [...new Set(deliveries.map((d) => d.channel.id))].sort());
     for (const batch of chunks(deliveries)) {
       for (const [leaseUntil, leased] of byLease(batch, (d) => d.leaseUntil)) {
         // Only claims still holding their lease: a channel taken over since is the new
