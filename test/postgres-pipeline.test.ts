@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createTestAccount, startHarness } from './support/harness.ts';
+import { sql } from 'kysely';
+import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
+import { holdChannels } from '../src/store/channel-locks.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { touchEvent } from './support/events.ts';
 import { isStoreUnavailable } from '../src/store/unavailable.ts';
@@ -74,6 +76,40 @@ test('writes of one account made at once all land, each after the lock it was se
     assert.equal(seqs.rows.length >= 24, true);
   } finally {
     await reader.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});
+
+test('outside a transaction a lock is waited for: its failure is its own, never the next query’s', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({
+    config: { databaseUrl: database.url },
+    tune: (config) => ({ ...config, postgres: { ...config.postgres, lockTimeoutMs: 200 } }),
+  });
+  const holder = new pg.Client({ connectionString: database.url });
+  try {
+    const account = await createTestAccount(h.service);
+    const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('select id from channels where id = $1 for update', [channel.id]);
+    const db = h.service.store.db;
+    await assert.rejects(holdChannels(db, [channel.id]), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, '55P03');
+      return true;
+    });
+    await holder.query('commit');
+    // Every connection of the pool answers its own queries again.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => sql<{ n: number }>`select ${i}::int as n`.execute(db)),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.rows[0]!.n),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+  } finally {
+    await holder.end().catch(() => undefined);
     await h.close();
     await database.drop();
   }

@@ -48,7 +48,7 @@ export async function recordChange(
   now: number,
 ): Promise<number> {
   await serializeAccountChanges(trx, change.accountId);
-  const { seq, channels, locked } = await appendChange(trx, {
+  const { seq, channels } = await appendChange(trx, {
     account_id: change.accountId,
     resource: change.resource,
     calendar_id: change.calendarId,
@@ -76,7 +76,7 @@ export async function recordChange(
       plan.kind,
       now,
       plan.withChangeTime ? now : null,
-      locked ? { locked: heads } : heads,
+      heads,
       plan.withLatestSeq ? seq : undefined,
     );
   if (groups.size === 1) {
@@ -85,11 +85,9 @@ export async function recordChange(
   }
   // Each group's enqueue locks its own channels in id order; several groups together would
   // interleave those orders, so every channel they touch is locked first in one ordered pass
-  // (a deadlock with a writer that locks them in id order otherwise), unless the append did.
-  if (!locked) {
-    const touched = [...groups.values()].flatMap((g) => g.channelIds).sort();
-    for (const ids of chunks(touched)) await holdChannels(trx, ids);
-  }
+  // (a deadlock with a writer that locks them in id order otherwise).
+  const touched = [...groups.values()].flatMap((g) => g.channelIds).sort();
+  for (const ids of chunks(touched)) await holdChannels(trx, ids);
   for (const group of inFixedOrder(dialects, groups.values())) await queue(group);
   return seq;
 }

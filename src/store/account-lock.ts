@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from './schema.ts';
 import { traitsOf } from './engine-traits.ts';
-import { ANSWER_UNAWAITED } from './unawaited.ts';
+import { unawaitedOn } from './statement-marks.ts';
 
 /**
  * On PostgreSQL, writers run concurrently and a sequence number is taken before its
@@ -16,11 +16,12 @@ export async function serializeAccountChanges(trx: Executor, accountId: string):
   if (!traitsOf(trx).concurrentWriters) return;
   // A write takes it before its first read and again as its change is recorded: the second
   // time it is already held until commit, and asking costs a round trip.
-  let held = heldByTransaction.get(trx);
+  let held = trx.isTransaction ? heldByTransaction.get(trx) : undefined;
   if (held?.has(accountId)) return;
-  await sql`${sql.raw(ANSWER_UNAWAITED)}select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(
+  await sql`${sql.raw(unawaitedOn(trx))}select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(
     trx,
   );
+  if (!trx.isTransaction) return;
   if (!held) heldByTransaction.set(trx, (held = new Set()));
   held.add(accountId);
 }

@@ -9,19 +9,14 @@ export interface LiveChannel {
   readonly id: string;
   readonly dialect: string;
   readonly interest_json: string;
-  /** The head its lease is sending, as read (under the row's lock when `locked`). */
+  /** The head its lease is sending, as read. */
   readonly sending_id: number | null;
 }
 
 export interface AppendedChange {
   readonly seq: number;
-  /** The account's live channels, in id order when `locked`. */
+  /** The account's live channels. */
   readonly channels: readonly LiveChannel[];
-  /**
-   * Whether the channel rows are locked for the rest of the transaction, in id order, and
-   * were read under those locks: their `sending_id` then stands until commit.
-   */
-  readonly locked: boolean;
 }
 
 const appendOnly = prepared((db, values: Insertable<ChangesTable>) =>
@@ -37,35 +32,24 @@ const liveChannelsOf = prepared((db, accountId: string) =>
 );
 
 /**
- * The append, the read of the live channels and their row locks as one statement: on
- * PostgreSQL each statement is a round trip made while the account's lock is held, and
- * those three were a quarter of an API write's. Every live channel is locked, not only those
- * the change will notify (which only the dialects can tell): the account's writers are
- * serialized by its lock already, and a claim passes over locked rows.
+ * The append and the read of the live channels as one statement: on PostgreSQL each
+ * statement is a round trip made while the account's lock is held. The channels are not
+ * locked here: only those the change notifies are (the enqueue's lock), which only the
+ * dialects can tell, and a write must not wait on, or hold up, the account's other channels.
  */
-const appendAndLock = prepared((db, values: Insertable<ChangesTable>, accountId: string) =>
+const appendAndRead = prepared((db, values: Insertable<ChangesTable>, accountId: string) =>
   db
     .with('appended', (w) => w.insertInto('changes').values(values).returning('seq'))
     .selectFrom('appended')
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom('channels')
-          .select(['id', 'dialect', 'interest_json', 'sending_id'])
-          .where('account_id', '=', accountId)
-          .where('state', '=', ACTIVE)
-          .orderBy('id')
-          .forUpdate()
-          .as('c'),
-      (join) => join.onTrue(),
+    .leftJoin('channels as c', (join) =>
+      join.on('c.account_id', '=', accountId).on('c.state', '=', ACTIVE),
     )
     .select(['appended.seq', 'c.id', 'c.dialect', 'c.interest_json', 'c.sending_id']),
 );
 
 /**
  * Appends a change to the log, in the caller's transaction, and reads the account's live
- * channels. On PostgreSQL, where writers run concurrently, the channels come back locked (see
- * `lockChannels`); SQLite runs one writer at a time, and nothing needs a lock.
+ * channels, unlocked (the enqueue locks those it queues to).
  */
 export async function appendChange(
   trx: Executor,
@@ -75,9 +59,9 @@ export async function appendChange(
     const [appended] = (await appendOnly(trx, values)).rows;
     if (!appended) throw new Error('change log append returned nothing');
     const { rows } = await liveChannelsOf(trx, values.account_id);
-    return { seq: Number(appended.seq), channels: rows, locked: false };
+    return { seq: Number(appended.seq), channels: rows };
   }
-  const { rows } = await appendAndLock(trx, values, values.account_id);
+  const { rows } = await appendAndRead(trx, values, values.account_id);
   const first = rows[0];
   if (!first) throw new Error('change log append returned nothing');
   const channels: LiveChannel[] = [];
@@ -90,5 +74,5 @@ export async function appendChange(
       sending_id: row.sending_id === null ? null : Number(row.sending_id),
     });
   }
-  return { seq: Number(first.seq), channels, locked: true };
+  return { seq: Number(first.seq), channels };
 }

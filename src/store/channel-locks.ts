@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from './schema.ts';
-import { ANSWER_UNAWAITED } from './unawaited.ts';
+import { unawaitedOn } from './statement-marks.ts';
 import { traitsOf } from './engine-traits.ts';
 import { padToPowerOfTwo } from './list-lengths.ts';
 
@@ -33,13 +33,13 @@ export async function lockChannels(
 
 /**
  * As `lockChannels`, for a caller that reads nothing of the rows: the lock goes out without
- * waiting for its answer (`ANSWER_UNAWAITED`), ahead of the statement that needs it, which
- * fails if the lock could not be taken.
+ * waiting for its answer (`ANSWER_UNAWAITED`, in a transaction), ahead of the statement that
+ * needs it, which fails if the lock could not be taken.
  */
 export async function holdChannels(trx: Executor, channelIds: readonly string[]): Promise<void> {
   if (!traitsOf(trx).concurrentWriters || channelIds.length === 0) return;
   const ids = sql.join(padToPowerOfTwo(channelIds));
-  await sql`${sql.raw(ANSWER_UNAWAITED)}select 1 from channels where id in (${ids}) order by id for update`.execute(
+  await sql`${sql.raw(unawaitedOn(trx))}select 1 from channels where id in (${ids}) order by id for update`.execute(
     trx,
   );
 }

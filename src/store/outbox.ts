@@ -122,20 +122,11 @@ const insertPendingLatestAndSchedule = prepared(
 
 /**
  * The heads on the wire among the channels being queued to, as the caller read them in its
- * transaction (`sending_id`): read under the rows' locks, taken in id order (`LockedHeads`),
- * or without them, or `unread`. A reading without locks serves SQLite only: it runs one
- * writer at a time, so that reading still stands. On PostgreSQL, unless the caller holds the
- * locks, the enqueue takes them and reads the heads after.
+ * transaction (`sending_id`), or `unread`. Only SQLite uses them: it runs one writer at a
+ * time, so that reading still stands. On PostgreSQL the heads come with the row locks the
+ * enqueue takes anyway, read after them.
  */
-export type HeadsOnTheWire = readonly number[] | LockedHeads | 'unread';
-
-export interface LockedHeads {
-  readonly locked: readonly number[];
-}
-
-function isLocked(heads: HeadsOnTheWire): heads is LockedHeads {
-  return typeof heads === 'object' && 'locked' in heads;
-}
+export type HeadsOnTheWire = readonly number[] | 'unread';
 
 /**
  * Queues one notification of `kind` per channel, in the caller's transaction. A channel that
@@ -156,22 +147,18 @@ export async function enqueue(
   onTheWire: HeadsOnTheWire = 'unread',
   latestSeq?: number,
 ): Promise<void> {
-  const callerLocked = isLocked(onTheWire);
-  let readHeads: readonly number[] = [];
-  if (isLocked(onTheWire)) readHeads = onTheWire.locked;
-  else if (onTheWire !== 'unread' && !traitsOf(trx).concurrentWriters) readHeads = onTheWire;
-  for (const heads of chunks(readHeads)) {
-    await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
+  if (!traitsOf(trx).concurrentWriters && onTheWire !== 'unread') {
+    for (const heads of chunks(onTheWire)) {
+      await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
+    }
   }
   for (const ids of chunks([...new Set(channelIds)].sort())) {
-    if (!callerLocked) {
-      const locked = await lockChannels(trx, ids);
-      if (locked) {
-        const heads = sendingIds(locked);
-        if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
-      } else if (onTheWire === 'unread') {
-        await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
-      }
+    const locked = await lockChannels(trx, ids);
+    if (locked) {
+      const heads = sendingIds(locked);
+      if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
+    } else if (onTheWire === 'unread') {
+      await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
     }
     const runs = insertRuns(trx, ids, 256).map((run) =>
       run.map((channelId) => ({

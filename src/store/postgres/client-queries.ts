@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { isStalePlan, namedQuery } from './named-statements.ts';
-import { isUnawaited } from '../unawaited.ts';
+import { isUnawaited } from '../statement-marks.ts';
 
 /** pg's error when `query_timeout` passes with no answer. */
 const isUnanswered = (err: unknown) => err instanceof Error && err.message === 'Query read timeout';
@@ -16,7 +16,8 @@ const NOT_WAITED_FOR = Object.freeze({ command: '', rowCount: null, rows: [], fi
 const isBegin = (text: string) => text === 'begin';
 
 /**
- * Each connection's queries, as the SQL builder sends them:
+ * Each connection's queries, as the SQL builder sends them; returns how many answers nobody
+ * has waited for yet:
  * - statements with parameters go named (see named-statements.ts);
  * - `begin` and statements marked `ANSWER_UNAWAITED` are sent at once and reported done; the
  *   next statement goes out right behind them (the pool's connections pipeline) and waits for
@@ -40,7 +41,7 @@ async function inSentOrder(answers: readonly Promise<unknown>[]): Promise<unknow
   return last?.status === 'fulfilled' ? last.value : undefined;
 }
 
-export function wrapQueries(client: pg.PoolClient): void {
+export function wrapQueries(client: pg.PoolClient): () => number {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const named = new Set<string>();
   /** Statements sent whose answers nobody has waited for yet, in the order sent. */
@@ -80,4 +81,5 @@ export function wrapQueries(client: pg.PoolClient): void {
       return result;
     return inSentOrder([...carried, result]);
   };
+  return () => unanswered.length;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isPlannedPerCall } from '../statement-marks.ts';
 
 /**
  * Named (prepared) statements on PostgreSQL. The SQL builder sends every statement unnamed, so
@@ -41,7 +42,8 @@ export interface NamedQuery {
  * What a connection that has named `named` so far sends for `text` with `values`: the
  * statement under its name, or undefined to send it unnamed. Statements without parameters
  * (transaction control, the builder's own) stay unnamed: most are sent rarely, and `begin`
- * and `commit` go by the simple protocol, which has no parse to save.
+ * and `commit` go by the simple protocol, which has no parse to save. So do statements marked
+ * `PLANNED_PER_CALL`.
  */
 export function namedQuery(
   named: Set<string>,
@@ -49,6 +51,7 @@ export function namedQuery(
   values: readonly unknown[],
 ): NamedQuery | undefined {
   if (values.length === 0 || values.length > MAX_NAMED_PARAMETERS) return undefined;
+  if (isPlannedPerCall(text)) return undefined;
   const name = statementName(text);
   if (!named.has(name)) {
     if (named.size >= MAX_NAMED_PER_CONNECTION) return undefined;

@@ -64,7 +64,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     statement_timeout: limits.statementTimeoutMs,
     lock_timeout: limits.lockTimeoutMs,
     idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
-    query_timeout: limits.statementTimeoutMs + ANSWER_MARGIN_MS,
+    // A statement sent behind an unawaited lock is timed from when it was sent, and may
+    // first wait for that lock (client-queries.ts).
+    query_timeout: limits.statementTimeoutMs + limits.lockTimeoutMs + ANSWER_MARGIN_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // A statement goes out without waiting for the answers before it (see client-queries.ts).
@@ -77,9 +79,17 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   // while it is checked out: the query in flight fails, its work is retried or handed back,
   // and the pool replaces the connection.
   pool.on('error', failed);
+  const pending = new WeakMap<pg.PoolClient, () => number>();
   pool.on('connect', (client) => {
     client.on('error', failed);
-    wrapQueries(client);
+    pending.set(client, wrapQueries(client));
+  });
+  // Statements whose answers nobody waited for are sent only inside transactions, which end
+  // with a statement that carries them. A connection handed back with some still unread would
+  // pass their outcome to its next user's query: it is closed instead.
+  pool.on('release', (_err, client) => {
+    // Ending it here marks it ending at once, so the pool drops it rather than keep it idle.
+    if ((pending.get(client)?.() ?? 0) > 0) void client.end().catch(() => undefined);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One connection without the statement bounds, for the migrations only.

@@ -11,6 +11,7 @@ import { ACTIVE } from '../channel-states.ts';
 import { parseStoredInterest } from '../stored-interest.ts';
 import { chunks, padToPowerOfTwo } from '../list-lengths.ts';
 import { traitsOf } from '../engine-traits.ts';
+import { PLANNED_PER_CALL } from '../statement-marks.ts';
 import { headDueAt } from './heads-and-leases.ts';
 import type { LeaseClock } from '../lease-time.ts';
 import { databaseLeaseEnd, databaseNow, leaseClockOf } from '../lease-time.ts';
@@ -87,7 +88,8 @@ function leaseDueQuery(lockRows: boolean, clock: LeaseClock) {
         .updateTable('channels')
         .set({ lease_until: leaseEnd, queue_due_at: leaseEnd, sending_id: queueHead })
         .where(key, 'in', due)
-        .returning([...DELIVERY_COLUMNS, 'sending_id', 'lease_until']);
+        .returning([...DELIVERY_COLUMNS, 'sending_id', 'lease_until'])
+        .modifyEnd(sql.raw(PLANNED_PER_CALL));
     },
   );
 }

@@ -1,0 +1,33 @@
+/**
+ * Marks a statement whose answer its caller does not read, such as a lock: where the engine
+ * can (PostgreSQL, which pipelines a connection's statements), the statement goes out at
+ * once and the caller goes on without waiting for the answer. The next statement on the
+ * connection goes out right behind it, runs after it on the server, and reports its failure
+ * if it failed: a lock that timed out fails the statement that needed it, and the
+ * transaction with it. Elsewhere the mark is a comment and the statement runs as any other.
+ */
+export const ANSWER_UNAWAITED = '/* answer unawaited */ ';
+
+/**
+ * The mark for a statement run on `db`: only inside a transaction, where the statement that
+ * carries the answer (at the latest the commit) runs on the same connection. Outside one,
+ * the connection goes back to the pool when the statement returns, with its answer unread.
+ */
+export function unawaitedOn(db: { readonly isTransaction: boolean }): string {
+  return db.isTransaction ? ANSWER_UNAWAITED : '';
+}
+
+export function isUnawaited(text: string): boolean {
+  return text.startsWith(ANSWER_UNAWAITED);
+}
+
+/**
+ * Marks a statement the engine must plan with each call's values (PostgreSQL then sends it
+ * unnamed): one whose best plan depends on the values bound, such as the claim's range over
+ * due times and its limit, which a plan kept across calls would have to guess.
+ */
+export const PLANNED_PER_CALL = ' /* planned per call */';
+
+export function isPlannedPerCall(text: string): boolean {
+  return text.endsWith(PLANNED_PER_CALL);
+}
