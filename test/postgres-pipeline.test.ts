@@ -8,18 +8,24 @@ import { createTestDatabase } from './support/postgres.ts';
 import { touchEvent } from './support/events.ts';
 import { isStoreUnavailable } from '../src/store/unavailable.ts';
 
-/**
- * `begin` and the account's lock go out without the node waiting for their answers (the
- * pool pipelines). What must still hold: the statements behind them run after them, and a
- * failure of theirs fails the write, with nothing of it kept.
- */
-test('a write whose account lock times out fails as unavailable and leaves nothing behind', async () => {
+/** A server whose lock waits end after 200 ms, and a client of its database to hold locks. */
+async function withShortLockBound() {
   const database = await createTestDatabase();
   const h = await startHarness({
     config: { databaseUrl: database.url },
     tune: (config) => ({ ...config, postgres: { ...config.postgres, lockTimeoutMs: 200 } }),
   });
   const holder = new pg.Client({ connectionString: database.url });
+  return { database, h, holder };
+}
+
+/**
+ * `begin` and the account's lock go out without the node waiting for their answers (the
+ * pool pipelines). What must still hold: the statements behind them run after them, and a
+ * failure of theirs fails the write, with nothing of it kept.
+ */
+test('a write whose account lock times out fails as unavailable and leaves nothing behind', async () => {
+  const { database, h, holder } = await withShortLockBound();
   try {
     const account = await createTestAccount(h.service);
     await holder.connect();
@@ -82,12 +88,7 @@ test('writes of one account made at once all land, each after the lock it was se
 });
 
 test('outside a transaction a lock is waited for: its failure is its own, never the next query’s', async () => {
-  const database = await createTestDatabase();
-  const h = await startHarness({
-    config: { databaseUrl: database.url },
-    tune: (config) => ({ ...config, postgres: { ...config.postgres, lockTimeoutMs: 200 } }),
-  });
-  const holder = new pg.Client({ connectionString: database.url });
+  const { database, h, holder } = await withShortLockBound();
   try {
     const account = await createTestAccount(h.service);
     const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');

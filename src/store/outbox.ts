@@ -103,22 +103,17 @@ const scheduleIdle = prepared(idleScheduled);
  * while the channels' locks are held (PostgreSQL). The two touch different tables, so
  * neither needs to see the other's rows.
  */
-const insertPendingAndSchedule = prepared(
-  (db, rows: Insertable<NotificationsTable>[], ids: string[], now: number) =>
+function insertAndSchedule(insert: typeof pendingRows) {
+  return prepared((db, rows: Insertable<NotificationsTable>[], ids: string[], now: number) =>
     idleScheduled(
-      db.with('queued', (w) => pendingRows(w, rows)),
+      db.with('queued', (w) => insert(w, rows)),
       ids,
       now,
     ),
-);
-const insertPendingLatestAndSchedule = prepared(
-  (db, rows: Insertable<NotificationsTable>[], ids: string[], now: number) =>
-    idleScheduled(
-      db.with('queued', (w) => pendingLatestRows(w, rows)),
-      ids,
-      now,
-    ),
-);
+  );
+}
+const insertPendingAndSchedule = insertAndSchedule(pendingRows);
+const insertPendingLatestAndSchedule = insertAndSchedule(pendingLatestRows);
 
 /**
  * The heads on the wire among the channels being queued to, as the caller read them in its
