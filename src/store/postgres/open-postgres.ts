@@ -64,9 +64,12 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     statement_timeout: limits.statementTimeoutMs,
     lock_timeout: limits.lockTimeoutMs,
     idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
-    // A statement sent behind an unawaited lock is timed from when it was sent, and may
-    // first wait for that lock (client-queries.ts).
-    query_timeout: limits.statementTimeoutMs + limits.lockTimeoutMs + ANSWER_MARGIN_MS,
+    // A statement sent behind an unawaited lock (client-queries.ts) is timed from when it was
+    // sent, lock wait included: one that then ran nearly to the statement bound is given up
+    // by the client instead, with the same outcome (the transaction ends, the caller gets a
+    // 503). Adding the lock bound here would leave a node cut off from the database that much
+    // longer before its writes are answered.
+    query_timeout: limits.statementTimeoutMs + ANSWER_MARGIN_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     // A statement goes out without waiting for the answers before it (see client-queries.ts).
