@@ -16,6 +16,18 @@ const NOT_WAITED_FOR = Object.freeze({ command: '', rowCount: null, rows: [], fi
 const isBegin = (text: string) => text === 'begin';
 
 /**
+ * Waits for every answer; fails with the first failure in the order the statements were
+ * sent (an error of a lock, not the "transaction is aborted" of the statement behind it),
+ * else gives the last answer.
+ */
+async function inSentOrder(answers: readonly Promise<unknown>[]): Promise<unknown> {
+  const settled = await Promise.allSettled(answers);
+  for (const answer of settled) if (answer.status === 'rejected') throw answer.reason;
+  const last = settled.at(-1);
+  return last?.status === 'fulfilled' ? last.value : undefined;
+}
+
+/**
  * Each connection's queries, as the SQL builder sends them; returns how many answers nobody
  * has waited for yet:
  * - statements with parameters go named (see named-statements.ts);
@@ -29,18 +41,6 @@ const isBegin = (text: string) => text === 'begin';
  *   replaces it; its session's transaction, if any, ends on the server. So is a connection
  *   whose named statement went stale.
  */
-/**
- * Waits for every answer; fails with the first failure in the order the statements were
- * sent (an error of a lock, not the "transaction is aborted" of the statement behind it),
- * else gives the last answer.
- */
-async function inSentOrder(answers: readonly Promise<unknown>[]): Promise<unknown> {
-  const settled = await Promise.allSettled(answers);
-  for (const answer of settled) if (answer.status === 'rejected') throw answer.reason;
-  const last = settled.at(-1);
-  return last?.status === 'fulfilled' ? last.value : undefined;
-}
-
 export function wrapQueries(client: pg.PoolClient): () => number {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const named = new Set<string>();
