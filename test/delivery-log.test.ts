@@ -254,10 +254,7 @@ for (const engine of engines) {
       assert.equal(reactivated.json.health.state, 'active');
       await deliver();
       assert.equal(receiver.requests.length, before + 1);
-      const verification = JSON.parse(receiver.requests[before]?.body ?? '{}') as {
-        notification: { type: string };
-      };
-      assert.equal(verification.notification.type, 'verification');
+      assert.equal(receiver.notificationTypes()[before], 'verification');
 
       const lost = idOf(1);
       const replayed = await api<{ replayed: { notification_id: string }[] }>(

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Completion } from '../src/domain/delivery.ts';
 import type { Harness, TestAccount } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
-import { Receiver } from './support/receiver.ts';
+import { Receiver, notificationType } from './support/receiver.ts';
 import { touchEvent } from './support/events.ts';
 
 // These run the dispatcher in the background on the real clock, as `calpush serve` does, with
@@ -65,9 +65,7 @@ test('one request at a time per channel, in order, with changes coalesced behind
     r.some((x) => x.path === '/ordered' && x.at >= lastWrite && x.body.includes('"change"')),
   );
   const mine = receiver.requests.filter((r) => r.path === '/ordered');
-  const types = mine.map(
-    (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
-  );
+  const types = mine.map(notificationType);
   assert.equal(types[0], 'verification');
   assert.ok(types.slice(1).every((t) => t === 'change'));
   assert.ok(

@@ -6,7 +6,7 @@ import type { Harness } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import type { TestDatabase } from './support/postgres.ts';
 import { createTestDatabase } from './support/postgres.ts';
-import { Receiver } from './support/receiver.ts';
+import { Receiver, notificationType } from './support/receiver.ts';
 import { touchEvent } from './support/events.ts';
 import type { Clock } from '../src/domain/clock.ts';
 import { monotonicNow } from '../src/domain/clock.ts';
@@ -144,7 +144,7 @@ test('two delivering nodes, one clock 3 minutes ahead and one 3 behind: every no
     assert.equal(new Set(ids).size, ids.length, 'no notification was sent twice');
     const byPath = new Map<string, string[]>();
     for (const r of receiver.requests) {
-      const type = (JSON.parse(r.body) as { notification: { type: string } }).notification.type;
+      const type = notificationType(r);
       byPath.set(r.path, [...(byPath.get(r.path) ?? []), type]);
     }
     for (const types of byPath.values()) assert.deepEqual(types, ['verification', 'change']);

@@ -4,7 +4,7 @@ import type { Harness } from './support/harness.ts';
 import { addAccount, createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import type { TestDatabase } from './support/postgres.ts';
 import { createTestDatabase } from './support/postgres.ts';
-import { Receiver } from './support/receiver.ts';
+import { Receiver, notificationType } from './support/receiver.ts';
 import { touchEvent } from './support/events.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -52,7 +52,7 @@ test('two nodes on one PostgreSQL database share the work without sending anythi
   // Per channel: verification first, then the change.
   const byPath = new Map<string, string[]>();
   for (const r of receiver.requests) {
-    const type = (JSON.parse(r.body) as { notification: { type: string } }).notification.type;
+    const type = notificationType(r);
     byPath.set(r.path, [...(byPath.get(r.path) ?? []), type]);
   }
   assert.equal(byPath.size, channels);

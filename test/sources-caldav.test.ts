@@ -42,10 +42,7 @@ describe('a CalDAV server (Radicale) as a source, through both faces', () => {
     assert.equal((await call('POST', `/v1/sources/${sourceId}/poll`)).status, 202);
     await settle();
   };
-  const notified = () =>
-    receiver.requests.map(
-      (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
-    );
+  const notified = () => receiver.notificationTypes();
   const syncToken = async () =>
     (await call('GET', `/calendar/v3/calendars/${calendarId}/events`)).json.nextSyncToken!;
   const changesSince = async (token: string) =>

@@ -39,10 +39,7 @@ for (const engine of engines)
       callApi<Json>(a.service, upstream.accessToken, method, `/calendar/v3${path}`, body);
     const eventsPath = () => `/calendars/${encodeURIComponent(upstream.calendarId)}/events`;
     const settle = () => settleSources(b.service, clock);
-    const notified = () =>
-      receiver.requests.map(
-        (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
-      );
+    const notified = () => receiver.notificationTypes();
     const sourceRow = () =>
       b.service.core.db
         .selectFrom('sources')

@@ -32,10 +32,7 @@ describe('Google sources across restarts of either server', () => {
   const upstreamCall = (method: string, path: string, body?: unknown) =>
     callApi<Json>(a.service, upstream.accessToken, method, `/calendar/v3${path}`, body);
   const eventsPath = () => `/calendars/${encodeURIComponent(upstream.calendarId)}/events`;
-  const notified = () =>
-    receiver.requests.map(
-      (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
-    );
+  const notified = () => receiver.notificationTypes();
   const sourceRow = () =>
     b.service.core.db
       .selectFrom('sources')

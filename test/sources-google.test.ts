@@ -62,10 +62,7 @@ describe('a Google Calendar account as a source, another calpush upstream', () =
     assert.equal((await call('POST', `/v1/sources/${sourceId}/poll`)).status, 202);
     await settle();
   };
-  const notified = () =>
-    receiver.requests.map(
-      (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
-    );
+  const notified = () => receiver.notificationTypes();
   const mirrored = async () => {
     const events = await call(
       'GET',

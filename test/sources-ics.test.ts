@@ -47,10 +47,7 @@ for (const engine of engines) {
     const call = (method: string, path: string, body?: unknown) =>
       callApi<Json>(h.service, account.accessToken, method, path, body);
     const settle = () => settleSources(h.service, clock);
-    const notified = () =>
-      receiver.requests.map(
-        (r) => (JSON.parse(r.body) as { notification: { type: string } }).notification.type,
-      );
+    const notified = () => receiver.notificationTypes();
 
     before(async () => {
       await feed.start();

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { ReceivedRequest } from './receiver.ts';
+import { notificationType } from './receiver.ts';
 
 /** One notification as a receiver got it, in the order it got them (`seq`). */
 export interface Receipt {
@@ -53,7 +54,7 @@ export function receiptsOf(requests: readonly ReceivedRequest[], prefix: string)
   requests.forEach((r, seq) => {
     if (!r.path.startsWith(prefix)) return;
     const id = Number(String(r.headers['calpush-notification-id']).replace('ntf_', ''));
-    const kind = (JSON.parse(r.body) as { notification: { type: string } }).notification.type;
+    const kind = notificationType(r);
     out.push({ seq, path: r.path, id, kind, at: r.at });
   });
   return out;

@@ -13,6 +13,11 @@ export interface ReceivedRequest {
 }
 
 /** What the receiver answers; a function may vary it per request. `hang` never answers. */
+/** The Cronofy notification type a request carried (`verification`, `change`, …). */
+export function notificationType(request: ReceivedRequest): string {
+  return (JSON.parse(request.body) as { notification: { type: string } }).notification.type;
+}
+
 export type Reply =
   { status: number; headers?: Record<string, string>; delayMs?: number; body?: string } | 'hang';
 
@@ -103,6 +108,12 @@ export class Receiver {
 
   async waitForCount(n: number, timeoutMs?: number): Promise<void> {
     await this.waitFor((r) => r.length >= n, timeoutMs);
+  }
+
+  /** The Cronofy notification types received, in order; with `path`, those sent to it. */
+  notificationTypes(path?: string): string[] {
+    const sent = path === undefined ? this.requests : this.requests.filter((r) => r.path === path);
+    return sent.map(notificationType);
   }
 
   bodies(): unknown[] {
