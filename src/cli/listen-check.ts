@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameText } from '../domain/same-text.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** The two wire dialects `calpush listen` can open a channel in. */
@@ -31,12 +32,6 @@ export interface Seen {
 
 const header = (headers: IncomingHttpHeaders, name: string): string =>
   [headers[name]].flat()[0] ?? '';
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Cronofy signs with every active secret, comma-separated: one matching value is enough. */
 function cronofySigned(body: Buffer, signatures: string, secret: string): boolean {

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { sameText } from '../domain/same-text.ts';
 import type { CoreResources } from './resources.ts';
 import type { OAuthConsent } from '../domain/source.ts';
 import { SourceError } from '../domain/source.ts';
@@ -36,9 +37,7 @@ const nonceHashOf = (nonce: string) => createHash('sha256').update(nonce).digest
 
 function sameNonce(nonce: string | undefined, hash: string | undefined): boolean {
   if (!nonce || !hash) return false;
-  const x = Buffer.from(nonceHashOf(nonce));
-  const y = Buffer.from(hash);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return sameText(nonceHashOf(nonce), hash);
 }
 
 function consentOf(res: CoreResources, provider: string): OAuthConsent {

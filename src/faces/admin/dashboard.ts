@@ -5,7 +5,8 @@ import type { CoreResources } from '../../core/resources.ts';
 import { isOperatorToken } from '../../core/admin-tokens.ts';
 import { hashToken } from '../../core/ids.ts';
 import type { DashboardSessions } from './sessions.ts';
-import { SESSION_COOKIE, sameText } from './sessions.ts';
+import { SESSION_COOKIE } from './sessions.ts';
+import { sameText } from '../../domain/same-text.ts';
 import { adminErrorBody } from './errors.ts';
 
 /** The page's script and style: files shipped with calpush, read once; no CDN, no build. */

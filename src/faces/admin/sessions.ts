@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameText } from '../../domain/same-text.ts';
 import type { OperatorSession, SessionRequest } from './app.ts';
 
 export const SESSION_COOKIE = 'calpush_session';
@@ -22,12 +23,6 @@ interface Session {
 
 /** Whether the operator token with this hash still opens calpush. */
 export type TokenStillValid = (tokenHash: string) => Promise<boolean>;
-
-export function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {

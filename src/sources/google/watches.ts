@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameText } from '../../domain/same-text.ts';
 import type { SecretOpener, SecretSealer } from '../../domain/secrets.ts';
 import type { PushVerdict } from '../../domain/source.ts';
 import { SourceError } from '../../domain/source.ts';
@@ -74,9 +75,7 @@ export function verifyPush(
   } catch {
     return 'bad_token';
   }
-  const a = Buffer.from(expected);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b) ? 'accepted' : 'bad_token';
+  return sameText(expected, token) ? 'accepted' : 'bad_token';
 }
 
 /**
