@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameTextAnyLength } from '../domain/same-text.ts';
+import { bearerToken } from './read-json.ts';
 import type { Hono } from 'hono';
 
 /** What `/metrics` serves: the exposition text, and the token a scrape must bear. */
@@ -9,24 +10,12 @@ export interface MetricsEndpoint {
   render(): Promise<string>;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** Compares in constant time whatever the lengths, so timing says nothing of the token. */
-function sameToken(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-export function bearerOf(header: string | undefined): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1] ?? '';
-}
-
 /** GET /metrics behind the operator's bearer token. */
 export function routeMetrics(app: Hono, endpoint: MetricsEndpoint): void {
   const { token } = endpoint;
   if (token === undefined) return;
   app.get('/metrics', async (c) => {
-    if (!sameToken(bearerOf(c.req.header('authorization')), token)) {
+    if (!sameTextAnyLength(bearerToken(c.req.header('authorization')) ?? '', token)) {
       c.header('www-authenticate', 'Bearer realm="calpush metrics"');
       return c.json(
         { error: { code: 401, message: 'a valid metrics bearer token is required' } },
