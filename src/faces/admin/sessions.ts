@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sameText } from '../../domain/same-text.ts';
+import { cookieValue } from '../../http/cookies.ts';
 import type { OperatorSession, SessionRequest } from './app.ts';
 
 export const SESSION_COOKIE = 'calpush_session';
@@ -23,14 +24,6 @@ interface Session {
 
 /** Whether the operator token with this hash still opens calpush. */
 export type TokenStillValid = (tokenHash: string) => Promise<boolean>;
-
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
-}
 
 /**
  * The dashboard's logins: a random session id in an HttpOnly, SameSite=Strict cookie, and a

@@ -16,6 +16,7 @@ import {
 import { CoreError } from '../../core/errors.ts';
 import { authorize } from '../../http/authorize.ts';
 import { bearerToken } from '../../http/read-json.ts';
+import { cookieValue } from '../../http/cookies.ts';
 import { CronofyError } from './errors.ts';
 
 /** A query parameter the request must carry. */
@@ -23,15 +24,6 @@ function required(c: Context<CronofyEnv>, name: string): string {
   const value = c.req.query(name);
   if (!value) throw new CoreError('invalid', `${name} is required`, { field: name });
   return value;
-}
-
-/** A request's cookie by name. */
-function cookieOf(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
 }
 
 /**
@@ -73,7 +65,7 @@ export function sourcesPublicRoutes(
       code: c.req.query('code'),
       state: c.req.query('state'),
       error: c.req.query('error'),
-      nonce: cookieOf(c.req.header('cookie'), CONNECT_NONCE_COOKIE),
+      nonce: cookieValue(c.req.header('cookie'), CONNECT_NONCE_COOKIE),
     });
     c.header('set-cookie', nonceCookie(res, provider, '', 0));
     return c.redirect(location, 302);
