@@ -124,6 +124,27 @@ const insertPendingLatestAndSchedule = insertAndSchedule(pendingLatestRows);
 export type HeadsOnTheWire = readonly number[] | 'unread';
 
 /**
+ * Locks channels (where writers run concurrently; `ids` sorted, at most a chunk) and sets
+ * aside their heads on the wire of `kind`, as read under the locks. Where nothing is locked
+ * (SQLite) the heads are looked up by the statement itself, unless `lookUpUnlocked` is false
+ * because the caller set aside the heads it had read.
+ */
+export async function lockAndSetAsideHeads(
+  trx: Executor,
+  ids: readonly string[],
+  kind: string,
+  lookUpUnlocked = true,
+): Promise<void> {
+  const locked = await lockChannels(trx, ids);
+  if (locked) {
+    const heads = sendingIds(locked);
+    if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
+  } else if (lookUpUnlocked) {
+    await setAsideHeadsOf(trx, padToPowerOfTwo([...ids]), kind);
+  }
+}
+
+/**
  * Queues one notification of `kind` per channel, in the caller's transaction. A channel that
  * already has one of that kind pending keeps it: that is coalescing, and the older row's
  * earlier `changes_since` still covers the new change; a replay or test notification it
@@ -148,13 +169,7 @@ export async function enqueue(
     }
   }
   for (const ids of chunks([...new Set(channelIds)].sort())) {
-    const locked = await lockChannels(trx, ids);
-    if (locked) {
-      const heads = sendingIds(locked);
-      if (heads.length > 0) await setAsideHeads(trx, padToPowerOfTwo(heads), kind);
-    } else if (onTheWire === 'unread') {
-      await setAsideHeadsOf(trx, padToPowerOfTwo(ids), kind);
-    }
+    await lockAndSetAsideHeads(trx, ids, kind, onTheWire === 'unread');
     const runs = insertRuns(trx, ids, 256).map((run) =>
       run.map((channelId) => ({
         channel_id: channelId,

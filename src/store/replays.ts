@@ -2,7 +2,7 @@ import type { Executor } from './schema.ts';
 import { holdChannels } from './channel-locks.ts';
 import { PENDING } from './live-notifications.ts';
 import { ACTIVE } from './channel-states.ts';
-import { enqueue } from './outbox.ts';
+import { enqueue, lockAndSetAsideHeads } from './outbox.ts';
 import type { NotificationPurpose } from '../domain/attempt-log.ts';
 
 /** A notification queued again (a replay) or for a test. */
@@ -30,21 +30,7 @@ export interface QueuedMark {
  * does, so nothing merges into a notification the receiver may already have read.
  */
 export async function queueMarked(trx: Executor, n: MarkedNotification): Promise<QueuedMark> {
-  await holdChannels(trx, [n.channelId]);
-  const channel = await trx
-    .selectFrom('channels')
-    .select(['sending_id'])
-    .where('id', '=', n.channelId)
-    .executeTakeFirstOrThrow();
-  if (channel.sending_id !== null) {
-    await trx
-      .updateTable('notifications')
-      .set({ state: 'sending' })
-      .where('id', '=', channel.sending_id)
-      .where('kind', '=', n.kind)
-      .where('state', '=', PENDING)
-      .execute();
-  }
+  await lockAndSetAsideHeads(trx, [n.channelId], n.kind);
   const pending = await trx
     .selectFrom('notifications')
     .select(['id', 'changes_since'])
