@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { RawBuilder } from 'kysely';
 import type { Insertable, QueryCreator } from 'kysely';
 import type { AttemptsTable, Database, Db, Executor } from '../schema.ts';
 import { prepared } from '../prepared.ts';
@@ -104,21 +105,44 @@ function sentIds(completions: readonly Completion[]): number[] {
  */
 async function requeueBatched(trx: Executor, delivery: Completion['delivery']): Promise<void> {
   for (const b of delivery.batched ?? []) {
-    if (b.latestSeq != null) await carryLatestSeq(trx, [b.notificationId]);
-    await trx
-      .deleteFrom('notifications')
-      .where('channel_id', '=', delivery.channel.id)
-      .where('kind', '=', b.kind)
-      .where('state', '=', PENDING)
-      .where('id', '<>', b.notificationId)
-      .execute();
-    await trx
-      .updateTable('notifications')
-      .set({ state: 'pending' })
-      .where('id', '=', b.notificationId)
-      .where(liveState)
-      .execute();
+    await mergeBack(trx, delivery.channel.id, b, { state: 'pending' });
   }
+}
+
+/**
+ * A notification that was on the wire goes back to the queue: a change queued meanwhile
+ * under its kind merges into it (the pending row is dropped; the older row's earlier
+ * `changes_since`, or lower message number, already covers it, and it takes the merged one's
+ * latest change), and the row is set back with `set`.
+ */
+async function mergeBack(
+  trx: Executor,
+  channelId: string,
+  sent: {
+    readonly notificationId: number;
+    readonly kind: string;
+    readonly latestSeq?: number | null;
+  },
+  set: {
+    readonly state: 'pending';
+    readonly due_at?: number;
+    readonly attempts?: RawBuilder<number>;
+  },
+): Promise<void> {
+  if (sent.latestSeq != null) await carryLatestSeq(trx, [sent.notificationId]);
+  await trx
+    .deleteFrom('notifications')
+    .where('channel_id', '=', channelId)
+    .where('kind', '=', sent.kind)
+    .where('state', '=', PENDING)
+    .where('id', '<>', sent.notificationId)
+    .execute();
+  await trx
+    .updateTable('notifications')
+    .set(set)
+    .where('id', '=', sent.notificationId)
+    .where(liveState)
+    .execute();
 }
 
 /** The delivery log's row for one finished attempt. */
@@ -200,23 +224,11 @@ export async function recordCompletions(
         .where('lease_until', '=', c.delivery.leaseUntil)
         .executeTakeFirst();
       if (Number(released.numUpdatedRows) === 0) continue;
-      // A change queued while this one was on the wire merges into it: the older row's
-      // earlier changes_since (or lower message number) already covers it; it takes the
-      // merged one's latest change.
-      if (c.delivery.latestSeq != null) await carryLatestSeq(trx, [c.delivery.notificationId]);
-      await trx
-        .deleteFrom('notifications')
-        .where('channel_id', '=', c.delivery.channel.id)
-        .where('kind', '=', c.delivery.kind)
-        .where('state', '=', PENDING)
-        .where('id', '<>', c.delivery.notificationId)
-        .execute();
-      await trx
-        .updateTable('notifications')
-        .set({ state: 'pending', due_at: c.retryAt, attempts: sql`attempts + 1` })
-        .where('id', '=', c.delivery.notificationId)
-        .where(liveState)
-        .execute();
+      await mergeBack(trx, c.delivery.channel.id, c.delivery, {
+        state: 'pending',
+        due_at: c.retryAt,
+        attempts: sql<number>`attempts + 1`,
+      });
       await requeueBatched(trx, c.delivery);
     }
     for (const c of completions) {
