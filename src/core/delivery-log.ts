@@ -4,6 +4,7 @@ import type { ChannelsTable } from '../store/schema.ts';
 import type { AttemptCursor, AttemptRow } from '../store/delivery-log.ts';
 import { channelDeliveryFacts, channelIdsByHost, readAttempts } from '../store/delivery-log.ts';
 import { toChannelView } from './channels.ts';
+import { notificationIdText } from '../domain/delivery.ts';
 import { CoreError } from './errors.ts';
 
 /**
@@ -73,10 +74,6 @@ export interface ChannelHealth {
   /** When a failing channel closes if nothing gets through before. */
   readonly closesAt: number | null;
   readonly queued: number;
-}
-
-export function notificationIdText(id: number): string {
-  return `ntf_${id}`;
 }
 
 /** `ntf_123` (as sent) or `123`; anything else is not found. */

@@ -1,5 +1,5 @@
 import type { Completion } from '../domain/delivery.ts';
-import { membersOf, publicNotificationId } from '../domain/delivery.ts';
+import { membersOf, notificationIdText, publicNotificationId } from '../domain/delivery.ts';
 import type { Logger } from '../log.ts';
 import type { HttpSender, SendResult } from './http-sender.ts';
 import type { InFlight } from './in-flight-requests.ts';
@@ -36,7 +36,11 @@ export async function attemptDelivery(
   } catch (err) {
     result = { error: err instanceof Error ? err.message : String(err) };
     logger.error(
-      { err, notification: `ntf_${publicNotificationId(delivery)}`, channel: delivery.channel.id },
+      {
+        err,
+        notification: notificationIdText(publicNotificationId(delivery)),
+        channel: delivery.channel.id,
+      },
       'delivery attempt crashed',
     );
     // A render or send that throws at once would otherwise finish inside the call that
@@ -51,10 +55,10 @@ export async function attemptDelivery(
   const latencyMs = performance.now() - entry.startedAt;
   const completions = membersOf(delivery).map((d) => {
     const completion = classifyOutcome(deps, d, result, at, latencyMs);
-    const notification = `ntf_${publicNotificationId(d)}`;
+    const notification = () => notificationIdText(publicNotificationId(d));
     if (completion.kind === 'close') {
       logger.warn(
-        { notification, channel: d.channel.id, reason: completion.reason },
+        { notification: notification(), channel: d.channel.id, reason: completion.reason },
         'channel closed',
       );
     }
@@ -62,7 +66,7 @@ export async function attemptDelivery(
     if (logger.isLevelEnabled('debug')) {
       logger.debug(
         {
-          notification,
+          notification: notification(),
           channel: d.channel.id,
           kind: d.kind,
           status: completion.attempt.status,

@@ -1,5 +1,5 @@
 import type { Delivery, RenderedRequest } from '../domain/delivery.ts';
-import { publicNotificationId } from '../domain/delivery.ts';
+import { notificationIdText, publicNotificationId } from '../domain/delivery.ts';
 import type { DeliveryDialect } from '../domain/dialect.ts';
 import type { DeliverySecrets } from './delivery-secrets.ts';
 
@@ -29,7 +29,7 @@ export function requestFor(
   const rendered = dialect.render(delivery, secrets.of(delivery), (member) => secrets.of(member));
   // A rendering is made for this request alone: its headers take the common ones in place
   // rather than being copied into a new object for every notification.
-  rendered.headers[NOTIFICATION_ID_HEADER] = `ntf_${publicNotificationId(delivery)}`;
+  rendered.headers[NOTIFICATION_ID_HEADER] = notificationIdText(publicNotificationId(delivery));
   if (delivery.purpose === 'replay') rendered.headers[REPLAY_HEADER] = '1';
   else if (delivery.purpose === 'test') rendered.headers[TEST_HEADER] = '1';
   rendered.headers['user-agent'] = 'calpush';

@@ -88,6 +88,11 @@ export function publicNotificationId(delivery: Delivery): number {
   return delivery.replayOf ?? delivery.notificationId;
 }
 
+/** A notification id as the APIs, the logs and `Calpush-Notification-Id` spell it: `ntf_123`. */
+export function notificationIdText(id: number): string {
+  return `ntf_${id}`;
+}
+
 /** How a finished attempt changes the queue. */
 export type Completion =
   | {

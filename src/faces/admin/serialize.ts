@@ -6,7 +6,7 @@ import type {
   SourceSummary,
 } from '../../core/operator-views.ts';
 import type { Completion } from '../../domain/delivery.ts';
-import { publicNotificationId } from '../../domain/delivery.ts';
+import { notificationIdText, publicNotificationId } from '../../domain/delivery.ts';
 import { errorClassOf } from '../../domain/attempt-log.ts';
 import {
   attemptJson as sharedAttemptJson,
@@ -89,7 +89,7 @@ export function sourceJson(s: SourceSummary) {
 export function completionJson(c: Completion) {
   const { delivery, attempt } = c;
   return {
-    notification_id: `ntf_${publicNotificationId(delivery)}`,
+    notification_id: notificationIdText(publicNotificationId(delivery)),
     id: delivery.channel.id,
     channel_id: delivery.channel.publicId,
     at: isoOrNull(attempt.at),
