@@ -10,8 +10,7 @@ import { liveStateOf } from '../store/live-notifications.ts';
 import { serializeAccountChanges } from '../store/account-lock.ts';
 import { holdChannels } from '../store/channel-locks.ts';
 import { chunks } from '../store/list-lengths.ts';
-import { traitsOf } from '../store/engine-traits.ts';
-import { databaseNow } from '../store/lease-time.ts';
+import { leaseClockOf, leaseNowOn } from '../store/lease-time.ts';
 
 export const ACCOUNT_DELETED = 'account_deleted';
 
@@ -134,7 +133,7 @@ async function unsettled(res: CoreResources, accountId: string): Promise<number>
     .select((eb) => eb.fn.countAll<number>().as('leased'))
     .where('account_id', '=', accountId)
     .where('state', '=', ACTIVE)
-    .where('lease_until', '>', traitsOf(res.db).leaseClock === 'database' ? databaseNow : now)
+    .where('lease_until', '>', leaseNowOn(leaseClockOf(res.db), now))
     .executeTakeFirstOrThrow();
   return Number(queued) + Number(leased);
 }

@@ -6,7 +6,7 @@ import { recordChange } from './change-log.ts';
 import { SourceError } from '../domain/source.ts';
 import { SecretBoxError } from './secret-box.ts';
 import { traitsOf } from '../store/engine-traits.ts';
-import { databaseLeaseEnd, databaseNow } from '../store/lease-time.ts';
+import { leaseClockOf, leaseEndOn, leaseNowOn } from '../store/lease-time.ts';
 import { mirrorItems, removeEventsByUid } from './source-events.ts';
 import { addSourceCalendar, removeSourceCalendar, renameSourceCalendar } from './sources.ts';
 import { chunks, insertRuns, padToPowerOfTwo } from '../store/list-lengths.ts';
@@ -52,9 +52,9 @@ export async function leaseDueSources(
 ): Promise<LeasedSource[]> {
   const rows = await res.write(async (trx) => {
     // Stamped and judged on the engine's lease clock (see `EngineTraits.leaseClock`).
-    const onDatabase = traitsOf(trx).leaseClock === 'database';
-    const leaseNow = onDatabase ? databaseNow : opts.now;
-    const leaseEnd = onDatabase ? databaseLeaseEnd(opts.leaseMs) : opts.now + opts.leaseMs;
+    const clock = leaseClockOf(trx);
+    const leaseNow = leaseNowOn(clock, opts.now);
+    const leaseEnd = leaseEndOn(clock, opts.now + opts.leaseMs, opts.leaseMs);
     let due = trx
       .selectFrom('sources')
       .select('id')
@@ -489,8 +489,7 @@ export async function renewSourceLease(
     trx
       .updateTable('sources')
       .set({
-        lease_until:
-          traitsOf(trx).leaseClock === 'database' ? databaseLeaseEnd(leaseMs) : now + leaseMs,
+        lease_until: leaseEndOn(leaseClockOf(trx), now + leaseMs, leaseMs),
       })
       .where('id', '=', source.id)
       .where('lease_until', '=', source.leaseUntil)

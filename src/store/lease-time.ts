@@ -17,6 +17,23 @@ export function databaseLeaseEnd(leaseMs: number) {
   return sql<number>`${databaseNow} + ${leaseMs}`;
 }
 
+/**
+ * What a statement on `clock` compares leases with: the database's time, or the node's
+ * `now` as a bound value.
+ */
+export function leaseNowOn(clock: LeaseClock, now: number) {
+  return clock === 'database' ? databaseNow : now;
+}
+
+/**
+ * The end of a lease of `leaseMs` stamped on `clock`: from the database's time, or the
+ * node's own reading (`nodeLeaseEnd`, its `now` plus the lease, computed by the caller so
+ * that a prepared statement binds it as a value).
+ */
+export function leaseEndOn(clock: LeaseClock, nodeLeaseEnd: number, leaseMs: number) {
+  return clock === 'database' ? databaseLeaseEnd(leaseMs) : nodeLeaseEnd;
+}
+
 /** The clock a statement on `db` judges leases by, unless the caller says. */
 export function leaseClockOf(db: Executor, chosen?: LeaseClock): LeaseClock {
   return chosen ?? traitsOf(db).leaseClock;

@@ -14,7 +14,7 @@ import { traitsOf } from '../engine-traits.ts';
 import { PLANNED_PER_CALL } from '../statement-marks.ts';
 import { headDueAt } from './heads-and-leases.ts';
 import type { LeaseClock } from '../lease-time.ts';
-import { databaseLeaseEnd, databaseNow, leaseClockOf } from '../lease-time.ts';
+import { leaseClockOf, leaseEndOn, leaseNowOn } from '../lease-time.ts';
 import { notificationPurposes } from '../../domain/attempt-log.ts';
 
 export interface ClaimOptions {
@@ -72,8 +72,8 @@ function leaseDueQuery(lockRows: boolean, clock: LeaseClock) {
       // cost one more index lookup.
       const key = sql.ref(traitsOf(db).claimKey);
       // Stamped and judged on one clock: the node's own (bound), or the database's.
-      const leaseEnd = clock === 'database' ? databaseLeaseEnd(leaseMs) : leaseUntil;
-      const leaseNow = clock === 'database' ? databaseNow : now;
+      const leaseEnd = leaseEndOn(clock, leaseUntil, leaseMs);
+      const leaseNow = leaseNowOn(clock, now);
       let due = db
         .selectFrom('channels')
         .select(key.as('key'))
