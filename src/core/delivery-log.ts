@@ -5,6 +5,7 @@ import type { AttemptCursor, AttemptRow } from '../store/delivery-log.ts';
 import { channelDeliveryFacts, channelIdsByHost, readAttempts } from '../store/delivery-log.ts';
 import { toChannelView } from './channels.ts';
 import { notificationIdText } from '../domain/delivery.ts';
+import { channelRetryWindow, defaultRetryPolicy } from '../domain/retry-policy.ts';
 import { CoreError } from './errors.ts';
 
 /**
@@ -126,9 +127,27 @@ export async function channelInScope(
   return toChannelView(row, res.secrets);
 }
 
-function retryWindowOf(res: CoreResources, dialect: string): number {
-  const own = res.dialects.get(dialect)?.retryWindowMs ?? Infinity;
-  return Math.min(res.deliveryWindowMs ?? 24 * 60 * 60 * 1000, own);
+/**
+ * A channel's health as operators read it: closed, failing (a streak of failures under way)
+ * or active, and when a failing one closes unless something gets through before.
+ */
+export function healthOf(
+  res: CoreResources,
+  channel: {
+    readonly state: string;
+    readonly dialect: string;
+    readonly failingSince: number | null;
+  },
+): Pick<ChannelHealth, 'state' | 'closesAt'> {
+  if (channel.state === 'closed') return { state: 'closed', closesAt: null };
+  if (channel.state !== 'active' || channel.failingSince === null) {
+    return { state: 'active', closesAt: null };
+  }
+  const window = channelRetryWindow(
+    res.deliveryWindowMs ?? defaultRetryPolicy.windowMs,
+    res.dialects.get(channel.dialect)?.retryWindowMs,
+  );
+  return { state: 'failing', closesAt: channel.failingSince + window };
 }
 
 export async function channelHealth(
@@ -141,17 +160,12 @@ export async function channelHealth(
     .select('closed_at')
     .where('id', '=', channel.id)
     .executeTakeFirst();
-  const failing = channel.state === 'active' && channel.failingSince !== null;
   return {
     channel,
-    state: channel.state === 'closed' ? 'closed' : failing ? 'failing' : 'active',
     closedAt: closed?.closed_at == null ? null : Number(closed.closed_at),
     ...facts,
     failingSince: channel.failingSince,
-    closesAt:
-      failing && channel.failingSince !== null
-        ? channel.failingSince + retryWindowOf(res, channel.dialect)
-        : null,
+    ...healthOf(res, channel),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { CoreResources } from './resources.ts';
+import { healthOf } from './delivery-log.ts';
 import { boundLimit } from '../store/bound-limit.ts';
 
 /** What an operator sees of the installation: clients, accounts, channels, sources. */
@@ -112,11 +113,9 @@ export async function listChannelSummaries(
       .execute();
     for (const d of delivered) lastSuccess.set(d.channel_id, Number(d.at));
   }
-  const window = res.deliveryWindowMs ?? 24 * 60 * 60 * 1000;
   return rows.map((r) => {
     const failingSince = r.failing_since === null ? null : Number(r.failing_since);
-    const failing = r.state === 'active' && failingSince !== null;
-    const own = res.dialects.get(r.dialect)?.retryWindowMs ?? Infinity;
+    const health = healthOf(res, { state: r.state, dialect: r.dialect, failingSince });
     return {
       id: r.id,
       publicId: r.public_id,
@@ -124,10 +123,10 @@ export async function listChannelSummaries(
       clientId: r.client_id,
       accountId: r.account_id,
       callbackUrl: r.callback_url,
-      state: r.state === 'closed' ? 'closed' : failing ? 'failing' : 'active',
+      state: health.state,
       closedReason: r.closed_reason,
       failingSince,
-      closesAt: failing && failingSince !== null ? failingSince + Math.min(window, own) : null,
+      closesAt: health.closesAt,
       lastSuccessAt: lastSuccess.get(r.id) ?? null,
       createdAt: Number(r.created_at),
     };

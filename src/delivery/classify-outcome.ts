@@ -1,7 +1,7 @@
 import type { Clock } from '../domain/clock.ts';
 import type { AttemptRecord, Completion, Delivery } from '../domain/delivery.ts';
 import type { RetryPolicy } from '../domain/retry-policy.ts';
-import { decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
+import { channelRetryWindow, decideAfterFailure, parseRetryAfter } from '../domain/retry-policy.ts';
 import type { SendResult } from './http-sender.ts';
 import type { DeliveryDialects } from './notification-request.ts';
 
@@ -55,10 +55,10 @@ export function classifyOutcome(
   }
   const now = rules.clock.now();
   const failingSince = delivery.channel.failingSince ?? at;
-  const policy =
-    dialect?.retryWindowMs === undefined
-      ? rules.policy
-      : { ...rules.policy, windowMs: Math.min(rules.policy.windowMs, dialect.retryWindowMs) };
+  const policy = {
+    ...rules.policy,
+    windowMs: channelRetryWindow(rules.policy.windowMs, dialect?.retryWindowMs),
+  };
   const decision = decideAfterFailure(policy, {
     now,
     failingSince,

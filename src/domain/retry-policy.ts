@@ -17,6 +17,16 @@ export const defaultRetryPolicy: RetryPolicy = {
 };
 
 /**
+ * How long a channel is retried: the service's window, or its dialect's own when shorter
+ * (Graph's subscriptions give up sooner).
+ */
+export function channelRetryWindow(serviceWindowMs: number, dialectWindowMs?: number): number {
+  return dialectWindowMs === undefined
+    ? serviceWindowMs
+    : Math.min(serviceWindowMs, dialectWindowMs);
+}
+
+/**
  * Exponential backoff with "equal jitter": half the delay is fixed so retries never bunch at
  * zero, half is random so a fleet of failing channels does not retry in lockstep.
  */
