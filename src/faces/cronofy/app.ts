@@ -3,9 +3,8 @@ import type { Context } from 'hono';
 import type { CoreResources } from '../../core/resources.ts';
 import type { CronofyEnv } from './context.ts';
 import type { TokenBuckets } from '../../domain/rate-limit.ts';
-import { authorize } from '../../http/authorize.ts';
-import { bearerToken } from '../../http/read-json.ts';
-import { CronofyError, createCronofyErrorHandler } from './errors.ts';
+import { createCronofyErrorHandler } from './errors.ts';
+import { cronofyPrincipal } from './principal.ts';
 import type { Logger } from '../../log.ts';
 import { channelsRoutes } from './channels-routes.ts';
 import { calendarsRoutes } from './calendars-routes.ts';
@@ -29,16 +28,10 @@ export function createCronofyFace(res: CoreResources, options: CronofyFaceOption
   app.route('/sources', sourcesPublicRoutes(res, options));
 
   app.use('*', async function authenticateBearer(c, next) {
-    const token = bearerToken(c.req.header('authorization'));
-    const auth = await authorize(res, token, options.rateLimit);
-    if (!auth.ok) {
-      throw new CronofyError(
-        429,
-        { request: [{ key: 'errors.rate_limited', description: 'too many requests' }] },
-        { 'retry-after': String(auth.retryAfterSeconds) },
-      );
-    }
-    c.set('principal', auth.principal);
+    c.set(
+      'principal',
+      await cronofyPrincipal(res, c.req.header('authorization'), options.rateLimit),
+    );
     await next();
   });
 

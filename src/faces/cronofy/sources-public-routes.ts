@@ -14,10 +14,8 @@ import {
   startConnect,
 } from '../../core/source-connect.ts';
 import { CoreError } from '../../core/errors.ts';
-import { authorize } from '../../http/authorize.ts';
-import { bearerToken } from '../../http/read-json.ts';
 import { cookieValue } from '../../http/cookies.ts';
-import { CronofyError } from './errors.ts';
+import { cronofyPrincipal } from './principal.ts';
 
 /** A query parameter the request must carry. */
 function required(c: Context<CronofyEnv>, name: string): string {
@@ -79,20 +77,13 @@ export function sourcesPublicRoutes(
     if (link) {
       request = openConnectLink(res, provider, link);
     } else {
-      const auth = await authorize(
+      const principal = await cronofyPrincipal(
         res,
-        bearerToken(c.req.header('authorization')),
+        c.req.header('authorization'),
         options.rateLimit,
       );
-      if (!auth.ok) {
-        throw new CronofyError(
-          429,
-          { request: [{ key: 'errors.rate_limited', description: 'too many requests' }] },
-          { 'retry-after': String(auth.retryAfterSeconds) },
-        );
-      }
       request = {
-        accountId: auth.principal.accountId,
+        accountId: principal.accountId,
         provider,
         redirectUri: required(c, 'redirect_uri'),
         state: required(c, 'state'),
