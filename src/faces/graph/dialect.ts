@@ -39,6 +39,12 @@ export const GRAPH_BATCH_SIZE = 100;
 /** A subscription is told to reauthorize this long before it expires. */
 const REAUTHORIZE_BEFORE_MS = 15 * 60 * 1000;
 
+/** Sent before a subscription expires and when the token that made it is revoked. */
+const REAUTHORIZATION_REQUIRED = {
+  kind: lifecycleKind('reauthorizationRequired'),
+  applies: (interest: unknown) => graphInterestOf(interest).lifecycleUrl !== null,
+};
+
 /**
  * The calendar a subscription is limited to was deleted (here, or at its source), or the
  * source it mirrors was disconnected (its server refused the credentials).
@@ -107,17 +113,10 @@ export const graphDialect: Dialect<GraphInterest> = {
       parseKind(delivery.kind).type === 'change' ? delivery.channel.callbackUrl : null,
   },
   retryWindowMs: 4 * 60 * 60 * 1000,
-  expiryNotice: {
-    beforeMs: REAUTHORIZE_BEFORE_MS,
-    kind: lifecycleKind('reauthorizationRequired'),
-    applies: (interest) => graphInterestOf(interest).lifecycleUrl !== null,
-  },
+  expiryNotice: { beforeMs: REAUTHORIZE_BEFORE_MS, ...REAUTHORIZATION_REQUIRED },
   // The token that made a subscription was revoked: the app is asked to reauthorize it with
   // another (POST …/reauthorize); if it never does, it lives on to its expiry.
-  revocationNotice: {
-    kind: lifecycleKind('reauthorizationRequired'),
-    applies: (interest) => graphInterestOf(interest).lifecycleUrl !== null,
-  },
+  revocationNotice: REAUTHORIZATION_REQUIRED,
   isFarewell: (kind) => kind === SUBSCRIPTION_REMOVED.kind,
   giveUp(delivery) {
     const hasLifecycleUrl = graphInterestOf(delivery.channel.interest).lifecycleUrl !== null;
