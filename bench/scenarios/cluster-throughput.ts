@@ -34,7 +34,7 @@ async function shiftDueTimes(b: BenchStore, ms: number): Promise<void> {
  * Accounts, channels and one change each recorded through the core in `database`, held back
  * until `release`.
  */
-export async function prepareBacklog(
+async function prepareBacklog(
   ctx: BenchContext,
   opts: { database: BenchDatabase; dir: string; n: number; tag: string },
 ): Promise<{ release(): Promise<void> }> {

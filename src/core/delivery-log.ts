@@ -23,8 +23,8 @@ export type ChannelRef =
   { readonly id: string } | { readonly publicId: string; readonly clientId: string };
 
 /** Most attempts per page, and the default. */
-export const MAX_PAGE = 500;
-export const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
+const DEFAULT_PAGE = 50;
 /** Channels a host search looks at. */
 const HOST_CHANNELS = 1000;
 
@@ -84,11 +84,11 @@ export function parseNotificationId(text: string, field = 'notification_id'): nu
   return Number(match[1]);
 }
 
-export function encodeCursor(c: AttemptCursor): string {
+function encodeCursor(c: AttemptCursor): string {
   return Buffer.from(`${c.at}.${c.id}`).toString('base64url');
 }
 
-export function decodeCursor(text: string): AttemptCursor {
+function decodeCursor(text: string): AttemptCursor {
   const match = /^(\d{1,16})\.(\d{1,16})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
   if (!match)
     throw new CoreError('invalid', 'not a cursor this server handed out', { field: 'cursor' });

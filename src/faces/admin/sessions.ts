@@ -12,7 +12,7 @@ const MAX_SESSIONS = 1000;
  * How long a session trusts its last look at the operator token: revoking the token (from
  * another process, `calpush admin-token revoke-all`) ends its sessions within this time.
  */
-export const SESSION_RECHECK_MS = 30_000;
+const SESSION_RECHECK_MS = 30_000;
 
 interface Session {
   readonly csrf: string;
