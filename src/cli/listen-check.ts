@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmacHeader } from '../faces/cronofy/signing.ts';
 import { sameText } from '../domain/same-text.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -33,9 +33,12 @@ export interface Seen {
 const header = (headers: IncomingHttpHeaders, name: string): string =>
   [headers[name]].flat()[0] ?? '';
 
-/** Cronofy signs with every active secret, comma-separated: one matching value is enough. */
+/**
+ * Cronofy signs with every active secret, comma-separated: one matching value is enough.
+ * Computed as the server signs (`hmacHeader`).
+ */
 function cronofySigned(body: Buffer, signatures: string, secret: string): boolean {
-  const expected = createHmac('sha256', secret).update(body).digest('base64');
+  const expected = hmacHeader(body, [secret]);
   return signatures.split(',').some((s) => sameText(s.trim(), expected));
 }
 

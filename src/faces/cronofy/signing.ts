@@ -17,6 +17,6 @@ function keyOf(secret: string): KeyObject {
 }
 
 /** Cronofy-HMAC-SHA256: one Base64 HMAC of the exact body bytes per active secret. */
-export function hmacHeader(body: string, secrets: readonly string[]): string {
+export function hmacHeader(body: string | Buffer, secrets: readonly string[]): string {
   return secrets.map((s) => createHmac('sha256', keyOf(s)).update(body).digest('base64')).join(',');
 }
