@@ -7,6 +7,7 @@ import type { ListenDialect } from './listen-check.ts';
 import { LISTEN_DIALECTS } from './listen-check.ts';
 import { createListenReceiver } from './listen-receiver.ts';
 import { ListenError, openListenChannel } from './listen-channels.ts';
+import { close } from '../http/node-server.ts';
 
 function httpUrl(value: string, flag: string): string {
   let url: URL;
@@ -29,9 +30,9 @@ function dialectOf(value: string | undefined): ListenDialect {
   return dialect as ListenDialect;
 }
 
-function close(server: Server): Promise<void> {
+function closeNow(server: Server): Promise<void> {
   server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
+  return close(server);
 }
 
 /**
@@ -90,7 +91,7 @@ export async function listen(parsed: ParsedCommand): Promise<number> {
       token,
     });
   } catch (err) {
-    await close(receiver);
+    await closeNow(receiver);
     throw err;
   }
   out(`calpush listen: receiving on ${local} (callback ${callbackUrl})`);
@@ -107,7 +108,7 @@ export async function listen(parsed: ParsedCommand): Promise<number> {
   try {
     await channel.close();
   } finally {
-    await close(receiver);
+    await closeNow(receiver);
   }
   out(`calpush listen: channel ${channel.id} closed`);
   return 0;

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/config.ts';
 import { createService } from '../service.ts';
-import { createHttpServer, listen } from '../http/node-server.ts';
+import { close, createHttpServer, listen } from '../http/node-server.ts';
 import { writePidFile } from './pid-file.ts';
 import { createMetricsServer } from '../http/metrics-server.ts';
 
@@ -39,7 +39,7 @@ export async function serve(config: Config): Promise<void> {
   try {
     metricsServer = await listenForMetrics(config, service.metrics);
   } catch (err) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close(server);
     await service.stop();
     throw err;
   }
@@ -62,9 +62,8 @@ export async function serve(config: Config): Promise<void> {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  const metricsListener = metricsServer;
-  if (metricsListener) await new Promise<void>((resolve) => metricsListener.close(() => resolve()));
+  await close(server);
+  if (metricsServer) await close(metricsServer);
   await service.stop();
   removePidFile();
 }

@@ -73,6 +73,11 @@ function pathOf(url: string | undefined): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
+/** Stops listening, resolving once the connections open now have ended. */
+export function close(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
 /** Listens, resolving once the socket is bound (or rejecting with why it could not be). */
 export function listen(server: Server, port: number, hostname: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
