@@ -10,6 +10,7 @@ import type { BenchServer } from './server.ts';
 import { startNodes } from './server.ts';
 import { CpuWindow, describeShares, postgresPids } from './cpu-window.ts';
 import type { CpuShares } from './cpu-window.ts';
+import { sleep } from './clock.ts';
 
 export interface ClusterOptions {
   readonly database: BenchDatabase;
@@ -64,7 +65,7 @@ export class BenchCluster {
         const shares = await window.close(cpus().length);
         const { average, samples } = await activity.stop();
         // The server publishes its counts within a second of a transaction's end.
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
         const transactions = (await db.transactions()) - transactionsBefore;
         for (const line of describeShares(shares)) this.#ctx.log(`  ${line}`);
         const states = average

@@ -8,7 +8,7 @@
  * change's commit on A (its change log's `at`) to the notification's arrival at the
  * receiver, on the machine's wall clock.
  */
-import { createServer } from 'node:net';
+import { freePort } from '../../test/support/free-port.ts';
 import type { BenchContext } from '../context.ts';
 import { percentile, sleep, wallNow } from '../clock.ts';
 import { BenchServer } from '../server.ts';
@@ -32,15 +32,6 @@ export interface Quantiles {
   readonly max: number;
   /** Changes no notification followed. */
   readonly uncovered: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** Quantiles of each change's latency to the first notification of its channel after it. */
