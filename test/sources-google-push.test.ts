@@ -5,12 +5,13 @@ import { createTestAccount, startHarness, watchAccount } from './support/harness
 import { Receiver } from './support/receiver.ts';
 import { GoogleOAuthStandIn } from './support/google-oauth.ts';
 import { CountingProxy } from './support/counting-proxy.ts';
-import { callApi, settleSources } from './support/api.ts';
+import { settleSources } from './support/api.ts';
+import { googleSourceProbes } from './support/google-source-pair.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { engines } from './support/postgres.ts';
 import { leaseDueSources, recordPoll } from '../src/core/source-sync.ts';
 import type { Watch } from '../src/sources/google/watches.ts';
-import { RENEW_BEFORE_MS, readWatchCursor } from '../src/sources/google/watches.ts';
+import { RENEW_BEFORE_MS } from '../src/sources/google/watches.ts';
 
 interface Json {
   source?: { source_id: string; state: string; calendar_ids: string[]; last_error: string | null };
@@ -33,35 +34,22 @@ for (const engine of engines)
     let sourceId = '';
     let eventId = '';
 
-    const call = (method: string, path: string, body?: unknown) =>
-      callApi<Json>(b.service, account.accessToken, method, path, body);
-    const upstreamCall = (method: string, path: string, body?: unknown) =>
-      callApi<Json>(a.service, upstream.accessToken, method, `/calendar/v3${path}`, body);
-    const eventsPath = () => `/calendars/${encodeURIComponent(upstream.calendarId)}/events`;
+    const { call, upstreamCall, eventsPath, sourceRow, watches, upstreamDelivers } =
+      googleSourceProbes<Json>(() => ({
+        clock,
+        upstream: a.service,
+        downstream: b.service,
+        upstreamAccount: upstream,
+        account,
+        sourceId,
+      }));
     const settle = () => settleSources(b.service, clock);
     const notified = () => receiver.notificationTypes();
-    const sourceRow = () =>
-      b.service.core.db
-        .selectFrom('sources')
-        .selectAll()
-        .where('id', '=', sourceId)
-        .executeTakeFirstOrThrow();
-    const watches = async (): Promise<readonly Watch[]> =>
-      readWatchCursor(JSON.parse((await sourceRow()).cursor_json ?? 'null')).watches;
     /** The upstream delivers its pushes (over HTTP, to the downstream's push address). */
     const untilDue = async () => {
-      for (let round = 0; round < 3; round++) {
-        clock.advance(1000);
-        await a.service.dispatcher.runUntilIdle();
-      }
+      await upstreamDelivers();
       const row = await sourceRow();
       assert.ok(row.next_poll_at !== null && Number(row.next_poll_at) <= clock.now(), 'pushed');
-    };
-    const untilDueOrNot = async () => {
-      for (let round = 0; round < 3; round++) {
-        clock.advance(1000);
-        await a.service.dispatcher.runUntilIdle();
-      }
     };
     const push = (watch: Watch, token: string, state = 'exists') =>
       b.service.app.request(`/v1/sources/google/push/${sourceId}`, {
@@ -138,7 +126,7 @@ for (const engine of engines)
       const row = await sourceRow();
       assert.ok(Number(row.next_poll_at) > clock.now() + 50 * 60_000, 'next poll an hour out');
       // The channels' first message (`sync`) is taken and changes nothing.
-      await untilDueOrNot();
+      await upstreamDelivers();
       assert.ok(Number((await sourceRow()).next_poll_at) > clock.now() + 50 * 60_000);
     });
 

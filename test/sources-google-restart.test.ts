@@ -5,10 +5,9 @@ import { createTestAccount, watchAccount } from './support/harness.ts';
 import { Receiver } from './support/receiver.ts';
 import { GoogleOAuthStandIn } from './support/google-oauth.ts';
 import { RestartableServer } from './support/restartable-server.ts';
-import { callApi, settleSources } from './support/api.ts';
+import { settleSources } from './support/api.ts';
+import { googleSourceProbes } from './support/google-source-pair.ts';
 import { ManualClock } from '../src/domain/clock.ts';
-import type { Watch } from '../src/sources/google/watches.ts';
-import { readWatchCursor } from '../src/sources/google/watches.ts';
 
 interface Json {
   source?: { source_id: string; state: string };
@@ -27,26 +26,16 @@ describe('Google sources across restarts of either server', () => {
   let sourceId = '';
   let eventId = '';
 
-  const call = (method: string, path: string, body?: unknown) =>
-    callApi<Json>(b.service, account.accessToken, method, path, body);
-  const upstreamCall = (method: string, path: string, body?: unknown) =>
-    callApi<Json>(a.service, upstream.accessToken, method, `/calendar/v3${path}`, body);
-  const eventsPath = () => `/calendars/${encodeURIComponent(upstream.calendarId)}/events`;
+  const { call, upstreamCall, eventsPath, sourceRow, watches, upstreamDelivers } =
+    googleSourceProbes<Json>(() => ({
+      clock,
+      upstream: a.service,
+      downstream: b.service,
+      upstreamAccount: upstream,
+      account,
+      sourceId,
+    }));
   const notified = () => receiver.notificationTypes();
-  const sourceRow = () =>
-    b.service.core.db
-      .selectFrom('sources')
-      .selectAll()
-      .where('id', '=', sourceId)
-      .executeTakeFirstOrThrow();
-  const watches = async (): Promise<readonly Watch[]> =>
-    readWatchCursor(JSON.parse((await sourceRow()).cursor_json ?? 'null')).watches;
-  const upstreamDelivers = async () => {
-    for (let round = 0; round < 3; round++) {
-      clock.advance(1000);
-      await a.service.dispatcher.runUntilIdle();
-    }
-  };
   /** A change upstream, pushed, and the poll the push alone brings. */
   const pushedChange = async (summary: string) => {
     const before = receiver.requests.length;
