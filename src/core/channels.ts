@@ -12,7 +12,7 @@ import {
 } from './callback-url.ts';
 import { enqueue } from '../store/outbox.ts';
 import { inTransaction } from '../store/transaction.ts';
-import { ACTIVE } from '../store/channel-states.ts';
+import { ACTIVE, ACTIVE_AND_IDLE } from '../store/channel-states.ts';
 import { parseStoredInterest } from '../store/stored-interest.ts';
 import { closeChannels, closeExpired } from '../store/channel-closing.ts';
 
@@ -85,14 +85,7 @@ export function activeChannelRow(c: NewChannel): ChannelsTable {
     sealed_token: c.sealedToken ?? null,
     creator_token_hash: c.creatorTokenHash ?? null,
     expires_at: c.expiresAt ?? null,
-    state: 'active',
-    closed_reason: null,
-    closed_at: null,
-    failing_since: null,
-    queue_due_at: null,
-    lease_until: null,
-    quiet_until: null,
-    sending_id: null,
+    ...ACTIVE_AND_IDLE,
     created_at: c.now,
   };
 }

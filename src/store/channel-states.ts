@@ -8,3 +8,18 @@ import { sql } from 'kysely';
  * of the hot paths take to run).
  */
 export const ACTIVE = sql.lit('active');
+
+/**
+ * The columns of a channel that is active, healthy and idle: nothing failing, queued, leased
+ * or in its quiet interval. A new channel starts so, and a reopened one starts over so.
+ */
+export const ACTIVE_AND_IDLE = {
+  state: 'active',
+  closed_reason: null,
+  closed_at: null,
+  failing_since: null,
+  queue_due_at: null,
+  lease_until: null,
+  sending_id: null,
+  quiet_until: null,
+} as const;

@@ -1,7 +1,7 @@
 import type { Executor } from './schema.ts';
 import { holdChannels } from './channel-locks.ts';
 import { PENDING } from './live-notifications.ts';
-import { ACTIVE } from './channel-states.ts';
+import { ACTIVE, ACTIVE_AND_IDLE } from './channel-states.ts';
 import { enqueue, lockAndSetAsideHeads } from './outbox.ts';
 import type { NotificationPurpose } from '../domain/attempt-log.ts';
 
@@ -89,16 +89,7 @@ export async function reopenChannel(
   await holdChannels(trx, [channelId]);
   const reopened = await trx
     .updateTable('channels')
-    .set({
-      state: 'active',
-      closed_reason: null,
-      closed_at: null,
-      failing_since: null,
-      queue_due_at: null,
-      lease_until: null,
-      sending_id: null,
-      quiet_until: null,
-    })
+    .set(ACTIVE_AND_IDLE)
     .where('id', '=', channelId)
     .where('state', '=', 'closed')
     .executeTakeFirst();
