@@ -1,14 +1,15 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import pg from 'pg';
 import type { Harness } from './support/harness.ts';
 import { addAccount, createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { touchEvent } from './support/events.ts';
 import { Receiver } from './support/receiver.ts';
-import { engines } from './support/postgres.ts';
+import { createTestDatabase, engines } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { closeChannel } from '../src/core/channels.ts';
-import { claimDue } from '../src/store/queue/claim.ts';
+import { claimDue, nextDueAt } from '../src/store/queue/claim.ts';
 import { recordCompletions } from '../src/store/queue/complete.ts';
 
 for (const engine of engines) {
@@ -167,5 +168,77 @@ for (const engine of engines) {
         assert.equal(a.decision, 'retry');
       }
     });
+  });
+}
+
+test('wakes that come while a claim waits on the database share one claim after it', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({ config: { databaseUrl: database.url }, start: true });
+  const holder = new pg.Client({ connectionString: database.url });
+  try {
+    await h.service.dispatcher.runUntilIdle();
+    const claims: number[] = [];
+    h.service.dispatcher.events.on('claimed', (n) => claims.push(n));
+    await holder.connect();
+    // The claim's update waits for the table, as one would on a slow or busy database.
+    await holder.query('begin');
+    await holder.query('lock table channels in exclusive mode');
+    h.service.dispatcher.wake();
+    await waitUntil(async () => (await claimsWaiting(holder)) === 1);
+    // Each wake comes after the claim spacing has passed, so each would be a claim of its own.
+    for (let i = 0; i < 20; i++) {
+      h.service.dispatcher.wake();
+      await new Promise((resolve) => setTimeout(resolve, 8));
+    }
+    await holder.query('commit');
+    await h.service.dispatcher.runUntilIdle();
+    // The one that waited, the one that waited behind it, and runUntilIdle's own.
+    assert.ok(claims.length <= 3, `${claims.length} claims`);
+  } finally {
+    await holder.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});
+
+/** Statements of other sessions waiting for a lock on `channels`. */
+async function claimsWaiting(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from pg_locks where not granted and relation = 'channels'::regclass`,
+  );
+  return rows[0]!.n;
+}
+
+async function waitUntil(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await check()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+for (const engine of engines) {
+  test(`on ${engine}, the next due time leaves out leases, and what lies past the horizon`, async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 6, 9, 0, 0));
+    const h = await startHarness({ clock, engine });
+    try {
+      const account = await createTestAccount(h.service);
+      await watchAccount(h.service, account, 'http://127.0.0.1:9/x');
+      const db = h.service.store.db;
+      const claimed = await claimDue(db, {
+        now: clock.now(),
+        leaseClock: 'node',
+        limit: 10,
+        leaseMs: 60_000,
+        excludeOrigins: [],
+        lockRows: h.service.store.traits.concurrentWriters,
+      });
+      assert.equal(claimed.length, 1, 'the verification');
+      // Its lease's end is due in a minute: the regular look takes it over if need be.
+      assert.equal(await nextDueAt(db, clock.now(), 120_000), null);
+      await db.updateTable('channels').set({ lease_until: null }).execute();
+      assert.equal(await nextDueAt(db, clock.now(), 120_000), clock.now() + 60_000);
+      assert.equal(await nextDueAt(db, clock.now(), 10_000), null);
+    } finally {
+      await h.close();
+    }
   });
 }

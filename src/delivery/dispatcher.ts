@@ -50,6 +50,8 @@ export class Dispatcher {
   readonly #perOrigin: KeyedSlots<Delivery>;
   readonly #outcomes: OutcomeWriter;
   #pumpChain: Promise<number> = Promise.resolve(0);
+  /** The claim waiting for the one under way to end, if any. */
+  #pumpWaiting: Promise<number> | undefined;
   #pumpQueued = false;
   /** When the last claim started (performance.now()): the spacing runs start to start. */
   #lastClaimAt = -Infinity;
@@ -62,6 +64,13 @@ export class Dispatcher {
    * origin has a large backlog), so it is skipped.
    */
   #shortBehind: ReadonlySet<string> | null = null;
+  /**
+   * Whether the last claim may have left due channels unclaimed: it filled its room, left
+   * out saturated origins, or found no room at all. Only then does a freed slot call for a
+   * claim of its own; otherwise what comes due next wakes the dispatcher anyway (a write, a
+   * recorded outcome, the due timer), and a claim per finished request would find nothing.
+   */
+  #leftBehind = true;
   /** Background work runs only between start() and stop(); runUntilIdle() works regardless. */
   #running = false;
 
@@ -173,12 +182,21 @@ export class Dispatcher {
     return this.#inFlight.size;
   }
 
+  /**
+   * Claims after the claim under way, if any. At most one waits behind it: a claim that has
+   * not started yet sees whatever a later call would have it see, so calls made meanwhile
+   * share it. Chained one per call instead, the wait grew by every wake that came during a
+   * slow claim, and the chain outlived the work by thousands of empty claims.
+   */
   #pump(): Promise<number> {
-    this.#pumpChain = this.#pumpChain.then(
-      () => this.#claimWhileRoom(),
-      () => this.#claimWhileRoom(),
-    );
-    return this.#pumpChain;
+    if (this.#pumpWaiting) return this.#pumpWaiting;
+    const claim = () => {
+      this.#pumpWaiting = undefined;
+      return this.#claimWhileRoom();
+    };
+    this.#pumpWaiting = this.#pumpChain.then(claim, claim);
+    this.#pumpChain = this.#pumpWaiting;
+    return this.#pumpWaiting;
   }
 
   async #claimWhileRoom(): Promise<number> {
@@ -186,7 +204,10 @@ export class Dispatcher {
     let total = 0;
     for (;;) {
       const room = Math.min(limits.claimBatch, this.#room());
-      if (room <= 0) break;
+      if (room <= 0) {
+        this.#leftBehind = true;
+        break;
+      }
       const excludeOrigins = this.#perOrigin.saturated();
       const behind = this.#shortBehind;
       if (behind && [...behind].every((o) => excludeOrigins.includes(o))) break;
@@ -201,6 +222,7 @@ export class Dispatcher {
         ...(this.#batching.size > 0 ? { batching: this.#batching } : {}),
       });
       total += deliveries.length;
+      this.#leftBehind = deliveries.length >= room || excludeOrigins.length > 0;
       for (const d of shareRequests(deliveries, this.#batching)) this.#dispatch(d);
       // After dispatching: a listener that throws must not strand leased rows unsent.
       this.events.emit('claimed', deliveries.length);
@@ -209,7 +231,7 @@ export class Dispatcher {
         // An armed timer is almost always the earliest: quiet ends only move later, and
         // backoffs start at seconds. Whatever it misses, the regular look still finds.
         if (!this.#dueTimer.armed) {
-          const next = await nextDueAt(this.#deps.db, this.#deps.clock.now());
+          const next = await nextDueAt(this.#deps.db, this.#deps.clock.now(), WAKE_TIMER_MAX_MS);
           if (next !== null) this.#wakeAt(next);
         }
         break;
@@ -266,7 +288,7 @@ export class Dispatcher {
     for (const completion of completions) this.#outcomes.add(completion, this.#inFlight.size > 0);
     // Freed slots are refilled without waiting for the outcomes' write: a claim never
     // touches channels still leased, and waiting would leave every slot idle a few ms.
-    if (this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
+    if (this.#leftBehind && this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
   };
 
   #release(origin: string): void {

@@ -286,16 +286,23 @@ async function withBatches(
   });
 }
 
-const earliestDueAfter = prepared((db, now: number) =>
+const earliestDueAfter = prepared((db, now: number, until: number) =>
   db
     .selectFrom('channels')
     .select((eb) => eb.fn.min('queue_due_at').as('at'))
-    .where('queue_due_at', '>', now),
+    .where('queue_due_at', '>', now)
+    .where('queue_due_at', '<=', until)
+    .where('lease_until', 'is', null),
 );
 
-/** When the next channel comes due after `now` (a quiet interval, a backoff, a lease end). */
-export async function nextDueAt(db: Db, now: number): Promise<number | null> {
-  const { rows } = await earliestDueAfter(db, now);
+/**
+ * When the next channel comes due after `now` and within `withinMs` (a quiet interval's
+ * end, a backoff). Leased channels are left out: a lease's end only matters if its holder
+ * failed, which the dispatcher's regular look covers, and the lease just taken by the claim
+ * that asks would otherwise be the answer every time.
+ */
+export async function nextDueAt(db: Db, now: number, withinMs: number): Promise<number | null> {
+  const { rows } = await earliestDueAfter(db, now, now + withinMs);
   const at = rows[0]?.at;
   return at === null || at === undefined ? null : Number(at);
 }
