@@ -7,6 +7,15 @@ import { holdChannels } from '../src/store/channel-locks.ts';
 import { createTestDatabase } from './support/postgres.ts';
 import { touchEvent } from './support/events.ts';
 import { isStoreUnavailable } from '../src/store/unavailable.ts';
+import { prepared } from '../src/store/prepared.ts';
+import { inTransaction } from '../src/store/transaction.ts';
+
+const metaValue = prepared((db, key: string) =>
+  db.selectFrom('meta').select('value').where('key', '=', key),
+);
+const metaInsert = prepared((db, key: string, value: string) =>
+  db.insertInto('meta').values({ key, value }),
+);
 
 /** A server whose lock waits end after 200 ms, and a client of its database to hold locks. */
 async function withShortLockBound() {
@@ -111,6 +120,54 @@ test('outside a transaction a lock is waited for: its failure is its own, never 
     );
   } finally {
     await holder.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});
+
+test('a read sent ahead is answered with the statement behind it; one left unawaited fails the commit', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({ config: { databaseUrl: database.url } });
+  try {
+    const db = h.service.store.db;
+    await metaInsert(db, 'ahead-a', 'first');
+    await metaInsert(db, 'ahead-b', 'second');
+    const answers = await inTransaction(db, async (trx) => {
+      const first = metaValue.sentAhead(trx, 'ahead-a');
+      const second = await metaValue(trx, 'ahead-b');
+      return [(await first).rows[0]?.value, second.rows[0]?.value];
+    });
+    assert.deepEqual(answers, ['first', 'second']);
+
+    // A statement nobody waits for still fails its transaction, and nothing of it is kept.
+    await assert.rejects(
+      inTransaction(db, async (trx) => {
+        await metaInsert(trx, 'kept-not', 'x');
+        await metaInsert.unawaited(trx, 'ahead-a', 'duplicate');
+      }),
+      (err: unknown) => {
+        assert.equal((err as { code?: string }).code, '23505');
+        return true;
+      },
+    );
+    assert.equal((await metaValue(db, 'kept-not')).rows.length, 0);
+    assert.equal((await metaValue(db, 'ahead-a')).rows[0]?.value, 'first');
+
+    // A failure sent before a read ahead is that read's answer too, not "transaction aborted".
+    await assert.rejects(
+      inTransaction(db, async (trx) => {
+        await metaInsert.unawaited(trx, 'ahead-b', 'duplicate');
+        const read = metaValue.sentAhead(trx, 'ahead-a');
+        await read;
+      }),
+      (err: unknown) => {
+        assert.equal((err as { code?: string }).code, '23505');
+        return true;
+      },
+    );
+    // Outside a transaction it is a plain call.
+    assert.equal((await metaValue.sentAhead(db, 'ahead-b')).rows[0]?.value, 'second');
+  } finally {
     await h.close();
     await database.drop();
   }

@@ -22,9 +22,22 @@ export async function ownedCalendar(
   calendarId: string,
 ): Promise<CalendarRow> {
   const [row] = (await liveCalendar(trx, calendarId)).rows;
+  return ownedOf(row, accountId, calendarId);
+}
+
+function ownedOf(row: CalendarRow | undefined, accountId: string, calendarId: string) {
   if (!row) throw new CoreError('not_found', `no calendar ${calendarId}`, { field: 'calendar_id' });
   if (row.account_id !== accountId) {
     throw new CoreError('forbidden', `calendar ${calendarId} belongs to another account`, {
+      field: 'calendar_id',
+    });
+  }
+  return row;
+}
+
+function writableOf(row: CalendarRow, calendarId: string): CalendarRow {
+  if (row.readonly === 1) {
+    throw new CoreError('forbidden', `calendar ${calendarId} is read-only: it mirrors a source`, {
       field: 'calendar_id',
     });
   }
@@ -45,13 +58,32 @@ export async function writableCalendar(
   calendarId: string,
 ): Promise<CalendarRow> {
   await serializeAccountChanges(trx, accountId);
-  const row = await ownedCalendar(trx, accountId, calendarId);
-  if (row.readonly === 1) {
-    throw new CoreError('forbidden', `calendar ${calendarId} is read-only: it mirrors a source`, {
-      field: 'calendar_id',
-    });
-  }
-  return row;
+  return writableOf(await ownedCalendar(trx, accountId, calendarId), calendarId);
+}
+
+/**
+ * `writableCalendar`, with the calendar's read sent ahead of `read`, the write's next read
+ * (the event it changes): on PostgreSQL both are answered in one round trip. `read` runs
+ * under the account's lock but before the calendar is known to be the account's and
+ * writable, so it must only read; whatever it finds or throws, the calendar's own error
+ * (404, 403) comes first.
+ */
+export async function writableCalendarWith<T>(
+  trx: Executor,
+  accountId: string,
+  calendarId: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  await serializeAccountChanges(trx, accountId);
+  const calendar = liveCalendar.sentAhead(trx, calendarId);
+  const outcome = await read().then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  const [row] = (await calendar).rows;
+  writableOf(ownedOf(row, accountId, calendarId), calendarId);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 export async function listCalendars(

@@ -40,12 +40,16 @@ function inFixedOrder(dialects: Dialects, groups: Iterable<PlannedGroup>): Plann
  * change and its notifications commit together or not at all (transactional outbox). Each
  * live channel's dialect says which notification, if any, the change means for it.
  * Returns the change's sequence number, which every incremental read is built on.
+ * `sendWithChange` is handed that number as soon as it is known, for the caller's own
+ * statements that need nothing else (the changed row's write): sent then, ahead of the
+ * queueing (`sentAhead`), they go out with its first statement on PostgreSQL.
  */
 export async function recordChange(
   trx: Executor,
   dialects: Dialects,
   change: Change,
   now: number,
+  sendWithChange?: (seq: number) => void,
 ): Promise<number> {
   await serializeAccountChanges(trx, change.accountId);
   const { seq, channels } = await appendChange(trx, {
@@ -55,6 +59,7 @@ export async function recordChange(
     resource_id: change.resourceId,
     at: now,
   });
+  sendWithChange?.(seq);
   // Dialects hand back one plan object per kind of notification, so plans group by identity.
   const groups = new Map<PlannedNotification, PlannedGroup>();
   for (const channel of channels) {

@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import type { Insertable, QueryResult, Updateable } from 'kysely';
 import type { CoreResources } from './resources.ts';
 import { writeNow } from './resources.ts';
 import type { EventsTable, Executor } from '../store/schema.ts';
@@ -11,7 +11,7 @@ import { newEventUid } from './ids.ts';
 import { MAX_KEPT_DEPTH, readEventColumns } from './event-columns.ts';
 import { valueDeeperThan } from '../domain/json-bounds.ts';
 import { recordChange } from './change-log.ts';
-import { ownedCalendar, writableCalendar } from './calendars.ts';
+import { ownedCalendar, writableCalendar, writableCalendarWith } from './calendars.ts';
 import { prepared } from '../store/prepared.ts';
 import { boundLimit } from '../store/bound-limit.ts';
 import { keepReplacedShape } from './series-history.ts';
@@ -128,6 +128,10 @@ const insertEventValues = prepared((db, values: Insertable<EventsTable>) =>
   db.insertInto('events').values(values).returning('id'),
 );
 
+const eventRewrite = prepared((db, id: number, changed: Updateable<EventsTable>) =>
+  db.updateTable('events').set(changed).where('id', '=', id),
+);
+
 async function insertEventRow(
   res: CoreResources,
   trx: Executor,
@@ -136,22 +140,6 @@ async function insertEventRow(
   identity: EventIdentity,
   now: number,
 ): Promise<EventRow> {
-  const seq = await recordChange(
-    trx,
-    res.dialects,
-    {
-      accountId: target.accountId,
-      resource: 'event',
-      calendarId: target.calendarId,
-      resourceId: identity.uid,
-      managed: identity.managed,
-      // An exception's row is new, but the occurrence it replaces was already there to read.
-      created: identity.exceptionOf === undefined,
-      // A cancelled occurrence is stored as a new row: for its readers the occurrence is gone.
-      removed: fields.status === 'cancelled',
-    },
-    now,
-  );
   const values = {
     calendar_id: target.calendarId,
     account_id: target.accountId,
@@ -169,10 +157,30 @@ async function insertEventRow(
     deleted: fields.status === 'cancelled' ? 1 : 0,
     created_at: now,
     updated_at: now,
-    change_seq: seq,
   };
-  const [inserted] = (await insertEventValues(trx, values)).rows;
-  return { ...values, id: Number(inserted?.id) };
+  let inserted: Promise<QueryResult<{ id: number }>> | undefined;
+  const seq = await recordChange(
+    trx,
+    res.dialects,
+    {
+      accountId: target.accountId,
+      resource: 'event',
+      calendarId: target.calendarId,
+      resourceId: identity.uid,
+      managed: identity.managed,
+      // An exception's row is new, but the occurrence it replaces was already there to read.
+      created: identity.exceptionOf === undefined,
+      // A cancelled occurrence is stored as a new row: for its readers the occurrence is gone.
+      removed: fields.status === 'cancelled',
+    },
+    now,
+    (seq) => {
+      inserted = insertEventValues.sentAhead(trx, { ...values, change_seq: seq });
+    },
+  );
+  if (!inserted) throw new Error('the change was recorded without its event');
+  const [row] = (await inserted).rows;
+  return { ...values, change_seq: seq, id: Number(row?.id) };
 }
 
 async function rewriteEventRow(
@@ -210,9 +218,9 @@ async function rewriteEventRow(
     seq,
     now,
   });
-  await trx.updateTable('events').set(changed).where('id', '=', current.id).execute();
-  const next: EventRow = { ...current, ...changed };
-  return next;
+  // Its answer carries nothing: on PostgreSQL the commit brings back its failure, if any.
+  await eventRewrite.unawaited(trx, current.id, changed);
+  return { ...current, ...changed };
 }
 
 async function markDeleted(
@@ -276,8 +284,9 @@ export async function upsertManagedEvent(
 ): Promise<EventRow> {
   const checked = checkEventFields(fields);
   const row = await writeNow(res, async (trx, now) => {
-    await writableCalendar(trx, target.accountId, target.calendarId);
-    const current = await findEvent(trx, target.calendarId, { externalId });
+    const current = await writableCalendarWith(trx, target.accountId, target.calendarId, () =>
+      findEvent(trx, target.calendarId, { externalId }),
+    );
     if (current)
       return rewriteEventRow(res, trx, current, { ...checked, status: 'confirmed' }, now);
     const uid = newEventUid(now);
@@ -301,8 +310,9 @@ export async function deleteManagedEvent(
   externalId: string,
 ): Promise<void> {
   const changed = await writeNow(res, async (trx, now) => {
-    await writableCalendar(trx, target.accountId, target.calendarId);
-    const current = await findEvent(trx, target.calendarId, { externalId });
+    const current = await writableCalendarWith(trx, target.accountId, target.calendarId, () =>
+      findEvent(trx, target.calendarId, { externalId }),
+    );
     if (!current || current.deleted === 1) return false;
     await markDeleted(res, trx, current, now);
     return true;
@@ -356,15 +366,16 @@ export async function insertEvent(
 ): Promise<EventRow> {
   const checked = checkEventFields(fields);
   const row = await writeNow(res, async (trx, now) => {
-    await writableCalendar(trx, target.accountId, target.calendarId);
-    const uid = identity.uid ?? newEventUid(now);
-    if (identity.uid) {
-      if (await findEvent(trx, target.calendarId, { uid })) {
-        throw new CoreError('conflict', 'The requested identifier already exists.', {
-          field: 'id',
-        });
-      }
+    const chosen = identity.uid;
+    if (chosen === undefined) await writableCalendar(trx, target.accountId, target.calendarId);
+    else if (
+      await writableCalendarWith(trx, target.accountId, target.calendarId, () =>
+        findEvent(trx, target.calendarId, { uid: chosen }),
+      )
+    ) {
+      throw new CoreError('conflict', 'The requested identifier already exists.', { field: 'id' });
     }
+    const uid = chosen ?? newEventUid(now);
     return insertEventRow(
       res,
       trx,
@@ -405,8 +416,12 @@ export async function updateEvent(
   change: (current: EventFields) => EventFields,
 ): Promise<EventRow> {
   const row = await writeNow(res, async (trx, now) => {
-    await writableCalendar(trx, target.accountId, target.calendarId);
-    const { row: current, virtual } = await requireEventOrOccurrence(trx, target.calendarId, uid);
+    const { row: current, virtual } = await writableCalendarWith(
+      trx,
+      target.accountId,
+      target.calendarId,
+      () => requireEventOrOccurrence(trx, target.calendarId, uid),
+    );
     const fields = checkEventFields(change(fieldsOf(current)));
     if (current.recurring_event_id !== null && fields.recurrence && fields.recurrence.length > 0) {
       throw new CoreError('invalid', 'An occurrence of a recurring event cannot recur itself.', {
@@ -432,8 +447,12 @@ export async function deleteEvent(
   uid: string,
 ): Promise<void> {
   await writeNow(res, async (trx, now) => {
-    await writableCalendar(trx, target.accountId, target.calendarId);
-    const { row: current, virtual } = await requireEventOrOccurrence(trx, target.calendarId, uid);
+    const { row: current, virtual } = await writableCalendarWith(
+      trx,
+      target.accountId,
+      target.calendarId,
+      () => requireEventOrOccurrence(trx, target.calendarId, uid),
+    );
     if (virtual) {
       const series = await requireEvent(trx, target.calendarId, current.recurring_event_id ?? '');
       const fields = fieldsOf(current);

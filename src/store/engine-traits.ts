@@ -30,6 +30,12 @@ export interface EngineTraits {
    */
   readonly writesInWith: boolean;
   /**
+   * A connection's statements can go out before the answers to those before them
+   * (PostgreSQL): a transaction's reads that do not depend on each other are sent together
+   * and answered in one round trip (`prepared(…).sentAhead`). SQLite has no round trips.
+   */
+  readonly pipelines: boolean;
+  /**
    * The column a claim picks its channel rows by: SQLite's `rowid`, which spares one index
    * lookup per row over the primary key; `id` where tables have no row ids.
    */

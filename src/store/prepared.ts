@@ -2,6 +2,9 @@ import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type { Executor } from './schema.ts';
 import { directConnection, runDirect } from './sqlite/direct-statements.ts';
 import type { NodeSqliteDatabase } from './sqlite/node-sqlite-database.ts';
+import { traitsOf } from './engine-traits.ts';
+import type { AheadParameters } from './statement-marks.ts';
+import { ANSWER_AHEAD } from './statement-marks.ts';
 
 /** Where an argument's value goes: its index, then indexes into arrays and keys of objects. */
 type Path = readonly (number | string)[];
@@ -126,9 +129,27 @@ function bind(slots: Compiled['slots'], args: readonly unknown[]): unknown[] {
  * branching on them): it runs once with stand-ins that are recognised in the compiled
  * parameters. A stand-in that ends up inlined in the SQL text is refused when compiling.
  */
+export interface Prepared<A extends unknown[], R> {
+  (db: Executor, ...args: A): Promise<QueryResult<R>>;
+  /**
+   * Sends the statement and goes on without its answer, which the promise gives later. In a
+   * transaction on an engine that pipelines, the caller's next statement goes out right
+   * behind it and both answers come back in one round trip; that statement fails with this
+   * one's error if this one failed. Elsewhere it runs as a plain call. The promise needs no
+   * awaiting when the caller gives up on the transaction.
+   */
+  sentAhead(db: Executor, ...args: A): Promise<QueryResult<R>>;
+  /**
+   * For a statement whose answer nobody reads: where `sentAhead` would pipeline it, it goes
+   * out and the promise settles at once, the statement after it (at the latest the commit)
+   * carrying its failure; elsewhere the promise settles when the statement has run.
+   */
+  unawaited(db: Executor, ...args: A): Promise<void>;
+}
+
 export function prepared<A extends unknown[], R>(
   build: (db: Executor, ...args: A) => Compilable<R>,
-): (db: Executor, ...args: A) => Promise<QueryResult<R>> {
+): Prepared<A, R> {
   const byEngine = new Map<unknown, Map<string, Compiled>>();
 
   function compile(db: Executor, args: A): Compiled {
@@ -143,7 +164,7 @@ export function prepared<A extends unknown[], R>(
     return { query, slots };
   }
 
-  return (db, ...args) => {
+  function compiledFor(db: Executor, args: A): Compiled {
     const engine = db.getExecutor().adapter.constructor;
     let shapes = byEngine.get(engine);
     if (!shapes) byEngine.set(engine, (shapes = new Map<string, Compiled>()));
@@ -154,12 +175,58 @@ export function prepared<A extends unknown[], R>(
       compiled = compile(db, args);
       shapes.set(shape, compiled);
     }
+    return compiled;
+  }
+
+  const run = (db: Executor, ...args: A): Promise<QueryResult<R>> => {
+    const compiled = compiledFor(db, args);
     const parameters = bind(compiled.slots, args);
     // In a SQLite transaction the statement runs on the connection at once: the executor's
     // connection hand-off and result plumbing cost more than the small statements it runs.
     const direct = directConnection(db);
     if (direct) return runDirectAsync<R>(direct, compiled.query.sql, parameters);
     return db.executeQuery<R>({ ...compiled.query, parameters });
+  };
+
+  const sentAhead = (db: Executor, ...args: A): Promise<QueryResult<R>> => {
+    if (!db.isTransaction || !traitsOf(db).pipelines) return run(db, ...args);
+    const compiled = compiledFor(db, args);
+    const parameters: AheadParameters = bind(compiled.slots, args);
+    const answer = new Promise<QueryResult<R>>((resolve, reject) => {
+      let handed = false;
+      parameters[ANSWER_AHEAD] = (sent) => {
+        handed = true;
+        sent.then((result) => resolve(asQueryResult(result)), reject);
+      };
+      // The builder's own outcome: the answer itself where the connection did not take the
+      // mark (one that does not pipeline), else a failure to send the statement at all.
+      db.executeQuery<R>({ ...compiled.query, parameters }).then((result) => {
+        if (!handed) resolve(result);
+      }, reject);
+    });
+    answer.catch(() => undefined);
+    return answer;
+  };
+
+  const unawaited = async (db: Executor, ...args: A): Promise<void> => {
+    if (db.isTransaction && traitsOf(db).pipelines) void sentAhead(db, ...args);
+    else await run(db, ...args);
+  };
+
+  return Object.assign(run, { sentAhead, unawaited });
+}
+
+/** The driver's answer as the SQL builder would have given it (PostgreSQL's `pg`). */
+function asQueryResult<R>(result: unknown): QueryResult<R> {
+  const { command, rowCount, rows } = result as {
+    command?: string;
+    rowCount?: number | null;
+    rows?: R[];
+  };
+  const counted = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE';
+  return {
+    rows: rows ?? [],
+    ...(counted ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}),
   };
 }
 

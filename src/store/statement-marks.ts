@@ -31,3 +31,20 @@ export const PLANNED_PER_CALL = ' /* planned per call */';
 export function isPlannedPerCall(text: string): boolean {
   return text.endsWith(PLANNED_PER_CALL);
 }
+
+/**
+ * Marks a statement's parameters as those of one sent ahead (`prepared(…).sentAhead`): the
+ * engine sends it as it would an `ANSWER_UNAWAITED` one, and hands its answer, when it
+ * comes, to the function the mark holds. Carried on the parameters, which reach the
+ * connection as they are, so the statement's text (and its name) stays the same.
+ */
+export const ANSWER_AHEAD = Symbol('answer ahead');
+
+/** Parameters that may carry `ANSWER_AHEAD`; the answer is the driver's own result. */
+export type AheadParameters = unknown[] & {
+  [ANSWER_AHEAD]?: (answer: Promise<unknown>) => void;
+};
+
+export function answerAheadOf(values: unknown): ((answer: Promise<unknown>) => void) | undefined {
+  return Array.isArray(values) ? (values as AheadParameters)[ANSWER_AHEAD] : undefined;
+}

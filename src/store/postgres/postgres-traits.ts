@@ -5,6 +5,7 @@ export const postgresTraits: EngineTraits = Object.freeze({
   concurrentWriters: true,
   keepsStatementTexts: false,
   writesInWith: true,
+  pipelines: true,
   claimKey: 'id',
   singleNode: false,
   groupCommit: false,

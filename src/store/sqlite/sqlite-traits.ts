@@ -5,6 +5,7 @@ export const sqliteTraits: EngineTraits = Object.freeze({
   concurrentWriters: false,
   keepsStatementTexts: true,
   writesInWith: false,
+  pipelines: false,
   claimKey: 'rowid',
   singleNode: true,
   groupCommit: true,
