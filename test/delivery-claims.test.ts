@@ -192,8 +192,9 @@ test('wakes that come while a claim waits on the database share one claim after 
     }
     await holder.query('commit');
     await h.service.dispatcher.runUntilIdle();
-    // The one that waited, the one that waited behind it, and runUntilIdle's own.
-    assert.ok(claims.length <= 3, `${claims.length} claims`);
+    // The one that waited, the one behind it, runUntilIdle's own, and the regular looks' (every
+    // 200 ms); one claim per wake would be 21.
+    assert.ok(claims.length <= 5, `${claims.length} claims`);
   } finally {
     await holder.end().catch(() => undefined);
     await h.close();

@@ -218,7 +218,8 @@ async function rewriteEventRow(
     seq,
     now,
   });
-  // Its answer carries nothing: on PostgreSQL the commit brings back its failure, if any.
+  // Its answer carries nothing: on PostgreSQL the next statement, at the latest the commit,
+  // brings back its failure, if any.
   await eventRewrite.unawaited(trx, current.id, changed);
   return { ...current, ...changed };
 }

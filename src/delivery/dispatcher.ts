@@ -286,8 +286,9 @@ export class Dispatcher {
       return;
     }
     for (const completion of completions) this.#outcomes.add(completion, this.#inFlight.size > 0);
-    // Freed slots are refilled without waiting for the outcomes' write: a claim never
-    // touches channels still leased, and waiting would leave every slot idle a few ms.
+    // Where the last claim left work behind, freed slots are refilled without waiting for the
+    // outcomes' write: a claim never touches channels still leased, and waiting would leave
+    // every slot idle a few ms. Otherwise the write's own wake is soon enough.
     if (this.#leftBehind && this.#room() >= CLAIM_AT_ROOM) this.#schedulePump();
   };
 

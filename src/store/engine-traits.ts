@@ -31,8 +31,9 @@ export interface EngineTraits {
   readonly writesInWith: boolean;
   /**
    * A connection's statements can go out before the answers to those before them
-   * (PostgreSQL): a transaction's reads that do not depend on each other are sent together
-   * and answered in one round trip (`prepared(…).sentAhead`). SQLite has no round trips.
+   * (PostgreSQL): a transaction's statements that do not need each other's answers are sent
+   * together and answered in one round trip (`prepared(…).sentAhead`, `.unawaited`). SQLite
+   * has no round trips.
    */
   readonly pipelines: boolean;
   /**

@@ -119,24 +119,15 @@ function bind(slots: Compiled['slots'], args: readonly unknown[]): unknown[] {
   return parameters;
 }
 
-/**
- * A query built and compiled once per engine and argument shape, then run with fresh
- * arguments. Building a query with the SQL builder and compiling it costs more than SQLite
- * takes to run the small statements of the hot paths; this keeps the builder's safety for
- * writing them and pays for it once.
- *
- * `build` must use its arguments only as values bound into the query (no arithmetic, no
- * branching on them): it runs once with stand-ins that are recognised in the compiled
- * parameters. A stand-in that ends up inlined in the SQL text is refused when compiling.
- */
 export interface Prepared<A extends unknown[], R> {
   (db: Executor, ...args: A): Promise<QueryResult<R>>;
   /**
    * Sends the statement and goes on without its answer, which the promise gives later. In a
    * transaction on an engine that pipelines, the caller's next statement goes out right
    * behind it and both answers come back in one round trip; that statement fails with this
-   * one's error if this one failed. Elsewhere it runs as a plain call. The promise needs no
-   * awaiting when the caller gives up on the transaction.
+   * one's error if this one failed. Elsewhere it runs as a plain call. Either way a caller
+   * that gives up on the transaction (throws) need not await it: its failure left unread is
+   * not reported as unhandled.
    */
   sentAhead(db: Executor, ...args: A): Promise<QueryResult<R>>;
   /**
@@ -147,6 +138,16 @@ export interface Prepared<A extends unknown[], R> {
   unawaited(db: Executor, ...args: A): Promise<void>;
 }
 
+/**
+ * A query built and compiled once per engine and argument shape, then run with fresh
+ * arguments. Building a query with the SQL builder and compiling it costs more than SQLite
+ * takes to run the small statements of the hot paths; this keeps the builder's safety for
+ * writing them and pays for it once.
+ *
+ * `build` must use its arguments only as values bound into the query (no arithmetic, no
+ * branching on them): it runs once with stand-ins that are recognised in the compiled
+ * parameters. A stand-in that ends up inlined in the SQL text is refused when compiling.
+ */
 export function prepared<A extends unknown[], R>(
   build: (db: Executor, ...args: A) => Compilable<R>,
 ): Prepared<A, R> {
@@ -188,28 +189,40 @@ export function prepared<A extends unknown[], R>(
     return db.executeQuery<R>({ ...compiled.query, parameters });
   };
 
-  const sentAhead = (db: Executor, ...args: A): Promise<QueryResult<R>> => {
-    if (!db.isTransaction || !traitsOf(db).pipelines) return run(db, ...args);
+  /**
+   * The answer, and the SQL builder's own outcome of the call: on a connection that takes the
+   * mark it settles at once (the statement is on its way), elsewhere with the statement.
+   */
+  const send = (db: Executor, args: A) => {
     const compiled = compiledFor(db, args);
     const parameters: AheadParameters = bind(compiled.slots, args);
+    let handed = false;
+    let sent!: Promise<unknown>;
     const answer = new Promise<QueryResult<R>>((resolve, reject) => {
-      let handed = false;
-      parameters[ANSWER_AHEAD] = (sent) => {
+      parameters[ANSWER_AHEAD] = (driverAnswer) => {
         handed = true;
-        sent.then((result) => resolve(asQueryResult(result)), reject);
+        driverAnswer.then((result) => resolve(asQueryResult(result)), reject);
       };
-      // The builder's own outcome: the answer itself where the connection did not take the
-      // mark (one that does not pipeline), else a failure to send the statement at all.
-      db.executeQuery<R>({ ...compiled.query, parameters }).then((result) => {
+      // Where the connection did not take the mark (one that does not pipeline) this is the
+      // answer itself; else it fails only if the statement could not be sent at all.
+      sent = db.executeQuery<R>({ ...compiled.query, parameters }).then((result) => {
         if (!handed) resolve(result);
-      }, reject);
+      });
+      sent.catch(reject);
     });
+    answer.catch(() => undefined);
+    return { answer, sent };
+  };
+
+  const sentAhead = (db: Executor, ...args: A): Promise<QueryResult<R>> => {
+    if (db.isTransaction && traitsOf(db).pipelines) return send(db, args).answer;
+    const answer = run(db, ...args);
     answer.catch(() => undefined);
     return answer;
   };
 
   const unawaited = async (db: Executor, ...args: A): Promise<void> => {
-    if (db.isTransaction && traitsOf(db).pipelines) void sentAhead(db, ...args);
+    if (db.isTransaction && traitsOf(db).pipelines) await send(db, args).sent;
     else await run(db, ...args);
   };
 
