@@ -183,15 +183,18 @@ export async function enqueue(
         ...(latestSeq === undefined ? {} : { latest_seq: latestSeq }),
       })),
     );
+    // Nothing of their answers is read: where statements pipeline, the next statement (at the
+    // latest the commit) carries them, and the write saves a round trip.
     const last = traitsOf(trx).writesInWith ? runs.pop() : undefined;
     for (const rows of runs) {
-      if (latestSeq === undefined) await insertPending(trx, rows);
-      else await insertPendingLatest(trx, rows);
+      if (latestSeq === undefined) await insertPending.unawaited(trx, rows);
+      else await insertPendingLatest.unawaited(trx, rows);
     }
     const padded = padToPowerOfTwo(ids);
-    if (!last) await scheduleIdle(trx, padded, now);
-    else if (latestSeq === undefined) await insertPendingAndSchedule(trx, last, padded, now);
-    else await insertPendingLatestAndSchedule(trx, last, padded, now);
+    if (!last) await scheduleIdle.unawaited(trx, padded, now);
+    else if (latestSeq === undefined) {
+      await insertPendingAndSchedule.unawaited(trx, last, padded, now);
+    } else await insertPendingLatestAndSchedule.unawaited(trx, last, padded, now);
   }
 }
 
