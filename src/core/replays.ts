@@ -9,6 +9,15 @@ import { DEFAULT_CHANNELS_PER_ACCOUNT, requireRoom } from './channels.ts';
 import { queueMarked, reopenChannel } from '../store/replays.ts';
 import { failedNotificationIds } from '../store/delivery-log.ts';
 import { closedForFailures } from '../domain/attempt-log.ts';
+import { prepared } from '../store/prepared.ts';
+import { chunks, padToPowerOfTwo } from '../store/list-lengths.ts';
+
+const notificationsById = prepared((db, ids: number[]) =>
+  db
+    .selectFrom('notifications')
+    .select(['id', 'kind', 'changes_since', 'state'])
+    .where('id', 'in', ids),
+);
 
 /** Most notifications one replay of a channel's failures queues. */
 export const MAX_REPLAYED = 1000;
@@ -102,13 +111,18 @@ export async function replayFailedSince(
   const ids = await failedNotificationIds(res.db, channel.id, since, MAX_REPLAYED);
   const now = res.clock.now();
   const replayed = await res.write(async (trx) => {
+    const originals = new Map<
+      number,
+      { kind: string; changes_since: number | null; state: string }
+    >();
+    for (const chunk of chunks(ids)) {
+      for (const row of (await notificationsById(trx, padToPowerOfTwo(chunk))).rows) {
+        originals.set(Number(row.id), row);
+      }
+    }
     const out: Replayed[] = [];
     for (const id of ids) {
-      const original = await trx
-        .selectFrom('notifications')
-        .select(['kind', 'changes_since', 'state'])
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const original = originals.get(id);
       // Past retention, or still queued (it is being retried): nothing to send again.
       if (!original || original.state === 'pending' || original.state === 'sending') continue;
       const mark = await queueMarked(trx, {
