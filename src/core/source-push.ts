@@ -40,19 +40,22 @@ export async function acceptSourcePush(
   if (verdict === 'bad_token') throw new CoreError('unauthorized', 'wrong channel token');
   if (row.state === 'disconnected') return 'ignored';
   const now = res.clock.now();
-  await res.write(async (trx) => {
-    await trx
+  // One statement: the push is noted, and the next poll, if later, is brought forward to now.
+  await res.write((trx) =>
+    trx
       .updateTable('sources')
-      .set({ pushed_at: now })
+      .set((eb) => ({
+        pushed_at: now,
+        next_poll_at: eb
+          .case()
+          .when('next_poll_at', '>', now)
+          .then(now)
+          .else(eb.ref('next_poll_at'))
+          .end(),
+      }))
       .where('id', '=', push.sourceId)
-      .execute();
-    await trx
-      .updateTable('sources')
-      .set({ next_poll_at: now })
-      .where('id', '=', push.sourceId)
-      .where('next_poll_at', '>', now)
-      .execute();
-  });
+      .execute(),
+  );
   res.sources.wake();
   return 'polled';
 }
