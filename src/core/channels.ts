@@ -30,6 +30,7 @@ export interface ChannelView {
   readonly expiresAt: number | null;
   readonly state: 'active' | 'closed';
   readonly closedReason: string | null;
+  readonly closedAt: number | null;
   readonly failingSince: number | null;
   readonly createdAt: number;
 }
@@ -47,6 +48,7 @@ export function toChannelView(row: ChannelsTable, secrets: SecretOpener): Channe
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     state: row.state as ChannelView['state'],
     closedReason: row.closed_reason,
+    closedAt: row.closed_at === null ? null : Number(row.closed_at),
     failingSince: row.failing_since === null ? null : Number(row.failing_since),
     createdAt: Number(row.created_at),
   };

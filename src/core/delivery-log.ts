@@ -155,14 +155,9 @@ export async function channelHealth(
   channel: ChannelView,
 ): Promise<ChannelHealth> {
   const facts = await channelDeliveryFacts(res.db, channel.id);
-  const closed = await res.db
-    .selectFrom('channels')
-    .select('closed_at')
-    .where('id', '=', channel.id)
-    .executeTakeFirst();
   return {
     channel,
-    closedAt: closed?.closed_at == null ? null : Number(closed.closed_at),
+    closedAt: channel.closedAt,
     ...facts,
     failingSince: channel.failingSince,
     ...healthOf(res, channel),
