@@ -34,7 +34,7 @@ import {
   accountJson,
   channelSummaryJson,
   clientJson,
-  completionJson,
+  completionEventData,
   healthJson,
   pageJson,
   sourceJson,
@@ -227,8 +227,7 @@ export function createAdminApi(res: CoreResources, options: AdminApiOptions) {
             continue;
           }
           const next = queue.shift();
-          if (next)
-            await stream.writeSSE({ event: 'attempt', data: JSON.stringify(completionJson(next)) });
+          if (next) await stream.writeSSE({ event: 'attempt', data: completionEventData(next) });
         }
       } finally {
         clearInterval(keepAlive);

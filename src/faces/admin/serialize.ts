@@ -105,3 +105,15 @@ export function completionJson(c: Completion) {
     test: delivery.purpose === 'test',
   };
 }
+
+const completionTexts = new WeakMap<Completion, string>();
+
+/**
+ * `completionJson` as the event stream's text, made once per attempt however many dashboards
+ * read the stream (its error class is a run of regular expressions).
+ */
+export function completionEventData(c: Completion): string {
+  let text = completionTexts.get(c);
+  if (text === undefined) completionTexts.set(c, (text = JSON.stringify(completionJson(c))));
+  return text;
+}
