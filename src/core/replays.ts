@@ -10,6 +10,7 @@ import { queueMarked, reopenChannel } from '../store/replays.ts';
 import { failedNotificationIds } from '../store/delivery-log.ts';
 import { closedForFailures } from '../domain/attempt-log.ts';
 import { prepared } from '../store/prepared.ts';
+import { holdChannels } from '../store/channel-locks.ts';
 import { chunks, padToPowerOfTwo } from '../store/list-lengths.ts';
 
 const notificationsById = prepared((db, ids: number[]) =>
@@ -111,6 +112,9 @@ export async function replayFailedSince(
   const ids = await failedNotificationIds(res.db, channel.id, since, MAX_REPLAYED);
   const now = res.clock.now();
   const replayed = await res.write(async (trx) => {
+    // Read under the channel's lock, as the queueing below takes it anyway: a retry of one of
+    // them that ends meanwhile is then either seen as delivered or waits for this write.
+    await holdChannels(trx, [channel.id]);
     const originals = new Map<
       number,
       { kind: string; changes_since: number | null; state: string }

@@ -158,7 +158,9 @@ export async function claimDue(db: Db, opts: ClaimOptions): Promise<Delivery[]> 
         : liveNotificationsById.sentAhead(trx, padToPowerOfTwo(headIds));
     // The clients' secrets are read with the heads, in one round trip where statements
     // pipeline: wasted only in the rare claim whose every head left the queue meanwhile.
-    const secrets = await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))]);
+    const secrets = headsRead
+      ? await secretsByClient(trx, [...new Set(channels.map((c) => c.client_id))])
+      : new Map<string, string[]>();
     const heads = headsRead ? (await headsRead).rows : [];
     const headById = new Map(heads.map((n) => [Number(n.id), n]));
     const headOf = (c: (typeof channels)[number]) =>
