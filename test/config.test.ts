@@ -37,6 +37,7 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
   const defaults = loadConfig({}, {});
   assert.equal(defaults.delivery.leaseMs, 60_000);
   assert.deepEqual(defaults.postgres, {
+    poolSize: 10,
     acquireTimeoutMs: 10_000,
     statementTimeoutMs: 30_000,
     lockTimeoutMs: 5_000,
@@ -46,6 +47,7 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
     {},
     {
       CALPUSH_DELIVERY_LEASE_MS: '11000',
+      CALPUSH_PG_POOL_SIZE: '4',
       CALPUSH_PG_ACQUIRE_TIMEOUT_MS: '2000',
       CALPUSH_PG_STATEMENT_TIMEOUT_MS: '20000',
       CALPUSH_PG_LOCK_TIMEOUT_MS: '3000',
@@ -54,6 +56,7 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
   );
   assert.equal(set.delivery.leaseMs, 11_000);
   assert.deepEqual(set.postgres, {
+    poolSize: 4,
     acquireTimeoutMs: 2_000,
     statementTimeoutMs: 20_000,
     lockTimeoutMs: 3_000,
@@ -64,9 +67,14 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
     () => loadConfig({}, { CALPUSH_DELIVERY_LEASE_MS: '10999' }),
     /CALPUSH_DELIVERY_LEASE_MS must be at least twice the send timeout plus a second/,
   );
-  for (const name of ['CALPUSH_PG_LOCK_TIMEOUT_MS', 'CALPUSH_PG_IDLE_TX_TIMEOUT_MS']) {
+  for (const name of [
+    'CALPUSH_PG_POOL_SIZE',
+    'CALPUSH_PG_LOCK_TIMEOUT_MS',
+    'CALPUSH_PG_IDLE_TX_TIMEOUT_MS',
+  ]) {
     assert.throws(() => loadConfig({}, { [name]: '0' }), ConfigError, name);
   }
+  assert.throws(() => loadConfig({}, { CALPUSH_PG_POOL_SIZE: '1001' }), ConfigError);
 });
 
 test('Google sources: Google by default, any compatible server by setting, push only with a public URL given', () => {

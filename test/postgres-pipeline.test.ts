@@ -172,3 +172,29 @@ test('a read sent ahead is answered with the statement behind it; one left unawa
     await database.drop();
   }
 });
+
+test('a node opens no more connections than CALPUSH_PG_POOL_SIZE, however many writes wait', async () => {
+  const database = await createTestDatabase();
+  const h = await startHarness({
+    config: { databaseUrl: database.url },
+    env: { CALPUSH_PG_POOL_SIZE: '3' },
+  });
+  const reader = new pg.Client({ connectionString: database.url });
+  try {
+    const account = await createTestAccount(h.service);
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => touchEvent(h.service, account, `w${i}`)),
+    );
+    await reader.connect();
+    // The pool keeps its connections a while after use: what it opened for the 30 is there.
+    const { rows } = await reader.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+    );
+    assert.ok(rows[0]!.n >= 1 && rows[0]!.n <= 3, `${rows[0]!.n} connections`);
+  } finally {
+    await reader.end().catch(() => undefined);
+    await h.close();
+    await database.drop();
+  }
+});

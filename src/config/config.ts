@@ -51,6 +51,7 @@ const schema = z.object({
    * a lock gives up at the lock bound.
    */
   postgres: z.object({
+    poolSize: z.number().int().min(1).max(1000),
     acquireTimeoutMs: z.number().int().positive(),
     statementTimeoutMs: z.number().int().positive(),
     lockTimeoutMs: z.number().int().positive(),
@@ -170,6 +171,7 @@ export function loadConfig(
       senderThread: env.CALPUSH_SENDER_THREAD === '1',
     },
     postgres: {
+      poolSize: whole(env.CALPUSH_PG_POOL_SIZE, PG.poolSize),
       acquireTimeoutMs: whole(env.CALPUSH_PG_ACQUIRE_TIMEOUT_MS, PG.acquireTimeoutMs),
       statementTimeoutMs: whole(env.CALPUSH_PG_STATEMENT_TIMEOUT_MS, PG.statementTimeoutMs),
       lockTimeoutMs: whole(env.CALPUSH_PG_LOCK_TIMEOUT_MS, PG.lockTimeoutMs),

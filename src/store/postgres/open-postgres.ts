@@ -58,7 +58,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   const limits = options.limits ?? DEFAULT_SESSION_LIMITS;
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: limits.poolSize,
     types,
     connectionTimeoutMillis: limits.acquireTimeoutMs,
     statement_timeout: limits.statementTimeoutMs,

@@ -6,12 +6,18 @@
  * statements are a retention pass's batched deletes, well under the statement bound.
  *
  * The idle bound against the lock bound decides what a write on another node meets while a
- * node is stopped holding the rows it needs (an API write enqueues for every channel of its
- * account; a claim locks the channels it takes): with the idle bound the shorter, the stopped
+ * node is stopped holding the rows it needs (an API write locks the channels its change
+ * notifies; a claim locks the channels it takes): with the idle bound the shorter, the stopped
  * node's transaction is ended first and the write goes through; with the lock bound the
  * shorter (the defaults: 10 s and 5 s), the write gives up and its caller gets a 503.
  */
 export interface PostgresSessionLimits {
+  /**
+   * Connections a node keeps at most. Each write and each claim holds one for its
+   * transaction; the server's `max_connections` must cover every node's pool, plus the one
+   * connection each node listens on and the one it migrates with.
+   */
+  readonly poolSize: number;
   /** The pool's wait for a connection (a new one, or a free one when all are busy). */
   readonly acquireTimeoutMs: number;
   readonly statementTimeoutMs: number;
@@ -21,6 +27,7 @@ export interface PostgresSessionLimits {
 
 /** Production's bounds; `CALPUSH_PG_…` settings change them (src/config/config.ts). */
 export const DEFAULT_SESSION_LIMITS: PostgresSessionLimits = {
+  poolSize: 10,
   acquireTimeoutMs: 10_000,
   statementTimeoutMs: 30_000,
   lockTimeoutMs: 5_000,
