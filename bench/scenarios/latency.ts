@@ -161,7 +161,8 @@ async function measureLatency(
       if (count === last) break;
       last = count;
     }
-    await watch?.stop();
+    // Per notification received: what each part pays, and the rate two cores would allow.
+    await watch?.stop(last);
     arrivals = await ctx.receiver.arrivals('lat');
   } finally {
     await stopServers();
