@@ -6,7 +6,7 @@ import type { Harness } from './support/harness.ts';
 import { addAccount, createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { touchEvent } from './support/events.ts';
 import { Receiver } from './support/receiver.ts';
-import { createTestDatabase, engines } from './support/postgres.ts';
+import { engines } from './support/postgres.ts';
 import { ManualClock } from '../src/domain/clock.ts';
 import { closeChannel } from '../src/core/channels.ts';
 import { claimDue, nextDueAt } from '../src/store/queue/claim.ts';
@@ -172,9 +172,8 @@ for (const engine of engines) {
 }
 
 test('wakes that come while a claim waits on the database share one claim after it', async () => {
-  const database = await createTestDatabase();
-  const h = await startHarness({ config: { databaseUrl: database.url }, start: true });
-  const holder = new pg.Client({ connectionString: database.url });
+  const h = await startHarness({ engine: 'postgres', start: true });
+  const holder = new pg.Client({ connectionString: h.databaseUrl });
   try {
     await h.service.dispatcher.runUntilIdle();
     const claims: number[] = [];
@@ -198,7 +197,6 @@ test('wakes that come while a claim waits on the database share one claim after 
   } finally {
     await holder.end().catch(() => undefined);
     await h.close();
-    await database.drop();
   }
 });
 

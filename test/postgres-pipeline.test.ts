@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { sql } from 'kysely';
+import type { Harness, HarnessOptions } from './support/harness.ts';
 import { createTestAccount, startHarness, watchAccount } from './support/harness.ts';
 import { holdChannels } from '../src/store/channel-locks.ts';
-import { createTestDatabase } from './support/postgres.ts';
 import { touchEvent } from './support/events.ts';
 import { isStoreUnavailable } from '../src/store/unavailable.ts';
 import { prepared } from '../src/store/prepared.ts';
@@ -17,27 +17,38 @@ const metaInsert = prepared((db, key: string, value: string) =>
   db.insertInto('meta').values({ key, value }),
 );
 
-/** A server whose lock waits end after 200 ms, and a client of its database to hold locks. */
-async function withShortLockBound() {
-  const database = await createTestDatabase();
-  const h = await startHarness({
-    config: { databaseUrl: database.url },
-    tune: (config) => ({ ...config, postgres: { ...config.postgres, lockTimeoutMs: 200 } }),
-  });
-  const holder = new pg.Client({ connectionString: database.url });
-  return { database, h, holder };
+/**
+ * A node on a fresh PostgreSQL database of its own (dropped with the harness), and a client
+ * of that database, connected, for the test to hold locks and read with; both closed after.
+ */
+async function onPostgres(
+  options: Pick<HarnessOptions, 'env' | 'tune'>,
+  run: (h: Harness, client: pg.Client) => Promise<void>,
+): Promise<void> {
+  const h = await startHarness({ engine: 'postgres', ...options });
+  const client = new pg.Client({ connectionString: h.databaseUrl });
+  try {
+    await client.connect();
+    await run(h, client);
+  } finally {
+    await client.end().catch(() => undefined);
+    await h.close();
+  }
 }
+
+/** Lock waits that end after 200 ms. */
+const shortLockBound: Pick<HarnessOptions, 'tune'> = {
+  tune: (config) => ({ ...config, postgres: { ...config.postgres, lockTimeoutMs: 200 } }),
+};
 
 /**
  * `begin` and the account's lock go out without the node waiting for their answers (the
  * pool pipelines). What must still hold: the statements behind them run after them, and a
  * failure of theirs fails the write, with nothing of it kept.
  */
-test('a write whose account lock times out fails as unavailable and leaves nothing behind', async () => {
-  const { database, h, holder } = await withShortLockBound();
-  try {
+test('a write whose account lock times out fails as unavailable and leaves nothing behind', () =>
+  onPostgres(shortLockBound, async (h, holder) => {
     const account = await createTestAccount(h.service);
-    await holder.connect();
     await holder.query('begin');
     await holder.query('select pg_advisory_xact_lock(hashtext($1))', [account.accountId]);
     const { rows: before } = await holder.query<{ n: number }>(
@@ -63,23 +74,14 @@ test('a write whose account lock times out fails as unavailable and leaves nothi
       `select count(*)::int as n from events where external_id like 'after-%'`,
     );
     assert.equal(after.rows[0]!.n, 12);
-  } finally {
-    await holder.end().catch(() => undefined);
-    await h.close();
-    await database.drop();
-  }
-});
+  }));
 
-test('writes of one account made at once all land, each after the lock it was sent behind', async () => {
-  const database = await createTestDatabase();
-  const h = await startHarness({ config: { databaseUrl: database.url } });
-  const reader = new pg.Client({ connectionString: database.url });
-  try {
+test('writes of one account made at once all land, each after the lock it was sent behind', () =>
+  onPostgres({}, async (h, reader) => {
     const account = await createTestAccount(h.service);
     // Every write upserts the same event: without the lock before its read, two would find
     // none and one would fail on the unique key.
     await Promise.all(Array.from({ length: 24 }, () => touchEvent(h.service, account, 'same')));
-    await reader.connect();
     const { rows } = await reader.query<{ sequence: number; n: number }>(
       `select max(sequence)::int as sequence, count(*)::int as n from events where external_id = 'same'`,
     );
@@ -89,19 +91,12 @@ test('writes of one account made at once all land, each after the lock it was se
       [account.accountId],
     );
     assert.equal(seqs.rows.length >= 24, true);
-  } finally {
-    await reader.end().catch(() => undefined);
-    await h.close();
-    await database.drop();
-  }
-});
+  }));
 
-test('outside a transaction a lock is waited for: its failure is its own, never the next query’s', async () => {
-  const { database, h, holder } = await withShortLockBound();
-  try {
+test('outside a transaction a lock is waited for: its failure is its own, never the next query’s', () =>
+  onPostgres(shortLockBound, async (h, holder) => {
     const account = await createTestAccount(h.service);
     const channel = await watchAccount(h.service, account, 'http://127.0.0.1:9/hook');
-    await holder.connect();
     await holder.query('begin');
     await holder.query('select id from channels where id = $1 for update', [channel.id]);
     const db = h.service.store.db;
@@ -118,17 +113,10 @@ test('outside a transaction a lock is waited for: its failure is its own, never 
       answers.map((a) => a.rows[0]!.n),
       Array.from({ length: 20 }, (_, i) => i),
     );
-  } finally {
-    await holder.end().catch(() => undefined);
-    await h.close();
-    await database.drop();
-  }
-});
+  }));
 
-test('a read sent ahead is answered with the statement behind it; one left unawaited fails the commit', async () => {
-  const database = await createTestDatabase();
-  const h = await startHarness({ config: { databaseUrl: database.url } });
-  try {
+test('a read sent ahead is answered with the statement behind it; one left unawaited fails the commit', () =>
+  onPostgres({}, async (h) => {
     const db = h.service.store.db;
     await metaInsert(db, 'ahead-a', 'first');
     await metaInsert(db, 'ahead-b', 'second');
@@ -167,34 +155,18 @@ test('a read sent ahead is answered with the statement behind it; one left unawa
     );
     // Outside a transaction it is a plain call.
     assert.equal((await metaValue.sentAhead(db, 'ahead-b')).rows[0]?.value, 'second');
-  } finally {
-    await h.close();
-    await database.drop();
-  }
-});
+  }));
 
-test('a node opens no more connections than CALPUSH_PG_POOL_SIZE, however many writes wait', async () => {
-  const database = await createTestDatabase();
-  const h = await startHarness({
-    config: { databaseUrl: database.url },
-    env: { CALPUSH_PG_POOL_SIZE: '3' },
-  });
-  const reader = new pg.Client({ connectionString: database.url });
-  try {
+test('a node opens no more connections than CALPUSH_PG_POOL_SIZE, however many writes wait', () =>
+  onPostgres({ env: { CALPUSH_PG_POOL_SIZE: '3' } }, async (h, reader) => {
     const account = await createTestAccount(h.service);
     await Promise.all(
       Array.from({ length: 30 }, (_, i) => touchEvent(h.service, account, `w${i}`)),
     );
-    await reader.connect();
     // The pool keeps its connections a while after use: what it opened for the 30 is there.
     const { rows } = await reader.query<{ n: number }>(
       `select count(*)::int as n from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
     );
     assert.ok(rows[0]!.n >= 1 && rows[0]!.n <= 3, `${rows[0]!.n} connections`);
-  } finally {
-    await reader.end().catch(() => undefined);
-    await h.close();
-    await database.drop();
-  }
-});
+  }));
