@@ -215,18 +215,26 @@ export function prepared<A extends unknown[], R>(
   };
 
   const sentAhead = (db: Executor, ...args: A): Promise<QueryResult<R>> => {
-    if (db.isTransaction && traitsOf(db).pipelines) return send(db, args).answer;
+    if (pipelinesOn(db)) return send(db, args).answer;
     const answer = run(db, ...args);
     answer.catch(() => undefined);
     return answer;
   };
 
   const unawaited = async (db: Executor, ...args: A): Promise<void> => {
-    if (db.isTransaction && traitsOf(db).pipelines) await send(db, args).sent;
+    if (pipelinesOn(db)) await send(db, args).sent;
     else await run(db, ...args);
   };
 
   return Object.assign(run, { sentAhead, unawaited });
+}
+
+/**
+ * Whether a statement on `db` may go out before the answers to those before it: inside a
+ * transaction only, where the statement that carries its answer runs on the same connection.
+ */
+function pipelinesOn(db: Executor): boolean {
+  return db.isTransaction && traitsOf(db).pipelines;
 }
 
 /** The driver's answer as the SQL builder would have given it (PostgreSQL's `pg`). */

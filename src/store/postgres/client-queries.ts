@@ -59,9 +59,8 @@ function heldWrites(stream: () => Socket) {
  * has waited for yet:
  * - statements with parameters go named (see named-statements.ts);
  * - `begin` and statements marked `ANSWER_UNAWAITED` or `ANSWER_AHEAD` (whose answer goes to
- *   the mark's own function) are sent at once and reported done; the
- *   next statement goes out right behind them, in the same write (the pool's connections
- *   pipeline), and waits for
+ *   the mark's own function) are sent at once and reported done; the next statement goes out
+ *   right behind them, in the same write (the pool's connections pipeline), and waits for
  *   their answers with its own, failing with their error if one failed. A rollback takes no
  *   error from them: the transaction is ending, and the error that ended it was reported.
  * - a query that got no answer in time fails (pg's `query_timeout`), but pg keeps the
