@@ -1,7 +1,13 @@
-import { sql } from 'kysely';
 import type { Executor } from './schema.ts';
 import { traitsOf } from './engine-traits.ts';
-import { unawaitedOn } from './statement-marks.ts';
+import { prepared } from './prepared.ts';
+
+/** In a transaction its answer is not waited for: the statement behind it carries it. */
+const accountLock = prepared((db, accountId: string) =>
+  db.selectNoFrom((eb) =>
+    eb.fn('pg_advisory_xact_lock', [eb.fn('hashtext', [eb.val(accountId)])]).as('locked'),
+  ),
+);
 
 /**
  * On PostgreSQL, writers run concurrently and a sequence number is taken before its
@@ -18,9 +24,7 @@ export async function serializeAccountChanges(trx: Executor, accountId: string):
   // time it is already held until commit, and asking costs a round trip.
   let held = trx.isTransaction ? heldByTransaction.get(trx) : undefined;
   if (held?.has(accountId)) return;
-  await sql`${sql.raw(unawaitedOn(trx))}select pg_advisory_xact_lock(hashtext(${accountId}))`.execute(
-    trx,
-  );
+  await accountLock.unawaited(trx, accountId);
   if (!trx.isTransaction) return;
   if (!held) heldByTransaction.set(trx, (held = new Set()));
   held.add(accountId);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from './schema.ts';
-import { unawaitedOn } from './statement-marks.ts';
+import { prepared } from './prepared.ts';
 import { traitsOf } from './engine-traits.ts';
 import { padToPowerOfTwo } from './list-lengths.ts';
 
@@ -31,17 +31,23 @@ export async function lockChannels(
     .execute();
 }
 
+const heldChannels = prepared((db, ids: string[]) =>
+  db
+    .selectFrom('channels')
+    .select(sql.lit(1).as('held'))
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate(),
+);
+
 /**
- * As `lockChannels`, for a caller that reads nothing of the rows: the lock goes out without
- * waiting for its answer (`ANSWER_UNAWAITED`, in a transaction), ahead of the statement that
- * needs it, which fails if the lock could not be taken.
+ * As `lockChannels`, for a caller that reads nothing of the rows: in a transaction the lock
+ * goes out without waiting for its answer (`prepared(…).unawaited`), ahead of the statement
+ * that needs it, which fails if the lock could not be taken.
  */
 export async function holdChannels(trx: Executor, channelIds: readonly string[]): Promise<void> {
   if (!traitsOf(trx).concurrentWriters || channelIds.length === 0) return;
-  const ids = sql.join(padToPowerOfTwo(channelIds));
-  await sql`${sql.raw(unawaitedOn(trx))}select 1 from channels where id in (${ids}) order by id for update`.execute(
-    trx,
-  );
+  await heldChannels.unawaited(trx, padToPowerOfTwo(channelIds));
 }
 
 /** A channel row as its lock read it: the head its lease is sending, current under the lock. */

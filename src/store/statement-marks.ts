@@ -1,27 +1,4 @@
 /**
- * Marks a statement whose answer its caller does not read, such as a lock: where the engine
- * can (PostgreSQL, which pipelines a connection's statements), the statement goes out at
- * once and the caller goes on without waiting for the answer. The next statement on the
- * connection goes out right behind it, runs after it on the server, and reports its failure
- * if it failed: a lock that timed out fails the statement that needed it, and the
- * transaction with it. Elsewhere the mark is a comment and the statement runs as any other.
- */
-export const ANSWER_UNAWAITED = '/* answer unawaited */ ';
-
-/**
- * The mark for a statement run on `db`: only inside a transaction, where the statement that
- * carries the answer (at the latest the commit) runs on the same connection. Outside one,
- * the connection goes back to the pool when the statement returns, with its answer unread.
- */
-export function unawaitedOn(db: { readonly isTransaction: boolean }): string {
-  return db.isTransaction ? ANSWER_UNAWAITED : '';
-}
-
-export function isUnawaited(text: string): boolean {
-  return text.startsWith(ANSWER_UNAWAITED);
-}
-
-/**
  * Marks a statement the engine must plan with each call's values (PostgreSQL then sends it
  * unnamed): one whose best plan depends on the values bound, such as the claim's range over
  * due times and its limit, which a plan kept across calls would have to guess.
@@ -33,9 +10,13 @@ export function isPlannedPerCall(text: string): boolean {
 }
 
 /**
- * Marks a statement's parameters as those of one sent ahead (`prepared(…).sentAhead`): the
- * engine sends it as it would an `ANSWER_UNAWAITED` one, and hands its answer, when it
- * comes, to the function the mark holds. Carried on the parameters, which reach the
+ * Marks a statement's parameters as those of one sent ahead (`prepared(…).sentAhead`,
+ * `.unawaited`: a lock, a read needed later, a write whose answer nobody reads). Where the
+ * engine can (PostgreSQL, which pipelines a connection's statements), the statement goes out
+ * at once and the caller goes on; the next statement on the connection goes out right behind
+ * it, runs after it on the server, and reports its failure if it failed (a lock that timed
+ * out fails the statement that needed it, and the transaction with it). Its answer, when it
+ * comes, goes to the function the mark holds. Carried on the parameters, which reach the
  * connection as they are, so the statement's text (and its name) stays the same.
  */
 export const ANSWER_AHEAD = Symbol('answer ahead');

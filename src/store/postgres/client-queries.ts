@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Socket } from 'node:net';
 import { isStalePlan, namedQuery } from './named-statements.ts';
-import { answerAheadOf, isUnawaited } from '../statement-marks.ts';
+import { answerAheadOf } from '../statement-marks.ts';
 
 /** pg's error when `query_timeout` passes with no answer. */
 const isUnanswered = (err: unknown) => err instanceof Error && err.message === 'Query read timeout';
@@ -58,8 +58,8 @@ function heldWrites(stream: () => Socket) {
  * Each connection's queries, as the SQL builder sends them; returns how many answers nobody
  * has waited for yet:
  * - statements with parameters go named (see named-statements.ts);
- * - `begin` and statements marked `ANSWER_UNAWAITED` or `ANSWER_AHEAD` (whose answer goes to
- *   the mark's own function) are sent at once and reported done; the next statement goes out
+ * - `begin` and statements marked `ANSWER_AHEAD` (whose answer goes to the mark's own
+ *   function) are sent at once and reported done; the next statement goes out
  *   right behind them, in the same write (the pool's connections pipeline), and waits for
  *   their answers with its own, failing with their error if one failed. A rollback takes no
  *   error from them: the transaction is ending, and the error that ended it was reported.
@@ -95,7 +95,7 @@ export function wrapQueries(client: pg.PoolClient): () => number {
     const [text] = args;
     const plain = args.length <= 2 && typeof text === 'string';
     const answerAhead = plain ? answerAheadOf(args[1]) : undefined;
-    if (plain && (isBegin(text) || isUnawaited(text) || answerAhead)) {
+    if (plain && (isBegin(text) || answerAhead)) {
       held.hold();
       const sent = Promise.resolve(send(args));
       // Reported by the statement that carries it, if any comes.
