@@ -192,7 +192,7 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     ? new ThreadedHttpSender(senderOptions)
     : createHttpSender(senderOptions);
   const dispatcher = new Dispatcher({
-    db: store.db,
+    db: store.deliveryDb,
     clock,
     logger,
     sender,

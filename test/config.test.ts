@@ -38,6 +38,7 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
   assert.equal(defaults.delivery.leaseMs, 60_000);
   assert.deepEqual(defaults.postgres, {
     poolSize: 10,
+    deliveryPoolSize: 3,
     acquireTimeoutMs: 10_000,
     statementTimeoutMs: 30_000,
     lockTimeoutMs: 5_000,
@@ -48,6 +49,7 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
     {
       CALPUSH_DELIVERY_LEASE_MS: '11000',
       CALPUSH_PG_POOL_SIZE: '4',
+      CALPUSH_PG_DELIVERY_POOL_SIZE: '2',
       CALPUSH_PG_ACQUIRE_TIMEOUT_MS: '2000',
       CALPUSH_PG_STATEMENT_TIMEOUT_MS: '20000',
       CALPUSH_PG_LOCK_TIMEOUT_MS: '3000',
@@ -57,6 +59,7 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
   assert.equal(set.delivery.leaseMs, 11_000);
   assert.deepEqual(set.postgres, {
     poolSize: 4,
+    deliveryPoolSize: 2,
     acquireTimeoutMs: 2_000,
     statementTimeoutMs: 20_000,
     lockTimeoutMs: 3_000,
@@ -69,12 +72,14 @@ test('the delivery lease and the PostgreSQL session bounds: defaults, settings, 
   );
   for (const name of [
     'CALPUSH_PG_POOL_SIZE',
+    'CALPUSH_PG_DELIVERY_POOL_SIZE',
     'CALPUSH_PG_LOCK_TIMEOUT_MS',
     'CALPUSH_PG_IDLE_TX_TIMEOUT_MS',
   ]) {
     assert.throws(() => loadConfig({}, { [name]: '0' }), ConfigError, name);
   }
   assert.throws(() => loadConfig({}, { CALPUSH_PG_POOL_SIZE: '1001' }), ConfigError);
+  assert.throws(() => loadConfig({}, { CALPUSH_PG_DELIVERY_POOL_SIZE: '101' }), ConfigError);
 });
 
 test('Google sources: Google by default, any compatible server by setting, push only with a public URL given', () => {

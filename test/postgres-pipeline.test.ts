@@ -9,6 +9,7 @@ import { touchEvent } from './support/events.ts';
 import { isStoreUnavailable } from '../src/store/unavailable.ts';
 import { prepared } from '../src/store/prepared.ts';
 import { inTransaction } from '../src/store/transaction.ts';
+import { Receiver } from './support/receiver.ts';
 
 const metaValue = prepared((db, key: string) =>
   db.selectFrom('meta').select('value').where('key', '=', key),
@@ -157,16 +158,81 @@ test('a read sent ahead is answered with the statement behind it; one left unawa
     assert.equal((await metaValue.sentAhead(db, 'ahead-b')).rows[0]?.value, 'second');
   }));
 
-test('a node opens no more connections than CALPUSH_PG_POOL_SIZE, however many writes wait', () =>
-  onPostgres({ env: { CALPUSH_PG_POOL_SIZE: '3' } }, async (h, reader) => {
-    const account = await createTestAccount(h.service);
-    await Promise.all(
-      Array.from({ length: 30 }, (_, i) => touchEvent(h.service, account, `w${i}`)),
-    );
-    // The pool keeps its connections a while after use: what it opened for the 30 is there.
-    const { rows } = await reader.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
-    );
-    assert.ok(rows[0]!.n >= 1 && rows[0]!.n <= 3, `${rows[0]!.n} connections`);
+/** The node's connections to the test's database, by the name each gives itself. */
+async function connectionsByName(reader: pg.Client): Promise<Record<string, number>> {
+  const { rows } = await reader.query<{ name: string; n: number }>(
+    `select application_name as name, count(*)::int as n from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid()
+        and backend_type = 'client backend'
+      group by application_name`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+}
+
+test('a node opens no more connections than its two pools allow, however many writes wait', () =>
+  onPostgres(
+    { env: { CALPUSH_PG_POOL_SIZE: '3', CALPUSH_PG_DELIVERY_POOL_SIZE: '2' } },
+    async (h, reader) => {
+      const receiver = await Receiver.start();
+      try {
+        const accounts = await Promise.all(
+          Array.from({ length: 6 }, () => createTestAccount(h.service)),
+        );
+        for (const a of accounts) await watchAccount(h.service, a, `${receiver.url}/hook`);
+        await Promise.all(
+          Array.from({ length: 30 }, (_, i) =>
+            touchEvent(h.service, accounts[i % accounts.length]!, `w${i}`),
+          ),
+        );
+        await Promise.all([
+          h.service.dispatcher.runUntilIdle(),
+          h.service.dispatcher.runUntilIdle(),
+          h.service.dispatcher.runUntilIdle(),
+        ]);
+        assert.equal(receiver.requests.length, accounts.length);
+        // Pools keep their connections a while after use: what they opened is still there.
+        const open = await connectionsByName(reader);
+        assert.ok(open.calpush! >= 1 && open.calpush! <= 3, JSON.stringify(open));
+        assert.ok(open['calpush delivery']! >= 1, JSON.stringify(open));
+        assert.ok(open['calpush delivery']! <= 2, JSON.stringify(open));
+      } finally {
+        await receiver.close();
+      }
+    },
+  ));
+
+test('deliveries go on while every API connection waits on a lock', () =>
+  onPostgres({ env: { CALPUSH_PG_POOL_SIZE: '1' } }, async (h, holder) => {
+    const receiver = await Receiver.start();
+    try {
+      const watched = await createTestAccount(h.service);
+      const blocked = await createTestAccount(h.service);
+      await watchAccount(h.service, watched, `${receiver.url}/hook`);
+      await touchEvent(h.service, watched, 'queued');
+
+      // The node's only API connection goes to a write that waits for this account's lock.
+      await holder.query('begin');
+      await holder.query('select pg_advisory_xact_lock(hashtext($1))', [blocked.accountId]);
+      let settled = false;
+      const write = touchEvent(h.service, blocked, 'waits').finally(() => (settled = true));
+      for (let tries = 0; ; tries++) {
+        const { rows } = await holder.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+            where application_name = 'calpush' and wait_event_type = 'Lock'`,
+        );
+        if (rows[0]!.n === 1) break;
+        assert.ok(tries < 500, 'the write never came to wait for the lock');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+
+      await h.service.dispatcher.runUntilIdle();
+      assert.equal(receiver.requests.length, 1);
+      assert.equal(settled, false, 'the delivery waited for the write');
+
+      await holder.query('commit');
+      await write;
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      await receiver.close();
+    }
   }));

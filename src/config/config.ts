@@ -52,6 +52,7 @@ const schema = z.object({
    */
   postgres: z.object({
     poolSize: z.number().int().min(1).max(1000),
+    deliveryPoolSize: z.number().int().min(1).max(100),
     acquireTimeoutMs: z.number().int().positive(),
     statementTimeoutMs: z.number().int().positive(),
     lockTimeoutMs: z.number().int().positive(),
@@ -172,6 +173,7 @@ export function loadConfig(
     },
     postgres: {
       poolSize: whole(env.CALPUSH_PG_POOL_SIZE, PG.poolSize),
+      deliveryPoolSize: whole(env.CALPUSH_PG_DELIVERY_POOL_SIZE, PG.deliveryPoolSize),
       acquireTimeoutMs: whole(env.CALPUSH_PG_ACQUIRE_TIMEOUT_MS, PG.acquireTimeoutMs),
       statementTimeoutMs: whole(env.CALPUSH_PG_STATEMENT_TIMEOUT_MS, PG.statementTimeoutMs),
       lockTimeoutMs: whole(env.CALPUSH_PG_LOCK_TIMEOUT_MS, PG.lockTimeoutMs),

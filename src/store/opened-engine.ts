@@ -9,6 +9,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface OpenedEngine {
   readonly engine: Engine;
   readonly db: Db;
+  /** Where delivery's statements run, when not on `db` (a pool of their own). */
+  readonly deliveryDb?: Db;
   /** Where the data lives, for operators and the benchmark's footprint figures. */
   readonly location: string;
   readonly traits: EngineTraits;

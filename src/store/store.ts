@@ -20,6 +20,12 @@ export interface Store {
   /** The engine's name, for messages and operators: code asks `traits`, never this. */
   readonly engine: Engine;
   readonly db: Db;
+  /**
+   * Where delivery's statements run (claims, outcomes): connections of their own where the
+   * engine has a pool (PostgreSQL), so deliveries never queue behind the API's writes for
+   * one; `db` itself elsewhere.
+   */
+  readonly deliveryDb: Db;
   /** What differs on this engine; code that holds only `db` or a transaction: `traitsOf`. */
   readonly traits: EngineTraits;
   /**
@@ -63,6 +69,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const { engine, db, location, traits } = opened;
   registerTraits(db, traits);
   if (opened.migrationDb) registerTraits(opened.migrationDb, traits);
+  const deliveryDb = opened.deliveryDb ?? db;
+  registerTraits(deliveryDb, traits);
   try {
     await migrate(opened.migrationDb ?? db, {
       ...opened.migrationContext,
@@ -72,6 +80,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // keepTemporariesInMemory).
     opened.migrated();
   } catch (err) {
+    if (deliveryDb !== db) await deliveryDb.destroy();
     await db.destroy();
     await opened.closed();
     if (err instanceof StoreError) throw err;
@@ -82,12 +91,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     engine,
     db,
+    deliveryDb,
     traits,
     write: traits.groupCommit ? groupCommit(db) : separateWrites(db),
     location,
     queueSignal: opened.queueSignal,
     async close() {
       await opened.queueSignal?.close();
+      if (deliveryDb !== db) await deliveryDb.destroy();
       await db.destroy();
       await opened.closed();
     },

@@ -8,6 +8,7 @@ import { PostgresQueueSignal } from './queue-signal.ts';
 import type { PostgresSessionLimits } from './session-limits.ts';
 import { wrapQueries } from './client-queries.ts';
 import { DEFAULT_SESSION_LIMITS } from './session-limits.ts';
+import { CONNECTION_NAMES } from './connection-names.ts';
 
 const postgresMigrationContext: EngineMigrationContext = {
   autoId: (table, name = 'id') =>
@@ -54,11 +55,20 @@ export interface PostgresOptions {
   readonly limits?: PostgresSessionLimits | undefined;
 }
 
-export function openPostgres(url: string, options: PostgresOptions = {}): OpenedEngine {
-  const limits = options.limits ?? DEFAULT_SESSION_LIMITS;
-  const pool = new pg.Pool({
+/**
+ * A pool of bounded connections, each with its own error listener and a record of the
+ * statements it sent whose answers are still unread.
+ */
+function servicePool(
+  url: string,
+  limits: PostgresSessionLimits,
+  pool: { readonly max: number; readonly name: string },
+  failed: (err: Error) => void,
+): pg.Pool {
+  const made = new pg.Pool({
     connectionString: url,
-    max: limits.poolSize,
+    max: pool.max,
+    application_name: pool.name,
     types,
     connectionTimeoutMillis: limits.acquireTimeoutMs,
     statement_timeout: limits.statementTimeoutMs,
@@ -76,33 +86,58 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
     pipeline: true,
     maxLifetimeSeconds: CONNECTION_LIFETIME_S,
   });
-  const failed = (err: Error) => options.onConnectionError?.(err);
   // A connection the server drops emits 'error'; left unhandled, that ends the process. The
   // pool listens on idle connections only, so each connection gets a listener of its own for
   // while it is checked out: the query in flight fails, its work is retried or handed back,
   // and the pool replaces the connection.
-  pool.on('error', failed);
+  made.on('error', failed);
   const pending = new WeakMap<pg.PoolClient, () => number>();
-  pool.on('connect', (client) => {
+  made.on('connect', (client) => {
     client.on('error', failed);
     pending.set(client, wrapQueries(client));
   });
   // Statements whose answers nobody waited for are sent only inside transactions, which end
   // with a statement that carries them. A connection handed back with some still unread would
   // pass their outcome to its next user's query: it is closed instead.
-  pool.on('release', (_err, client) => {
+  made.on('release', (_err, client) => {
     // Ending it here marks it ending at once, so the pool drops it rather than keep it idle.
     if ((pending.get(client)?.() ?? 0) > 0) void client.end().catch(() => undefined);
   });
+  return made;
+}
+
+export function openPostgres(url: string, options: PostgresOptions = {}): OpenedEngine {
+  const limits = options.limits ?? DEFAULT_SESSION_LIMITS;
+  const failed = (err: Error) => options.onConnectionError?.(err);
+  const pool = servicePool(
+    url,
+    limits,
+    { max: limits.poolSize, name: CONNECTION_NAMES.service },
+    failed,
+  );
+  const deliveryPool = servicePool(
+    url,
+    limits,
+    { max: limits.deliveryPoolSize, name: CONNECTION_NAMES.delivery },
+    failed,
+  );
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const deliveryDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: deliveryPool }) });
   // One connection without the statement bounds, for the migrations only.
-  const migrationPool = new pg.Pool({ connectionString: url, max: 1, types, keepAlive: true });
+  const migrationPool = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    application_name: CONNECTION_NAMES.migrations,
+    types,
+    keepAlive: true,
+  });
   migrationPool.on('error', failed);
   migrationPool.on('connect', (client) => client.on('error', failed));
   const migrationDb = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: migrationPool }),
   });
-  const queueSignal = new PostgresQueueSignal(url, pool, failed);
+  // Signals go out on delivery's connections: behind the API's writes they would come late.
+  const queueSignal = new PostgresQueueSignal(url, deliveryPool, failed);
   let migrationsEnded: Promise<void> | undefined;
   const endMigrations = () => (migrationsEnded ??= migrationDb.destroy());
   const parsed = new URL(url);
@@ -110,6 +145,7 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Opened
   return {
     engine: 'postgres',
     db,
+    deliveryDb,
     location: parsed.toString(),
     traits: postgresTraits,
     migrationContext: postgresMigrationContext,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { QueueSignal } from '../queue-signal.ts';
+import { CONNECTION_NAMES } from './connection-names.ts';
 
 const CHANNEL = 'calpush_queued';
 const RECONNECT_FIRST_MS = 100;
@@ -50,7 +51,11 @@ export class PostgresQueueSignal implements QueueSignal {
 
   async #connect(): Promise<void> {
     if (!this.#listening) return;
-    const client = new pg.Client({ connectionString: this.#url, keepAlive: true });
+    const client = new pg.Client({
+      connectionString: this.#url,
+      application_name: CONNECTION_NAMES.listener,
+      keepAlive: true,
+    });
     const retry = (err: Error) => {
       this.#onError(err);
       if (this.#listener === client) this.#listener = undefined;

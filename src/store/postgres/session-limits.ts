@@ -18,6 +18,12 @@ export interface PostgresSessionLimits {
    * connection each node listens on and the one it migrates with.
    */
   readonly poolSize: number;
+  /**
+   * Connections kept apart for delivery (claims, outcomes, wake-up signals), beside
+   * `poolSize`: a claim that queued behind the API's writes for a connection would hold back
+   * every change already committed, for as long as the writes keep the pool busy.
+   */
+  readonly deliveryPoolSize: number;
   /** The pool's wait for a connection (a new one, or a free one when all are busy). */
   readonly acquireTimeoutMs: number;
   readonly statementTimeoutMs: number;
@@ -28,6 +34,7 @@ export interface PostgresSessionLimits {
 /** Production's bounds; `CALPUSH_PG_…` settings change them (src/config/config.ts). */
 export const DEFAULT_SESSION_LIMITS: PostgresSessionLimits = {
   poolSize: 10,
+  deliveryPoolSize: 3,
   acquireTimeoutMs: 10_000,
   statementTimeoutMs: 30_000,
   lockTimeoutMs: 5_000,
