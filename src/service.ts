@@ -4,6 +4,7 @@ import type { Clock } from './domain/clock.ts';
 import type { Logger } from './log.ts';
 import type { CoreResources } from './core/resources.ts';
 import { MAX_CACHED_TOKENS, PrincipalCache } from './core/principal-cache.ts';
+import { tokenRevocationCount } from './store/token-revocations.ts';
 import type { Store } from './store/store.ts';
 import { systemClock } from './domain/clock.ts';
 import { defaultRetryPolicy } from './domain/retry-policy.ts';
@@ -255,7 +256,11 @@ export async function createService(config: Config, deps: ServiceDeps = {}): Pro
     resolveHost: deps.resolveHost ?? systemResolveHost,
     principals:
       config.http.tokenCacheMs > 0
-        ? new PrincipalCache({ ttlMs: config.http.tokenCacheMs, maxEntries: MAX_CACHED_TOKENS })
+        ? new PrincipalCache({
+            ttlMs: config.http.tokenCacheMs,
+            maxEntries: MAX_CACHED_TOKENS,
+            revocationCount: () => tokenRevocationCount(store.db),
+          })
         : undefined,
   };
   const sources = new SourceScheduler({

@@ -39,6 +39,9 @@ for (const engine of engines) {
         autoId: () => {
           throw new Error('011 makes no table with an id');
         },
+        deleteCounter: () => {
+          throw new Error('011 makes no trigger');
+        },
       });
 
       const log = await callApi<{

@@ -2,10 +2,12 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 import { ManualClock } from '../src/domain/clock.ts';
 import { hashToken } from '../src/core/ids.ts';
 import type { Harness } from './support/harness.ts';
 import { createTestAccount, startHarness } from './support/harness.ts';
+import { engines } from './support/postgres.ts';
 
 let h: Harness | undefined;
 afterEach(() => h?.close());
@@ -13,29 +15,76 @@ afterEach(() => h?.close());
 const whoAmI = (harness: Harness, token: string) =>
   harness.service.app.request('/v1/account', { headers: { authorization: `Bearer ${token}` } });
 
-/** Another process's connection to the same file, as `calpush` commands have. */
-function fromOutside(harness: Harness, sql: string, ...values: string[]): void {
+/** `?` placeholders as PostgreSQL numbers them. */
+const numbered = (statement: string) => {
+  let n = 0;
+  return statement.replace(/\?/g, () => `$${String(++n)}`);
+};
+
+/** Another process's connection to the store, as `calpush` commands or another node have. */
+async function fromOutside(harness: Harness, statement: string, ...values: string[]) {
+  if (harness.databaseUrl) {
+    const other = new pg.Client({ connectionString: harness.databaseUrl });
+    await other.connect();
+    try {
+      await other.query(numbered(statement), values);
+    } finally {
+      await other.end();
+    }
+    return;
+  }
   const other = new DatabaseSync(join(harness.dataDir, 'calpush.sqlite'));
   try {
     other.exec('PRAGMA busy_timeout = 5000');
-    other.prepare(sql).run(...values);
+    other.prepare(statement).run(...values);
   } finally {
     other.close();
   }
 }
 
-test('a token removed from the store by another process stops working within the cache time', async () => {
-  const clock = new ManualClock();
-  h = await startHarness({ clock, env: { CALPUSH_TOKEN_CACHE_MS: '1000' } });
-  const account = await createTestAccount(h.service);
-  assert.equal((await whoAmI(h, account.accessToken)).status, 200);
+for (const engine of engines) {
+  test(`on ${engine}, a token deleted from the store by anyone else stops working within the cache time`, async () => {
+    const clock = new ManualClock();
+    h = await startHarness({ clock, engine, env: { CALPUSH_TOKEN_CACHE_MS: '1000' } });
+    const account = await createTestAccount(h.service);
+    assert.equal((await whoAmI(h, account.accessToken)).status, 200);
 
-  fromOutside(h, 'delete from access_tokens where token_hash = ?', hashToken(account.accessToken));
-  clock.advance(999);
-  assert.equal((await whoAmI(h, account.accessToken)).status, 200, 'trusted for the cache time');
-  clock.advance(1);
-  assert.equal((await whoAmI(h, account.accessToken)).status, 401);
-});
+    await fromOutside(
+      h,
+      'delete from access_tokens where token_hash = ?',
+      hashToken(account.accessToken),
+    );
+    clock.advance(999);
+    assert.equal((await whoAmI(h, account.accessToken)).status, 200, 'trusted for the cache time');
+    clock.advance(1);
+    assert.equal((await whoAmI(h, account.accessToken)).status, 401);
+  });
+
+  test(`on ${engine}, a checked token is not read again while no token is deleted`, async () => {
+    const clock = new ManualClock();
+    h = await startHarness({ clock, engine, env: { CALPUSH_TOKEN_CACHE_MS: '1000' } });
+    const account = await createTestAccount(h.service);
+    const other = await createTestAccount(h.service, 'other@example.com');
+    assert.equal((await whoAmI(h, account.accessToken)).status, 200);
+    // Its row made unfindable without a deletion: only a lookup in the store would notice.
+    await fromOutside(
+      h,
+      'update access_tokens set token_hash = ? where token_hash = ?',
+      'renamed',
+      hashToken(account.accessToken),
+    );
+    clock.advance(60_000);
+    assert.equal((await whoAmI(h, account.accessToken)).status, 200);
+    // Any deletion, of any account's token, and the next reading drops what was remembered.
+    await fromOutside(
+      h,
+      'delete from access_tokens where token_hash = ?',
+      hashToken(other.accessToken),
+    );
+    clock.advance(1000);
+    assert.equal((await whoAmI(h, account.accessToken)).status, 401);
+  });
+}
 
 test('an unknown token is not remembered: once it exists it works at once', async () => {
   const clock = new ManualClock();
@@ -43,7 +92,7 @@ test('an unknown token is not remembered: once it exists it works at once', asyn
   const account = await createTestAccount(h.service);
   const later = 'tok_created_by_another_process_a_moment_later_0000';
   assert.equal((await whoAmI(h, later)).status, 401);
-  fromOutside(
+  await fromOutside(
     h,
     'insert into access_tokens (token_hash, account_id, created_at) values (?, ?, 0)',
     hashToken(later),
@@ -56,7 +105,11 @@ test('with the cache off, a removed token is refused on the next request', async
   h = await startHarness({ clock: new ManualClock(), env: { CALPUSH_TOKEN_CACHE_MS: '0' } });
   const account = await createTestAccount(h.service);
   assert.equal((await whoAmI(h, account.accessToken)).status, 200);
-  fromOutside(h, 'delete from access_tokens where token_hash = ?', hashToken(account.accessToken));
+  await fromOutside(
+    h,
+    'delete from access_tokens where token_hash = ?',
+    hashToken(account.accessToken),
+  );
   assert.equal((await whoAmI(h, account.accessToken)).status, 401);
 });
 

@@ -39,7 +39,8 @@ export async function issueAccessToken(res: CoreResources, accountId: string): P
 
 /**
  * Revokes access tokens: from the moment this returns, this process refuses them (other
- * processes within their token cache's lifetime, a second by default). When an account is
+ * processes once they next read the store's count of deleted tokens: within
+ * `CALPUSH_TOKEN_CACHE_MS`, a second by default). When an account is
  * left with no token, nobody can list or stop its channels any more: they are closed with
  * it, as a provider stops notifying an application whose authorization was revoked.
  * Otherwise the channels the revoked token made live on, and each one's dialect may queue

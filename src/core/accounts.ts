@@ -122,12 +122,13 @@ export async function authenticate(
   if (!bearer) throw new CoreError('unauthorized', 'missing bearer token');
   const tokenHash = hashToken(bearer);
   const now = res.clock.now();
-  const known = res.principals?.get(tokenHash, now);
+  const cache = res.principals;
+  const known = await cache?.get(tokenHash, now);
   if (known) return known;
-  const revocations = res.principals?.revocations;
+  const generation = cache?.generation ?? 0;
   const [row] = (await principalByTokenHash(res.db, tokenHash)).rows;
   if (!row) throw new CoreError('unauthorized', 'invalid or revoked access token');
-  res.principals?.set(tokenHash, row, now, revocations);
+  cache?.set(tokenHash, row, generation);
   return row;
 }
 

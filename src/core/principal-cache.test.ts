@@ -5,55 +5,93 @@ import { PrincipalCache } from './principal-cache.ts';
 const alice = { accountId: 'acc_a', clientId: 'cli_1', tokenHash: 'hash-a' };
 const bob = { accountId: 'acc_b', clientId: 'cli_1', tokenHash: 'hash-b' };
 
-test('a checked token is trusted until its time is up, then asked again', () => {
-  const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 10 });
-  cache.set('hash-a', alice, 5000);
-  assert.deepEqual(cache.get('hash-a', 5999), alice);
-  assert.equal(cache.get('hash-a', 6000), undefined);
-  // Gone once expired: a later look does not bring it back.
-  assert.equal(cache.get('hash-a', 5500), undefined);
+/** A cache over a revocation count the test moves, and how often it was read. */
+function cacheOver(ttlMs = 1000, maxEntries = 10) {
+  const store = { count: 0, reads: 0 };
+  const cache = new PrincipalCache({
+    ttlMs,
+    maxEntries,
+    revocationCount: () => {
+      store.reads++;
+      return Promise.resolve(store.count);
+    },
+  });
+  return { cache, store };
+}
+
+test('entries stand while the revocation count stays put, read at most once per ttl', async () => {
+  const { cache, store } = cacheOver();
+  assert.equal(await cache.get('hash-a', 5000), undefined);
+  cache.set('hash-a', alice, cache.generation);
+  assert.deepEqual(await cache.get('hash-a', 5999), alice);
+  assert.equal(store.reads, 1);
+  // Long past the ttl, the count is read again; unchanged, the entry still stands.
+  assert.deepEqual(await cache.get('hash-a', 65_000), alice);
+  assert.deepEqual(await cache.get('hash-a', 65_500), alice);
+  assert.equal(store.reads, 2);
 });
 
-test('a clock that steps back does not stretch an entry', () => {
-  const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 10 });
-  cache.set('hash-a', alice, 5000);
-  assert.equal(cache.get('hash-a', 4000), undefined);
+test('a deletion anywhere drops every entry at the next reading, within the ttl', async () => {
+  const { cache, store } = cacheOver();
+  await cache.get('hash-a', 5000);
+  cache.set('hash-a', alice, cache.generation);
+  cache.set('hash-b', bob, cache.generation);
+  store.count = 1;
+  assert.deepEqual(await cache.get('hash-a', 5999), alice, 'trusted until the ttl is up');
+  assert.equal(await cache.get('hash-a', 6000), undefined);
+  assert.equal(await cache.get('hash-b', 6000), undefined);
 });
 
-test('when full, the entry checked longest ago goes first', () => {
-  const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 2 });
-  cache.set('hash-a', alice, 1);
-  cache.set('hash-b', bob, 2);
-  cache.set('hash-a', alice, 3);
-  cache.set('hash-c', bob, 4);
-  assert.equal(cache.get('hash-b', 5), undefined);
-  assert.deepEqual(cache.get('hash-a', 5), alice);
-  assert.deepEqual(cache.get('hash-c', 5), bob);
+test('a lookup that raced a deletion does not store what it read', async () => {
+  const { cache, store } = cacheOver();
+  await cache.get('hash-a', 0);
+  const began = cache.generation;
+  store.count = 1;
+  await cache.get('hash-b', 1000);
+  cache.set('hash-a', alice, began);
+  assert.equal(await cache.get('hash-a', 1001), undefined);
+  cache.set('hash-a', alice, cache.generation);
+  assert.deepEqual(await cache.get('hash-a', 1002), alice);
 });
 
-test('storing a token again while full replaces it and evicts nothing else', () => {
-  const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 2 });
-  cache.set('hash-a', alice, 1);
-  cache.set('hash-b', bob, 2);
-  cache.set('hash-b', bob, 3);
-  assert.deepEqual(cache.get('hash-a', 4), alice);
-  assert.deepEqual(cache.get('hash-b', 4), bob);
+test('callers at once share one reading of the count', async () => {
+  const { cache, store } = cacheOver();
+  await Promise.all([cache.get('hash-a', 0), cache.get('hash-b', 0), cache.get('hash-c', 0)]);
+  assert.equal(store.reads, 1);
 });
 
-test('a revoked token is forgotten, and a lookup that raced the revocation is not stored', () => {
-  const cache = new PrincipalCache({ ttlMs: 1000, maxEntries: 10 });
-  cache.set('hash-a', alice, 1);
-  cache.set('hash-b', bob, 1);
+test('a clock that steps back reads the count again', async () => {
+  const { cache, store } = cacheOver();
+  await cache.get('hash-a', 5000);
+  cache.set('hash-a', alice, cache.generation);
+  store.count = 1;
+  assert.equal(await cache.get('hash-a', 4000), undefined);
+});
+
+test('when full, the entry used longest ago goes first', async () => {
+  const { cache } = cacheOver(1000, 2);
+  await cache.get('hash-a', 0);
+  cache.set('hash-a', alice, cache.generation);
+  cache.set('hash-b', bob, cache.generation);
+  assert.deepEqual(await cache.get('hash-a', 1), alice);
+  cache.set('hash-c', bob, cache.generation);
+  assert.equal(await cache.get('hash-b', 2), undefined);
+  assert.deepEqual(await cache.get('hash-a', 2), alice);
+  assert.deepEqual(await cache.get('hash-c', 2), bob);
+});
+
+test('a token revoked here is forgotten at once, and a lookup that raced it is not stored', async () => {
+  const { cache } = cacheOver();
+  await cache.get('hash-a', 0);
+  cache.set('hash-a', alice, cache.generation);
+  cache.set('hash-b', bob, cache.generation);
   cache.forget('hash-a');
-  assert.equal(cache.get('hash-a', 2), undefined);
-  assert.deepEqual(cache.get('hash-b', 2), bob);
+  assert.equal(await cache.get('hash-a', 1), undefined);
+  assert.deepEqual(await cache.get('hash-b', 1), bob);
   cache.forgetAccount('acc_b');
-  assert.equal(cache.get('hash-b', 2), undefined);
-  // A lookup began, read the token in the store, and a revocation came before it stored it.
-  const began = cache.revocations;
+  assert.equal(await cache.get('hash-b', 1), undefined);
+  const began = cache.generation;
   cache.forget('hash-a');
-  cache.set('hash-a', alice, 3, began);
-  assert.equal(cache.get('hash-a', 4), undefined);
-  cache.set('hash-a', alice, 3, cache.revocations);
-  assert.deepEqual(cache.get('hash-a', 4), alice);
+  cache.set('hash-a', alice, began);
+  assert.equal(await cache.get('hash-a', 2), undefined);
 });

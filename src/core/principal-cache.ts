@@ -1,76 +1,104 @@
 import type { Principal } from './accounts.ts';
 
-interface Entry {
-  readonly principal: Principal;
-  readonly checkedAt: number;
-}
-
-/** Enough for every account a busy server hears from within a TTL, at ~0.6 KB each. */
+/** Enough for every account a busy server hears from, at ~0.6 KB each. */
 export const MAX_CACHED_TOKENS = 10_000;
 
+export interface PrincipalCacheOptions {
+  /** How long a reading of the revocation count is trusted (`CALPUSH_TOKEN_CACHE_MS`). */
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  /** How many access tokens were ever deleted, by anyone: the store's count. */
+  readonly revocationCount: () => Promise<number>;
+}
+
 /**
- * Who a bearer token speaks for, remembered for a short while. Every API request starts by
- * looking its token up, and that lookup (a read transaction of its own and a join) was the
- * largest piece of store work a write request did outside its write. Entries are keyed
- * by the token's hash, as the store keeps them, so no bearer secret lives on in the heap;
- * they are re-checked against the store once `ttlMs` has passed, which bounds how long a
- * token removed from the store by another process (or another node) keeps working. A token
- * revoked through this process is forgotten at once. Unknown tokens are never remembered: a
- * token created a moment ago works at once.
+ * Who a bearer token speaks for, remembered. Every API request starts by looking its token
+ * up; what a token speaks for never changes, so only its deletion can make a remembered
+ * answer wrong. The store counts every deletion of a token, whoever makes it (another node,
+ * a `calpush` command, an operator's SQL), and the cache reads that count at most once per
+ * `ttlMs` instead of each request's token: while the count stays put every entry stands, and
+ * when it moves they all go. A token deleted elsewhere is thus refused within `ttlMs`; one
+ * revoked through this process is forgotten at once. Entries are keyed by the token's hash, as
+ * the store keeps them, so no bearer secret lives on in the heap. Unknown tokens are never
+ * remembered: a token created a moment ago works at once.
  */
 export class PrincipalCache {
-  readonly #entries = new Map<string, Entry>();
+  /** In order of last use: the entry used longest ago goes first when it is full. */
+  readonly #entries = new Map<string, Principal>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
-  /** Counts revocations, so a lookup that raced one does not store what it read before. */
-  #revocations = 0;
+  readonly #revocationCount: () => Promise<number>;
+  #count: number | undefined;
+  #countReadAt = 0;
+  #reading: Promise<void> | undefined;
+  /** Moves whenever entries are dropped, so a lookup that raced that does not store. */
+  #generation = 0;
 
-  constructor(options: { ttlMs: number; maxEntries: number }) {
+  constructor(options: PrincipalCacheOptions) {
     this.#ttlMs = options.ttlMs;
     this.#maxEntries = options.maxEntries;
+    this.#revocationCount = options.revocationCount;
   }
 
-  get(tokenHash: string, now: number): Principal | undefined {
-    const entry = this.#entries.get(tokenHash);
-    if (!entry) return undefined;
-    if (now - entry.checkedAt >= this.#ttlMs || now < entry.checkedAt) {
+  /** What `tokenHash` speaks for, if remembered and no token was deleted since. */
+  async get(tokenHash: string, now: number): Promise<Principal | undefined> {
+    await this.#current(now);
+    const principal = this.#entries.get(tokenHash);
+    if (principal) {
       this.#entries.delete(tokenHash);
-      return undefined;
+      this.#entries.set(tokenHash, principal);
     }
-    return entry.principal;
+    return principal;
+  }
+
+  /** Reads the count again once `ttlMs` has passed; one reading serves every caller. */
+  async #current(now: number): Promise<void> {
+    const age = now - this.#countReadAt;
+    if (this.#count !== undefined && age >= 0 && age < this.#ttlMs) return;
+    this.#reading ??= this.#readCount(now).finally(() => (this.#reading = undefined));
+    await this.#reading;
+  }
+
+  async #readCount(now: number): Promise<void> {
+    const count = await this.#revocationCount();
+    if (count !== this.#count) {
+      this.#entries.clear();
+      this.#generation++;
+      this.#count = count;
+    }
+    this.#countReadAt = now;
   }
 
   /** Taken before a lookup in the store, and handed back to `set` with what it found. */
-  get revocations(): number {
-    return this.#revocations;
+  get generation(): number {
+    return this.#generation;
   }
 
-  /** A revoked token: asked again, the store refuses it. */
+  /** A token revoked through this process: asked again, the store refuses it. */
   forget(tokenHash: string): void {
-    this.#revocations++;
+    this.#generation++;
     this.#entries.delete(tokenHash);
   }
 
   /** Every token of an account (its tokens revoked, or the account erased). */
   forgetAccount(accountId: string): void {
-    this.#revocations++;
-    for (const [tokenHash, entry] of this.#entries) {
-      if (entry.principal.accountId === accountId) this.#entries.delete(tokenHash);
+    this.#generation++;
+    for (const [tokenHash, principal] of this.#entries) {
+      if (principal.accountId === accountId) this.#entries.delete(tokenHash);
     }
   }
 
   /**
-   * Remembers what a lookup found, unless a token was revoked since it began (`revocations`
-   * as it was then): the lookup may have read the token just before the revocation removed it.
+   * Remembers what a lookup found, unless entries were dropped since it began (`generation`
+   * as it was then): the lookup may have read the token just before its deletion.
    */
-  set(tokenHash: string, principal: Principal, now: number, revocations = this.#revocations): void {
-    if (revocations !== this.#revocations) return;
+  set(tokenHash: string, principal: Principal, generation: number): void {
+    if (generation !== this.#generation) return;
     this.#entries.delete(tokenHash);
-    // Oldest first in a Map's order: the entry stored longest ago goes when it is full.
     if (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(tokenHash, { principal, checkedAt: now });
+    this.#entries.set(tokenHash, principal);
   }
 }

@@ -263,6 +263,12 @@ export interface SettingsTable {
   change_seq: number;
 }
 
+/** How many access tokens were ever deleted: one row, kept by a trigger (migration 016). */
+export interface TokenRevocationsTable {
+  id: number;
+  count: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -270,6 +276,7 @@ export interface MetaTable {
 
 export interface Database {
   meta: MetaTable;
+  token_revocations: TokenRevocationsTable;
   clients: ClientsTable;
   client_secrets: ClientSecretsTable;
   accounts: AccountsTable;

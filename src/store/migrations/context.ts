@@ -14,4 +14,9 @@ export interface EngineMigrationContext {
     table: CreateTableBuilder<T, never>,
     name?: string,
   ): CreateTableBuilder<T, string>;
+  /**
+   * The statements that make the database add one to `counter`'s single row (`count`, where
+   * `id` is 1) for every row deleted from `table`, whoever deletes it: a trigger.
+   */
+  deleteCounter(table: string, counter: string): string[];
 }

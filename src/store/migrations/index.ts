@@ -16,6 +16,7 @@ import * as seriesHistory from './012-series-history.ts';
 import * as notificationLatestSeq from './013-notification-latest-seq.ts';
 import * as sourcePushes from './014-source-pushes.ts';
 import * as deliveryLog from './015-delivery-log.ts';
+import * as tokenRevocations from './016-token-revocations.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -38,6 +39,7 @@ const modules: Record<string, MigrationModule> = {
   '013-notification-latest-seq': notificationLatestSeq,
   '014-source-pushes': sourcePushes,
   '015-delivery-log': deliveryLog,
+  '016-token-revocations': tokenRevocations,
 };
 
 export function migrationsFor(ctx: MigrationContext): Record<string, Migration> {

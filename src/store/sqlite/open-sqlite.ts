@@ -11,6 +11,10 @@ import { narrowFile, privateDir, privateFile } from '../private-files.ts';
 const sqliteMigrationContext: EngineMigrationContext = {
   autoId: (table, name = 'id') =>
     table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
+  deleteCounter: (table, counter) => [
+    `create trigger ${table}_deleted after delete on ${table}
+       begin update ${counter} set count = count + 1 where id = 1; end`,
+  ],
 };
 
 /** One file under the data directory, in WAL mode, through the built-in node:sqlite. */
