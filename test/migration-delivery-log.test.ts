@@ -39,7 +39,7 @@ for (const engine of engines) {
         autoId: () => {
           throw new Error('011 makes no table with an id');
         },
-        deleteCounter: () => {
+        tokenRevocationCounter: () => {
           throw new Error('011 makes no trigger');
         },
       });

@@ -13,11 +13,11 @@ export interface PrincipalCacheOptions {
 
 /**
  * Who a bearer token speaks for, remembered. Every API request starts by looking its token
- * up; what a token speaks for never changes, so only its deletion can make a remembered
- * answer wrong. The store counts every deletion of a token, whoever makes it (another node,
- * a `calpush` command, an operator's SQL), and the cache reads that count at most once per
- * `ttlMs` instead of each request's token: while the count stays put every entry stands, and
- * when it moves they all go. A token deleted elsewhere is thus refused within `ttlMs`; one
+ * up; calpush never rewrites a token, so only its deletion can make a remembered answer
+ * wrong. The store counts every deletion (and rewrite) of a token, whoever makes it (another
+ * node, a `calpush` command, an operator's SQL), and the cache reads that count about once
+ * per `ttlMs` instead of each request's token: while the count stays put every entry stands,
+ * and when it moves they all go. A token deleted elsewhere is thus refused within `ttlMs`; one
  * revoked through this process is forgotten at once. Entries are keyed by the token's hash, as
  * the store keeps them, so no bearer secret lives on in the heap. Unknown tokens are never
  * remembered: a token created a moment ago works at once.
@@ -51,12 +51,23 @@ export class PrincipalCache {
     return principal;
   }
 
-  /** Reads the count again once `ttlMs` has passed; one reading serves every caller. */
+  /**
+   * Waits for a reading of the count only once the last one is `ttlMs` old. From half that
+   * age a reading starts in the background, so under steady use no request waits for one (it
+   * may queue behind writes for a connection). One reading serves every caller.
+   */
   async #current(now: number): Promise<void> {
     const age = now - this.#countReadAt;
-    if (this.#count !== undefined && age >= 0 && age < this.#ttlMs) return;
-    this.#reading ??= this.#readCount(now).finally(() => (this.#reading = undefined));
-    await this.#reading;
+    if (this.#count !== undefined && age >= 0 && age < this.#ttlMs) {
+      // A failure here is the next blocking reading's to report.
+      if (age >= this.#ttlMs / 2) this.#read(now).catch(() => undefined);
+      return;
+    }
+    await this.#read(now);
+  }
+
+  #read(now: number): Promise<void> {
+    return (this.#reading ??= this.#readCount(now).finally(() => (this.#reading = undefined)));
   }
 
   async #readCount(now: number): Promise<void> {

@@ -5,8 +5,12 @@ const countRow = prepared((db) =>
   db.selectFrom('token_revocations').select('count').where('id', '=', 1),
 );
 
-/** How many access tokens were ever deleted, by anyone (migration 016's trigger). */
+/**
+ * How many times an access token was deleted or rewritten, by anyone (migration 016's
+ * triggers). Without its row (removed by hand) the count is NaN, which equals no earlier
+ * reading: a cache then drops what it holds at every reading instead of trusting it forever.
+ */
 export async function tokenRevocationCount(db: Executor): Promise<number> {
   const [row] = (await countRow(db)).rows;
-  return Number(row?.count ?? 0);
+  return row ? Number(row.count) : Number.NaN;
 }

@@ -16,7 +16,8 @@ export interface EngineMigrationContext {
   ): CreateTableBuilder<T, string>;
   /**
    * The statements that make the database add one to `counter`'s single row (`count`, where
-   * `id` is 1) for every row deleted from `table`, whoever deletes it: a trigger.
+   * `id` is 1) whenever a row of `table` goes away or has its `token_hash` or `account_id`
+   * rewritten, whoever does it: triggers.
    */
-  deleteCounter(table: string, counter: string): string[];
+  tokenRevocationCounter(table: string, counter: string): string[];
 }

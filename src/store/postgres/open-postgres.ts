@@ -13,11 +13,13 @@ import { CONNECTION_NAMES } from './connection-names.ts';
 const postgresMigrationContext: EngineMigrationContext = {
   autoId: (table, name = 'id') =>
     table.addColumn(name, 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()),
-  deleteCounter: (table, counter) => [
-    `create function ${table}_deleted() returns trigger language plpgsql as $$
+  tokenRevocationCounter: (table, counter) => [
+    `create function ${table}_revoked() returns trigger language plpgsql as $$
        begin update ${counter} set count = count + 1 where id = 1; return null; end $$`,
-    `create trigger ${table}_deleted after delete on ${table}
-       for each row execute function ${table}_deleted()`,
+    `create trigger ${table}_revoked after delete or update of token_hash, account_id
+       on ${table} for each statement execute function ${table}_revoked()`,
+    `create trigger ${table}_truncated after truncate on ${table}
+       for each statement execute function ${table}_revoked()`,
   ],
 };
 

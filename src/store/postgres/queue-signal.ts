@@ -35,6 +35,7 @@ export class PostgresQueueSignal implements QueueSignal {
   #sending: Promise<void> | undefined;
   #again = false;
   #lastSentAt = -Infinity;
+  #closed = false;
   #spacingTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, pool: pg.Pool, onError: (err: Error) => void) {
@@ -94,6 +95,8 @@ export class PostgresQueueSignal implements QueueSignal {
   }
 
   signal(): void {
+    // After close the pool it sends on is ending: a signal then would only fail.
+    if (this.#closed) return;
     if (this.#sending || this.#spacingTimer) {
       this.#again = true;
       return;
@@ -125,6 +128,7 @@ export class PostgresQueueSignal implements QueueSignal {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#listening = false;
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#spacingTimer);

@@ -13,9 +13,9 @@
  */
 export interface PostgresSessionLimits {
   /**
-   * Connections a node keeps at most. Each write and each claim holds one for its
-   * transaction; the server's `max_connections` must cover every node's pool, plus the one
-   * connection each node listens on and the one it migrates with.
+   * Connections a node keeps at most for the API and sources; each write holds one for its
+   * transaction. The server's `max_connections` must cover both pools of every node, plus
+   * the one connection each node listens on and the one it migrates with.
    */
   readonly poolSize: number;
   /**

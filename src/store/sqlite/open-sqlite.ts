@@ -11,8 +11,11 @@ import { narrowFile, privateDir, privateFile } from '../private-files.ts';
 const sqliteMigrationContext: EngineMigrationContext = {
   autoId: (table, name = 'id') =>
     table.addColumn(name, 'integer', (c) => c.primaryKey().autoIncrement()),
-  deleteCounter: (table, counter) => [
+  // SQLite has no TRUNCATE: its "delete everything" shortcut is skipped on tables with triggers.
+  tokenRevocationCounter: (table, counter) => [
     `create trigger ${table}_deleted after delete on ${table}
+       begin update ${counter} set count = count + 1 where id = 1; end`,
+    `create trigger ${table}_rewritten after update of token_hash, account_id on ${table}
        begin update ${counter} set count = count + 1 where id = 1; end`,
   ],
 };
