@@ -7,6 +7,8 @@ import { createTestDatabase } from './support/postgres.ts';
 import { Receiver, notificationType } from './support/receiver.ts';
 import { touchEvent } from './support/events.ts';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { PostgresQueueSignal } from '../src/store/postgres/queue-signal.ts';
 
 let database: TestDatabase;
 let receiver: Receiver;
@@ -79,4 +81,45 @@ test('a change committed on one node signals the others (LISTEN/NOTIFY), not onl
   await watchAccount(nodeA.service, account, `${receiver.url}/signalled`);
   await heard;
   await receiver.waitFor((r) => r.some((x) => x.path === '/signalled'));
+});
+
+test('a node alone sends no signals; one that hears another node listen does', async () => {
+  const lone = await createTestDatabase();
+  const h = await startHarness({ start: true, config: { databaseUrl: lone.url } });
+  const peer = new pg.Client({ connectionString: lone.url, application_name: 'calpush listener' });
+  try {
+    const signal = h.service.store.queueSignal as PostgresQueueSignal;
+    const until = async (peers: number) => {
+      for (let tries = 0; signal.peers !== peers; tries++) {
+        assert.ok(tries < 500, `peers stayed ${String(signal.peers)}, not ${peers}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    let sent = 0;
+    signal.events.on('sent', () => sent++);
+    await until(0);
+    const account = await createTestAccount(h.service);
+    await watchAccount(h.service, account, `${receiver.url}/lone`);
+    await touchEvent(h.service, account, 'alone');
+    await h.service.dispatcher.runUntilIdle();
+    assert.equal(sent, 0);
+
+    // Another node's listener announces itself as it connects.
+    await peer.connect();
+    await peer.query('listen calpush_queued');
+    await peer.query(`select pg_notify('calpush_queued', 'another node')`);
+    await until(1);
+    const heard = new Promise<void>((resolve) =>
+      peer.on('notification', (m) => {
+        if (m.payload !== 'another node') resolve();
+      }),
+    );
+    await touchEvent(h.service, account, 'shared');
+    await heard;
+    assert.ok(sent >= 1);
+  } finally {
+    await peer.end().catch(() => undefined);
+    await h.close();
+    await lone.drop();
+  }
 });

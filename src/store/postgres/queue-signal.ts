@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { QueueSignal } from '../queue-signal.ts';
@@ -12,15 +13,25 @@ const RECONNECT_MAX_MS = 5_000;
  * already. A burst of writes makes one NOTIFY per interval.
  */
 export const SIGNAL_SPACING_MS = 5;
+/** How often a node counts the other nodes listening, to learn of one that went away. */
+export const PEER_COUNT_MS = 2_000;
 
 /**
  * Tells every node sharing the database that notifications were queued, with LISTEN/NOTIFY:
  * a change committed on one node is claimed by any node within milliseconds, not at its
  * next regular look. Signals are hints: one lost (a node reconnecting) costs only the wait
  * until that look.
+ *
+ * A node alone sends none: each NOTIFY is a transaction with a commit to flush, and only
+ * its own listener, which it ignores, would hear it. A node knows its peers by their
+ * listening connections (`pg_stat_activity`, counted every `PEER_COUNT_MS`), and at once by
+ * the first signal it hears from one: each listener announces itself when it connects. While
+ * its own listener is down a node does not know, and sends.
  */
 export class PostgresQueueSignal implements QueueSignal {
-  readonly events = new EventEmitter<{ signalled: [] }>();
+  readonly events = new EventEmitter<{ signalled: []; sent: [] }>();
+  /** Names this node's signals, so its own listener can tell them apart. */
+  readonly #id = randomUUID();
   readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #onError: (err: Error) => void;
@@ -37,11 +48,19 @@ export class PostgresQueueSignal implements QueueSignal {
   #lastSentAt = -Infinity;
   #closed = false;
   #spacingTimer: NodeJS.Timeout | undefined;
+  /** Other nodes listening, as last counted or heard; unknown while not listening. */
+  #peers: number | undefined;
+  #peerTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, pool: pg.Pool, onError: (err: Error) => void) {
     this.#url = url;
     this.#pool = pool;
     this.#onError = onError;
+  }
+
+  /** Other nodes listening, as last counted or heard from; undefined while not listening. */
+  get peers(): number | undefined {
+    return this.#peers;
   }
 
   listen(onSignal: () => void): void {
@@ -59,16 +78,22 @@ export class PostgresQueueSignal implements QueueSignal {
     });
     const retry = (err: Error) => {
       this.#onError(err);
-      if (this.#listener === client) this.#listener = undefined;
+      if (this.#listener === client) this.#stopCounting();
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       this.#scheduleReconnect();
     };
     client.on('error', retry);
-    client.on('notification', () => this.events.emit('signalled'));
+    client.on('notification', (message) => {
+      if (message.payload === this.#id) return;
+      this.#peers = Math.max(1, this.#peers ?? 0);
+      this.events.emit('signalled');
+    });
     try {
       await client.connect();
       await client.query(`listen ${CHANNEL}`);
+      // Announces this node to those already listening: they signal it from now on.
+      await client.query('select pg_notify($1, $2)', [CHANNEL, this.#id]);
     } catch (err) {
       retry(err instanceof Error ? err : new Error(String(err)));
       return;
@@ -79,8 +104,37 @@ export class PostgresQueueSignal implements QueueSignal {
     }
     this.#listener = client;
     this.#reconnectMs = RECONNECT_FIRST_MS;
+    await this.countPeers();
     // Whatever was signalled while no connection listened is looked for now.
     this.events.emit('signalled');
+  }
+
+  /** Counts the other nodes' listening connections; then again every `PEER_COUNT_MS`. */
+  async countPeers(): Promise<void> {
+    const client = this.#listener;
+    if (!client) return;
+    clearTimeout(this.#peerTimer);
+    try {
+      const { rows } = await client.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name = $1
+            and pid <> pg_backend_pid()`,
+        [CONNECTION_NAMES.listener],
+      );
+      if (this.#listener === client) this.#peers = rows[0]?.n;
+    } catch {
+      // The connection's own error handler reconnects; until then peers are unknown.
+      return;
+    }
+    if (this.#listener !== client) return;
+    this.#peerTimer = setTimeout(() => void this.countPeers(), PEER_COUNT_MS);
+    this.#peerTimer.unref();
+  }
+
+  #stopCounting(): void {
+    this.#listener = undefined;
+    this.#peers = undefined;
+    clearTimeout(this.#peerTimer);
   }
 
   #scheduleReconnect(): void {
@@ -96,7 +150,7 @@ export class PostgresQueueSignal implements QueueSignal {
 
   signal(): void {
     // After close the pool it sends on is ending: a signal then would only fail.
-    if (this.#closed) return;
+    if (this.#closed || this.#peers === 0) return;
     if (this.#sending || this.#spacingTimer) {
       this.#again = true;
       return;
@@ -113,9 +167,9 @@ export class PostgresQueueSignal implements QueueSignal {
     }
     this.#lastSentAt = performance.now();
     this.#sending = this.#pool
-      .query(`select pg_notify('${CHANNEL}', '')`)
+      .query('select pg_notify($1, $2)', [CHANNEL, this.#id])
       .then(
-        () => undefined,
+        () => void this.events.emit('sent'),
         (err: unknown) => this.#onError(err instanceof Error ? err : new Error(String(err))),
       )
       .finally(() => {
@@ -136,7 +190,7 @@ export class PostgresQueueSignal implements QueueSignal {
     this.events.removeAllListeners('signalled');
     await this.#sending;
     const listener = this.#listener;
-    this.#listener = undefined;
+    this.#stopCounting();
     await listener?.end().catch(() => undefined);
   }
 }
