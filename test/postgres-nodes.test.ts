@@ -104,18 +104,25 @@ test('a node alone sends no signals; one that hears another node listen does', a
     await h.service.dispatcher.runUntilIdle();
     assert.equal(sent, 0);
 
-    // Another node's listener announces itself as it connects.
+    // Another node's listener says hello as it connects; the node answers, then signals it.
     await peer.connect();
     await peer.query('listen calpush_queued');
-    await peer.query(`select pg_notify('calpush_queued', 'another node')`);
+    const signals: string[] = [];
+    peer.on('notification', (m) => {
+      if (m.payload !== 'hello:another-node') signals.push(m.payload ?? '');
+    });
+    const heard = async (count: number) => {
+      for (let tries = 0; signals.length < count; tries++) {
+        assert.ok(tries < 500, `${signals.length} signals heard, not ${count}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await peer.query(`select pg_notify('calpush_queued', 'hello:another-node')`);
+    await heard(1);
     await until(1);
-    const heard = new Promise<void>((resolve) =>
-      peer.on('notification', (m) => {
-        if (m.payload !== 'another node') resolve();
-      }),
-    );
     await touchEvent(h.service, account, 'shared');
-    await heard;
+    await heard(2);
+    assert.equal(new Set(signals).size, 1, 'each signal names the node');
     assert.ok(sent >= 1);
   } finally {
     await peer.end().catch(() => undefined);

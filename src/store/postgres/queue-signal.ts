@@ -13,8 +13,8 @@ const RECONNECT_MAX_MS = 5_000;
  * already. A burst of writes makes one NOTIFY per interval.
  */
 export const SIGNAL_SPACING_MS = 5;
-/** How often a node counts the other nodes listening, to learn of one that went away. */
-export const PEER_COUNT_MS = 2_000;
+/** Starts the payload of a listener's first signal, which every other node answers. */
+const HELLO = 'hello:';
 
 /**
  * Tells every node sharing the database that notifications were queued, with LISTEN/NOTIFY:
@@ -23,15 +23,18 @@ export const PEER_COUNT_MS = 2_000;
  * until that look.
  *
  * A node alone sends none: each NOTIFY is a transaction with a commit to flush, and only
- * its own listener, which it ignores, would hear it. A node knows its peers by their
- * listening connections (`pg_stat_activity`, counted every `PEER_COUNT_MS`), and at once by
- * the first signal it hears from one: each listener announces itself when it connects. While
- * its own listener is down a node does not know, and sends.
+ * its own listener would hear it. A listener that connects says hello, every other node
+ * answers with a signal, and a node that hears another's signal sends from then on (until
+ * its listener reconnects and asks again). While its listener is down a node does not know,
+ * and sends.
  */
 export class PostgresQueueSignal implements QueueSignal {
   readonly events = new EventEmitter<{ signalled: []; sent: [] }>();
-  /** Names this node's signals, so its own listener can tell them apart. */
+  /** Names this node's signals, so its listener does not count them as another node's. */
   readonly #id = randomUUID();
+  readonly #hello = `${HELLO}${this.#id}`;
+  /** Plain text: the payload is our own UUID, with nothing to quote. */
+  readonly #notify = `select pg_notify('${CHANNEL}', '${this.#id}')`;
   readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #onError: (err: Error) => void;
@@ -48,9 +51,8 @@ export class PostgresQueueSignal implements QueueSignal {
   #lastSentAt = -Infinity;
   #closed = false;
   #spacingTimer: NodeJS.Timeout | undefined;
-  /** Other nodes listening, as last counted or heard; unknown while not listening. */
+  /** Other nodes heard from since this listener connected (0 or 1); unknown while down. */
   #peers: number | undefined;
-  #peerTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string, pool: pg.Pool, onError: (err: Error) => void) {
     this.#url = url;
@@ -58,7 +60,7 @@ export class PostgresQueueSignal implements QueueSignal {
     this.#onError = onError;
   }
 
-  /** Other nodes listening, as last counted or heard from; undefined while not listening. */
+  /** Whether other nodes were heard from (0 or 1); undefined while not listening. */
   get peers(): number | undefined {
     return this.#peers;
   }
@@ -78,22 +80,25 @@ export class PostgresQueueSignal implements QueueSignal {
     });
     const retry = (err: Error) => {
       this.#onError(err);
-      if (this.#listener === client) this.#stopCounting();
+      if (this.#listener === client) this.#stopListening();
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       this.#scheduleReconnect();
     };
     client.on('error', retry);
     client.on('notification', (message) => {
-      if (message.payload === this.#id) return;
-      this.#peers = Math.max(1, this.#peers ?? 0);
+      const from = message.payload ?? '';
+      if (from !== this.#id && from !== this.#hello) {
+        this.#peers = Math.max(1, this.#peers ?? 0);
+        // A node that just connected asks who is there: one signal answers it.
+        if (from.startsWith(HELLO)) this.signal();
+      }
       this.events.emit('signalled');
     });
     try {
       await client.connect();
       await client.query(`listen ${CHANNEL}`);
-      // Announces this node to those already listening: they signal it from now on.
-      await client.query('select pg_notify($1, $2)', [CHANNEL, this.#id]);
+      await client.query(`select pg_notify('${CHANNEL}', '${this.#hello}')`);
     } catch (err) {
       retry(err instanceof Error ? err : new Error(String(err)));
       return;
@@ -104,37 +109,15 @@ export class PostgresQueueSignal implements QueueSignal {
     }
     this.#listener = client;
     this.#reconnectMs = RECONNECT_FIRST_MS;
-    await this.countPeers();
+    // Alone until another node answers the hello, or signals.
+    this.#peers ??= 0;
     // Whatever was signalled while no connection listened is looked for now.
     this.events.emit('signalled');
   }
 
-  /** Counts the other nodes' listening connections; then again every `PEER_COUNT_MS`. */
-  async countPeers(): Promise<void> {
-    const client = this.#listener;
-    if (!client) return;
-    clearTimeout(this.#peerTimer);
-    try {
-      const { rows } = await client.query<{ n: number }>(
-        `select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and application_name = $1
-            and pid <> pg_backend_pid()`,
-        [CONNECTION_NAMES.listener],
-      );
-      if (this.#listener === client) this.#peers = rows[0]?.n;
-    } catch {
-      // The connection's own error handler reconnects; until then peers are unknown.
-      return;
-    }
-    if (this.#listener !== client) return;
-    this.#peerTimer = setTimeout(() => void this.countPeers(), PEER_COUNT_MS);
-    this.#peerTimer.unref();
-  }
-
-  #stopCounting(): void {
+  #stopListening(): void {
     this.#listener = undefined;
     this.#peers = undefined;
-    clearTimeout(this.#peerTimer);
   }
 
   #scheduleReconnect(): void {
@@ -167,7 +150,7 @@ export class PostgresQueueSignal implements QueueSignal {
     }
     this.#lastSentAt = performance.now();
     this.#sending = this.#pool
-      .query('select pg_notify($1, $2)', [CHANNEL, this.#id])
+      .query(this.#notify)
       .then(
         () => void this.events.emit('sent'),
         (err: unknown) => this.#onError(err instanceof Error ? err : new Error(String(err))),
@@ -190,7 +173,7 @@ export class PostgresQueueSignal implements QueueSignal {
     this.events.removeAllListeners('signalled');
     await this.#sending;
     const listener = this.#listener;
-    this.#stopCounting();
+    this.#stopListening();
     await listener?.end().catch(() => undefined);
   }
 }
