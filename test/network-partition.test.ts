@@ -118,14 +118,14 @@ test('a node cut off from the database past its lease: the others take its chann
           cutNodeWriteStatuses: writesWhileCut.filter((w) => w.node === 0).map((w) => w.status),
           cutNodePortsAtHeal: cutPorts.size,
         });
+        // Nothing lost: what the cut node had on the wire and could not record is delivered
+        // again by the others. Not "at least one duplicate per request on the wire": one
+        // answered as the cut was made may have its outcome recorded just before it (its
+        // node's delivery connections do not queue behind writes), and is then not sent again.
         assertClean(result);
-        // Sent again: what the cut node had on the wire, and nothing it did not hold. A send
-        // of the cut node after healing, of something the others had delivered, would be a
-        // duplicate after the fault (unexpected, above).
-        assert.ok(
-          inFlight <= result.duplicates,
-          `${result.duplicates} duplicates, ${inFlight} sent`,
-        );
+        // Sent again: nothing the cut node did not hold. A send of the cut node after healing,
+        // of something the others had delivered, would be a duplicate after the fault
+        // (unexpected, above).
         assert.ok(result.duplicates <= held, `${result.duplicates} duplicates, ${held} held`);
         assert.ok(sentWhileCut > 0, 'the others delivered while the node was cut off');
         assert.ok(cutNodeAnswered.length > 0, 'the cut node answered writes while cut off');
