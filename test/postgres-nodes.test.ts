@@ -89,15 +89,15 @@ test('a node alone sends no signals; one that hears another node listen does', a
   const peer = new pg.Client({ connectionString: lone.url, application_name: 'calpush listener' });
   try {
     const signal = h.service.store.queueSignal as PostgresQueueSignal;
-    const until = async (peers: number) => {
-      for (let tries = 0; signal.peers !== peers; tries++) {
-        assert.ok(tries < 500, `peers stayed ${String(signal.peers)}, not ${peers}`);
+    const until = async (othersHeard: boolean) => {
+      for (let tries = 0; signal.othersHeard !== othersHeard; tries++) {
+        assert.ok(tries < 500, `othersHeard stayed ${String(signal.othersHeard)}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
     let sent = 0;
     signal.events.on('sent', () => sent++);
-    await until(0);
+    await until(false);
     const account = await createTestAccount(h.service);
     await watchAccount(h.service, account, `${receiver.url}/lone`);
     await touchEvent(h.service, account, 'alone');
@@ -119,7 +119,7 @@ test('a node alone sends no signals; one that hears another node listen does', a
     };
     await peer.query(`select pg_notify('calpush_queued', 'hello:another-node')`);
     await heard(1);
-    await until(1);
+    await until(true);
     await touchEvent(h.service, account, 'shared');
     await heard(2);
     assert.equal(new Set(signals).size, 1, 'each signal names the node');

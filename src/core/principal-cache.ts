@@ -7,7 +7,7 @@ export interface PrincipalCacheOptions {
   /** How long a reading of the revocation count is trusted (`CALPUSH_TOKEN_CACHE_MS`). */
   readonly ttlMs: number;
   readonly maxEntries: number;
-  /** How many access tokens were ever deleted, by anyone: the store's count. */
+  /** How often an access token was deleted or rewritten, by anyone: the store's count. */
   readonly revocationCount: () => Promise<number>;
 }
 

@@ -263,7 +263,7 @@ export interface SettingsTable {
   change_seq: number;
 }
 
-/** How many access tokens were ever deleted: one row, kept by a trigger (migration 016). */
+/** How often an access token was deleted or rewritten: one row, kept by triggers (016). */
 export interface TokenRevocationsTable {
   id: number;
   count: number;

@@ -5,8 +5,9 @@ import type { MigrationContext } from './context.ts';
 /**
  * A count of the changes that can take an access token away, kept by the database itself:
  * every row deleted (a revocation on any node, an erased account, a `calpush` command run
- * beside the server, an operator's own SQL), every token or owner rewritten, every TRUNCATE. A node trusts the tokens it has checked for as long as the count stays
- * where it was (core/principal-cache.ts), and reads the count instead of each request's token.
+ * beside the server, an operator's own SQL), every token or owner rewritten, every TRUNCATE.
+ * A node trusts the tokens it has checked for as long as the count stays where it was
+ * (core/principal-cache.ts), and reads the count instead of each request's token.
  */
 export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {
   // All or nothing: SQLite's migrations run outside a transaction, and a table made without

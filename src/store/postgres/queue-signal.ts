@@ -15,6 +15,8 @@ const RECONNECT_MAX_MS = 5_000;
 export const SIGNAL_SPACING_MS = 5;
 /** Starts the payload of a listener's first signal, which every other node answers. */
 const HELLO = 'hello:';
+/** Plain text: every payload is `HELLO` or our own UUID, with nothing to quote. */
+const notifyWith = (payload: string) => `select pg_notify('${CHANNEL}', '${payload}')`;
 
 /**
  * Tells every node sharing the database that notifications were queued, with LISTEN/NOTIFY:
@@ -33,8 +35,6 @@ export class PostgresQueueSignal implements QueueSignal {
   /** Names this node's signals, so its listener does not count them as another node's. */
   readonly #id = randomUUID();
   readonly #hello = `${HELLO}${this.#id}`;
-  /** Plain text: the payload is our own UUID, with nothing to quote. */
-  readonly #notify = `select pg_notify('${CHANNEL}', '${this.#id}')`;
   readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #onError: (err: Error) => void;
@@ -51,8 +51,8 @@ export class PostgresQueueSignal implements QueueSignal {
   #lastSentAt = -Infinity;
   #closed = false;
   #spacingTimer: NodeJS.Timeout | undefined;
-  /** Other nodes heard from since this listener connected (0 or 1); unknown while down. */
-  #peers: number | undefined;
+  /** Whether another node was heard since this listener connected; unknown while down. */
+  #othersHeard: boolean | undefined;
 
   constructor(url: string, pool: pg.Pool, onError: (err: Error) => void) {
     this.#url = url;
@@ -60,9 +60,9 @@ export class PostgresQueueSignal implements QueueSignal {
     this.#onError = onError;
   }
 
-  /** Whether other nodes were heard from (0 or 1); undefined while not listening. */
-  get peers(): number | undefined {
-    return this.#peers;
+  /** Whether another node was heard since the listener connected; undefined while down. */
+  get othersHeard(): boolean | undefined {
+    return this.#othersHeard;
   }
 
   listen(onSignal: () => void): void {
@@ -89,7 +89,7 @@ export class PostgresQueueSignal implements QueueSignal {
     client.on('notification', (message) => {
       const from = message.payload ?? '';
       if (from !== this.#id && from !== this.#hello) {
-        this.#peers = Math.max(1, this.#peers ?? 0);
+        this.#othersHeard = true;
         // A node that just connected asks who is there: one signal answers it.
         if (from.startsWith(HELLO)) this.signal();
       }
@@ -98,7 +98,7 @@ export class PostgresQueueSignal implements QueueSignal {
     try {
       await client.connect();
       await client.query(`listen ${CHANNEL}`);
-      await client.query(`select pg_notify('${CHANNEL}', '${this.#hello}')`);
+      await client.query(notifyWith(this.#hello));
     } catch (err) {
       retry(err instanceof Error ? err : new Error(String(err)));
       return;
@@ -110,14 +110,14 @@ export class PostgresQueueSignal implements QueueSignal {
     this.#listener = client;
     this.#reconnectMs = RECONNECT_FIRST_MS;
     // Alone until another node answers the hello, or signals.
-    this.#peers ??= 0;
+    this.#othersHeard ??= false;
     // Whatever was signalled while no connection listened is looked for now.
     this.events.emit('signalled');
   }
 
   #stopListening(): void {
     this.#listener = undefined;
-    this.#peers = undefined;
+    this.#othersHeard = undefined;
   }
 
   #scheduleReconnect(): void {
@@ -133,7 +133,7 @@ export class PostgresQueueSignal implements QueueSignal {
 
   signal(): void {
     // After close the pool it sends on is ending: a signal then would only fail.
-    if (this.#closed || this.#peers === 0) return;
+    if (this.#closed || this.#othersHeard === false) return;
     if (this.#sending || this.#spacingTimer) {
       this.#again = true;
       return;
@@ -150,7 +150,7 @@ export class PostgresQueueSignal implements QueueSignal {
     }
     this.#lastSentAt = performance.now();
     this.#sending = this.#pool
-      .query(this.#notify)
+      .query(notifyWith(this.#id))
       .then(
         () => void this.events.emit('sent'),
         (err: unknown) => this.#onError(err instanceof Error ? err : new Error(String(err))),
